@@ -1,0 +1,14 @@
+// 子命令注册函数：每个子命令一个文件（CLI11 的 subcom_in_files 模式）。
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace seqrec::app {
+
+void setup_generate(CLI::App& app);
+void setup_train(CLI::App& app);
+void setup_eval(CLI::App& app);
+void setup_recommend(CLI::App& app);
+void setup_serve(CLI::App& app);
+
+}  // namespace seqrec::app

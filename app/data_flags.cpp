@@ -1,0 +1,90 @@
+// 数据选项实现。
+#include "data_flags.h"
+
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace seqrec::app {
+
+void DataFlags::add_to(CLI::App* cmd) {
+  cmd->add_option("--data", data, "interactions file (CSV/TSV/DAT with user, item, timestamp[, rating]); "
+                                  "omit to use the built-in synthetic dataset");
+  cmd->add_option("--sep", csv.sep, "field separator: auto, ',', '\\t', ';', '::' ...")->capture_default_str();
+  cmd->add_option("--header", csv.header, "whether the first line is a header: auto, yes, no")->capture_default_str();
+  cmd->add_option("--columns", columns, "column names for a file without header, e.g. user_id,item_id,rating,timestamp");
+  cmd->add_option("--user-col", csv.user_col, "user column (MovieLens userId is recognised too)")->capture_default_str();
+  cmd->add_option("--item-col", csv.item_col, "item column (MovieLens movieId is recognised too)")->capture_default_str();
+  cmd->add_option("--time-col", csv.time_col, "timestamp column (numeric)")->capture_default_str();
+  cmd->add_option("--rating-col", csv.rating_col, "rating column (optional; used by --min-rating)")->capture_default_str();
+  cmd->add_option("--min-rating", filter.min_rating, "drop interactions rated below this (default: keep all)");
+  cmd->add_option("--min-user-inter", filter.min_user_interactions, "k-core: minimum interactions per user (>= 3)")
+      ->capture_default_str();
+  cmd->add_option("--min-item-inter", filter.min_item_interactions, "k-core: minimum interactions per item")
+      ->capture_default_str();
+  cmd->add_option("--synthetic-users", synthetic.users, "built-in dataset: number of users")->capture_default_str();
+  cmd->add_option("--synthetic-items", synthetic.items, "built-in dataset: number of items")->capture_default_str();
+  cmd->add_option("--synthetic-seed", synthetic.seed, "built-in dataset: random seed")->capture_default_str();
+}
+
+nlohmann::json DataFlags::to_json() const {
+  nlohmann::json j;
+  if (data.empty()) {
+    j["source"] = "synthetic";
+    j["synthetic"] = {{"users", synthetic.users}, {"items", synthetic.items}, {"groups", synthetic.groups},
+                      {"mean_length", synthetic.mean_length}, {"seed", synthetic.seed}};
+  } else {
+    j["source"] = data;
+    j["csv"] = {{"sep", csv.sep}, {"header", csv.header}, {"columns", columns}, {"user_col", csv.user_col},
+                {"item_col", csv.item_col}, {"time_col", csv.time_col}, {"rating_col", csv.rating_col}};
+  }
+  j["filter"] = {{"min_rating", std::isfinite(filter.min_rating) ? nlohmann::json(filter.min_rating) : nlohmann::json()},
+                 {"min_user_interactions", filter.min_user_interactions},
+                 {"min_item_interactions", filter.min_item_interactions}};
+  return j;
+}
+
+DataFlags DataFlags::from_json(const nlohmann::json& j) {
+  DataFlags f;
+  try {
+    if (j.at("source") == "synthetic") {
+      const auto& s = j.at("synthetic");
+      f.synthetic.users = s.at("users");
+      f.synthetic.items = s.at("items");
+      f.synthetic.groups = s.at("groups");
+      f.synthetic.mean_length = s.at("mean_length");
+      f.synthetic.seed = s.at("seed");
+    } else {
+      f.data = j.at("source");
+      const auto& c = j.at("csv");
+      f.csv.sep = c.at("sep");
+      f.csv.header = c.at("header");
+      f.columns = c.at("columns");
+      f.csv.user_col = c.at("user_col");
+      f.csv.item_col = c.at("item_col");
+      f.csv.time_col = c.at("time_col");
+      f.csv.rating_col = c.at("rating_col");
+    }
+    const auto& fl = j.at("filter");
+    if (!fl.at("min_rating").is_null()) f.filter.min_rating = fl.at("min_rating");
+    f.filter.min_user_interactions = fl.at("min_user_interactions");
+    f.filter.min_item_interactions = fl.at("min_item_interactions");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat("manifest.json: data description is incomplete: ", e.what()));
+  }
+  return f;
+}
+
+SequenceData DataFlags::load() const {
+  CsvOptions c = csv;
+  c.columns.clear();
+  std::stringstream ss(columns);
+  std::string tok;
+  while (std::getline(ss, tok, ',')) c.columns.push_back(tok);
+  Interactions raw = data.empty() ? generate_synthetic(synthetic) : read_interactions(data, c);
+  return build_sequences(raw, filter);
+}
+
+}  // namespace seqrec::app

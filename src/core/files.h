@@ -1,0 +1,37 @@
+// 文件工具：整文件读取、原子写入（先写临时文件再 rename）、SHA-256、目录的原子替换。
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace seqrec {
+
+// 读入整个文件；文件不存在或不可读时抛出带路径的 Error。
+std::string read_file(const std::string& path);
+
+// 原子写文件：写入同目录下的临时文件、fsync，然后 rename 覆盖目标。
+// 进程在任何时刻被杀死，目标要么是旧内容，要么是完整的新内容。
+void write_file_atomic(const std::string& path, const std::string& data);
+
+// 文件内容的 SHA-256（小写十六进制）。
+std::string sha256_file(const std::string& path);
+// 字符串的 SHA-256（小写十六进制）。
+std::string sha256_hex(const std::string& data);
+
+// 在 final_dir 旁边创建一个唯一的临时目录（同一文件系统，便于 rename）。
+std::string make_staging_dir(const std::string& final_dir);
+
+// 把已写完整的 staging 目录原子地发布为 final_dir：
+// 若 final_dir 已存在，先把它改名移开，再 rename staging，最后删除旧目录。
+void publish_dir(const std::string& staging_dir, const std::string& final_dir);
+
+// 对文件做 fsync（确保数据落盘后再 rename）。
+void fsync_path(const std::string& path);
+
+// 当前进程的峰值常驻内存（MiB），读取 /proc/self/status 的 VmHWM。
+double peak_rss_mib();
+
+// 单调时钟，单位秒。
+double now_seconds();
+
+}  // namespace seqrec

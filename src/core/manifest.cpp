@@ -1,0 +1,54 @@
+// manifest 的生成与校验。
+#include "core/manifest.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace fs = std::filesystem;
+
+namespace seqrec {
+
+nlohmann::json file_checksums(const std::string& dir, const std::vector<std::string>& files) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& f : files) {
+    const std::string p = (fs::path(dir) / f).string();
+    out[f] = {{"sha256", sha256_file(p)}, {"bytes", fs::file_size(p)}};
+  }
+  return out;
+}
+
+nlohmann::json load_and_verify_manifest(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw Error(concat("model directory '", dir, "' does not exist"));
+  const std::string mpath = (fs::path(dir) / "manifest.json").string();
+  if (!fs::exists(mpath))
+    throw Error(concat("'", mpath, "' is missing: not a complete seqrec model directory"));
+  nlohmann::json m;
+  try {
+    m = nlohmann::json::parse(read_file(mpath));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat("'", mpath, "' is not valid JSON: ", e.what()));
+  }
+  if (!m.is_object() || !m.contains("format_version") || !m["format_version"].is_number_integer())
+    throw Error(concat("'", mpath, "' has no integer 'format_version'"));
+  if (m["format_version"].get<int>() != kFormatVersion)
+    throw Error(concat("'", mpath, "' has format_version ", m["format_version"].dump(),
+                       "; this seqrec reads version ", kFormatVersion));
+  if (!m.contains("files") || !m["files"].is_object())
+    throw Error(concat("'", mpath, "' has no 'files' object"));
+  for (auto it = m["files"].begin(); it != m["files"].end(); ++it) {
+    const std::string p = (fs::path(dir) / it.key()).string();
+    if (!fs::exists(p)) throw Error(concat("model file '", p, "' listed in manifest.json is missing"));
+    const auto& e = it.value();
+    if (!e.is_object() || !e.contains("sha256") || !e["sha256"].is_string())
+      throw Error(concat("'", mpath, "': entry for '", it.key(), "' has no sha256"));
+    const std::string got = sha256_file(p);
+    if (got != e["sha256"].get<std::string>())
+      throw Error(concat("model file '", p, "' is corrupt: sha256 ", got, " does not match manifest ",
+                         e["sha256"].get<std::string>()));
+  }
+  return m;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,21 @@
+// 模型目录的 manifest.json：格式版本、模型类型、全部选项、数据集统计、验证指标、每个文件的 sha256。
+// 服务端加载前用它核对目录完整性（STYLE.md 第 9 条：自描述、带版本的产物）。
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace seqrec {
+
+// 当前产物格式版本；加载时不同的主版本会被拒绝。
+constexpr int kFormatVersion = 1;
+
+// 为目录 dir 中的 files 计算 sha256 与字节数，写成 manifest["files"]。
+nlohmann::json file_checksums(const std::string& dir, const std::vector<std::string>& files);
+
+// 读取并校验 dir/manifest.json：格式版本、每个列出的文件存在且 sha256 一致。
+// 任何不符都抛出 Error，指明是哪个文件出了什么问题。返回解析后的 manifest。
+nlohmann::json load_and_verify_manifest(const std::string& dir);
+
+}  // namespace seqrec

@@ -1,0 +1,130 @@
+// 序列数据集构建实现。
+#include "data/dataset.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace seqrec {
+
+void FilterOptions::validate() const {
+  if (min_user_interactions < 3)
+    throw Error(concat("--min-user-inter must be >= 3 (leave-one-out needs a training item, a "
+                       "validation item and a test item), got ", min_user_interactions));
+  if (min_item_interactions < 1)
+    throw Error(concat("--min-item-inter must be >= 1, got ", min_item_interactions));
+}
+
+int64_t SequenceData::num_interactions() const {
+  int64_t n = 0;
+  for (const auto& s : seqs) n += static_cast<int64_t>(s.size());
+  return n;
+}
+
+nlohmann::json SequenceData::stats() const {
+  std::vector<size_t> lens;
+  for (const auto& s : seqs) lens.push_back(s.size());
+  std::sort(lens.begin(), lens.end());
+  const int64_t n = num_interactions();
+  return {{"raw_interactions", raw_interactions},
+          {"interactions", n},
+          {"users", num_users()},
+          {"items", num_items()},
+          {"mean_sequence_length", lens.empty() ? 0.0 : double(n) / lens.size()},
+          {"median_sequence_length", lens.empty() ? 0 : lens[lens.size() / 2]},
+          {"density", (num_users() && num_items()) ? double(n) / (double(num_users()) * num_items()) : 0.0}};
+}
+
+SequenceData build_sequences(const Interactions& raw, const FilterOptions& opt) {
+  opt.validate();
+  const size_t n = raw.size();
+  std::vector<char> keep(n, 1);
+  size_t kept = n;
+  if (opt.min_rating > -std::numeric_limits<double>::infinity()) {
+    if (raw.rating.empty())
+      throw Error("--min-rating was given but the data has no rating column (use --rating-col)");
+    for (size_t i = 0; i < n; ++i)
+      if (raw.rating[i] < opt.min_rating) keep[i] = 0, --kept;
+    if (kept == 0)
+      throw Error(concat("nothing left after filtering: no interaction has rating >= ", opt.min_rating));
+  }
+  // k-core：反复删除交互过少的用户和物品，直到不再变化。
+  std::vector<int64_t> ucnt(raw.users.size()), icnt(raw.items.size());
+  while (true) {
+    std::fill(ucnt.begin(), ucnt.end(), 0);
+    std::fill(icnt.begin(), icnt.end(), 0);
+    for (size_t i = 0; i < n; ++i)
+      if (keep[i]) ++ucnt[static_cast<size_t>(raw.user[i])], ++icnt[static_cast<size_t>(raw.item[i])];
+    size_t removed = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (keep[i] && (ucnt[static_cast<size_t>(raw.user[i])] < opt.min_user_interactions ||
+                      icnt[static_cast<size_t>(raw.item[i])] < opt.min_item_interactions)) {
+        keep[i] = 0;
+        ++removed;
+      }
+    }
+    kept -= removed;
+    if (removed == 0) break;
+  }
+  if (kept == 0)
+    throw Error(concat("nothing left after filtering: no user has >= ", opt.min_user_interactions,
+                       " interactions on items with >= ", opt.min_item_interactions,
+                       " interactions (", n, " interactions read)"));
+
+  SequenceData out;
+  out.raw_interactions = static_cast<int64_t>(n);
+  std::vector<int32_t> umap(raw.users.size(), -1), imap(raw.items.size(), -1);
+  std::vector<std::vector<size_t>> rows;
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    auto& u = umap[static_cast<size_t>(raw.user[i])];
+    if (u < 0) {
+      u = out.users.add(raw.users.id(raw.user[i]));
+      rows.emplace_back();
+    }
+    auto& it = imap[static_cast<size_t>(raw.item[i])];
+    if (it < 0) it = out.items.add(raw.items.id(raw.item[i]));
+    rows[static_cast<size_t>(u)].push_back(i);
+  }
+  out.seqs.resize(rows.size());
+  for (size_t u = 0; u < rows.size(); ++u) {
+    auto& r = rows[u];
+    // 稳定排序：时间相同的交互保持文件中的先后顺序。
+    std::stable_sort(r.begin(), r.end(), [&](size_t a, size_t b) { return raw.time[a] < raw.time[b]; });
+    out.seqs[u].reserve(r.size());
+    for (size_t i : r) out.seqs[u].push_back(imap[static_cast<size_t>(raw.item[i])]);
+  }
+  return out;
+}
+
+std::vector<Sample> training_samples(const SequenceData& data, int min_pos) {
+  std::vector<Sample> out;
+  for (int32_t u = 0; u < data.num_users(); ++u) {
+    const int32_t n = static_cast<int32_t>(data.seqs[static_cast<size_t>(u)].size());
+    for (int32_t p = min_pos; p <= n - 3; ++p) out.push_back({u, p});
+  }
+  return out;
+}
+
+std::vector<EvalCase> eval_cases(const SequenceData& data, SplitPart part) {
+  std::vector<EvalCase> out;
+  out.reserve(data.seqs.size());
+  for (int32_t u = 0; u < data.num_users(); ++u) {
+    const auto& s = data.seqs[static_cast<size_t>(u)];
+    const int32_t n = static_cast<int32_t>(s.size());
+    SEQREC_CHECK(n >= 3, "user sequence shorter than 3");
+    const int32_t end = part == SplitPart::kValid ? n - 2 : n - 1;
+    out.push_back({u, end, s[static_cast<size_t>(end)]});
+  }
+  return out;
+}
+
+std::vector<int64_t> train_item_counts(const SequenceData& data) {
+  std::vector<int64_t> c(static_cast<size_t>(data.num_items()), 0);
+  for (const auto& s : data.seqs)
+    for (size_t i = 0; i + 2 < s.size(); ++i) ++c[static_cast<size_t>(s[i])];
+  return c;
+}
+
+}  // namespace seqrec

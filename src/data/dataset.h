@@ -1,0 +1,69 @@
+// 由原始交互构建序列数据集：过滤（最低评分、k-core）、重新编号、按时间排序、留一法切分、滑动窗口样本。
+//
+// 编号约定：过滤后的用户与物品分别编号为 0..U-1、0..I-1（按在文件中首次出现的顺序），
+// 即 user_map.json / item_map.json 中的下标；物品下标也是 item_embeddings.npy 的行号。
+// 模型内部的填充（padding）使用物品下标 I（紧接在真实物品之后的一个保留行），它永远不会出现在
+// item_map.json 或 item_embeddings.npy 中。
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "data/csv_reader.h"
+#include "data/id_map.h"
+
+namespace seqrec {
+
+// 过滤选项。
+struct FilterOptions {
+  double min_rating = -std::numeric_limits<double>::infinity();  // 低于此评分的交互被丢弃
+  int min_user_interactions = 3;  // 每个用户至少的交互数（留一法需要 >= 3）
+  int min_item_interactions = 1;  // 每个物品至少的交互数
+  void validate() const;
+};
+
+// 序列数据集：每个用户一条按时间排序的物品序列。
+struct SequenceData {
+  IdMap users;
+  IdMap items;
+  std::vector<std::vector<int32_t>> seqs;
+  int64_t raw_interactions = 0;  // 过滤前的交互数
+  int64_t num_interactions() const;
+  int32_t num_users() const { return static_cast<int32_t>(users.size()); }
+  int32_t num_items() const { return static_cast<int32_t>(items.size()); }
+  // 数据集统计（写入 manifest）。
+  nlohmann::json stats() const;
+};
+
+// 过滤 + 重新编号 + 每个用户按时间稳定排序（时间相同时保持文件顺序）。
+// 过滤后为空时抛出 Error，说明是哪个过滤条件导致。
+SequenceData build_sequences(const Interactions& raw, const FilterOptions& opt);
+
+// 一个训练样本：用 seqs[user] 的 [max(0,pos-L), pos) 预测 seqs[user][pos]。
+struct Sample {
+  int32_t user;
+  int32_t pos;
+};
+
+// 留一法的训练部分：每个用户序列去掉最后两个（验证、测试目标）。
+// 对训练部分中的每个位置 pos（min_pos..n-3）生成一个滑动窗口样本；min_pos=1 即“每个前缀预测下一个”，
+// min_pos=0 额外加入“空历史预测第一个物品”的样本（训练只依赖长期兴趣的情形）。
+std::vector<Sample> training_samples(const SequenceData& data, int min_pos);
+
+// 评估用例：历史是 seqs[user] 的前 end 个物品（取最后 max_len 个），目标是 seqs[user][end]。
+struct EvalCase {
+  int32_t user;
+  int32_t end;
+  int32_t target;
+};
+
+enum class SplitPart { kValid, kTest };
+// 留一法的验证（倒数第二个）或测试（最后一个）用例，每个用户一个。
+std::vector<EvalCase> eval_cases(const SequenceData& data, SplitPart part);
+
+// 训练部分中每个物品的出现次数（用于最热门基线与冷启动回退）。
+std::vector<int64_t> train_item_counts(const SequenceData& data);
+
+}  // namespace seqrec

@@ -1,0 +1,45 @@
+// ModelConfig 的校验与 JSON 转换。
+#include "models/long_short_config.h"
+
+#include "core/error.h"
+
+namespace seqrec {
+
+void ModelConfig::validate() const {
+  auto bad = [](const char* flag, auto v, const char* want) {
+    return Error(concat(flag, " must be ", want, " (got ", v, ")"));
+  };
+  if (dim < 2 || dim > 4096) throw bad("--dim", dim, "in [2, 4096]");
+  if (layers < 1 || layers > 32) throw bad("--layers", layers, "in [1, 32]");
+  if (heads < 1 || dim % heads != 0) throw bad("--heads", heads, "a divisor of --dim");
+  if (ffn_dim < 1 || ffn_dim > 65536) throw bad("--ffn-dim", ffn_dim, "in [1, 65536]");
+  if (max_len < 1 || max_len > 4096) throw bad("--max-len", max_len, "in [1, 4096]");
+  if (similarity != "cosine" && similarity != "dot") throw bad("--similarity", similarity, "cosine or dot");
+  if (num_users < 0 || num_items < 1) throw Error(concat("model needs at least one item (got ", num_items, ")"));
+}
+
+nlohmann::json ModelConfig::to_json() const {
+  return {{"num_users", num_users}, {"num_items", num_items}, {"dim", dim},
+          {"layers", layers},       {"heads", heads},         {"ffn_dim", ffn_dim},
+          {"max_len", max_len},     {"similarity", similarity}};
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  ModelConfig c;
+  try {
+    c.num_users = j.at("num_users").get<int>();
+    c.num_items = j.at("num_items").get<int>();
+    c.dim = j.at("dim").get<int>();
+    c.layers = j.at("layers").get<int>();
+    c.heads = j.at("heads").get<int>();
+    c.ffn_dim = j.at("ffn_dim").get<int>();
+    c.max_len = j.at("max_len").get<int>();
+    c.similarity = j.at("similarity").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat("model config in manifest.json is incomplete: ", e.what()));
+  }
+  c.validate();
+  return c;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,179 @@
+// 原生推理实现：小矩阵乘法交给 OpenBLAS 的 sgemm，其余为简单循环。
+// 只计算需要的行：最后一层只为查询 token 计算查询向量、注意力和前馈。
+#include "models/long_short_native.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace seqrec {
+
+namespace {
+
+// 取出并校验一个张量，返回它的数据。
+std::vector<float> take(const TensorMap& t, const std::string& name, std::vector<int64_t> shape) {
+  auto it = t.find(name);
+  if (it == t.end()) throw Error(concat("model weights: tensor '", name, "' is missing"));
+  if (it->second.shape != shape) {
+    std::string want, got;
+    for (auto d : shape) want += std::to_string(d) + ",";
+    for (auto d : it->second.shape) got += std::to_string(d) + ",";
+    throw Error(concat("model weights: tensor '", name, "' has shape [", got, "], expected [", want, "]"));
+  }
+  return it->second.data;
+}
+
+// Y[rows, out] = X[rows, in] · W[out, in]^T + b
+void linear(const float* x, int rows, int in, const std::vector<float>& w, const std::vector<float>& b,
+            int out, float* y) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w.data(), in, 0.0f,
+              y, out);
+  for (int r = 0; r < rows; ++r)
+    for (int o = 0; o < out; ++o) y[r * out + o] += b[static_cast<size_t>(o)];
+}
+
+// 逐行 LayerNorm（eps 与 PyTorch 默认一致）。
+void layer_norm(const float* x, int rows, int d, const std::vector<float>& w, const std::vector<float>& b,
+                float* y) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + r * d;
+    float* yr = y + r * d;
+    double mean = 0, var = 0;
+    for (int i = 0; i < d; ++i) mean += xr[i];
+    mean /= d;
+    for (int i = 0; i < d; ++i) var += (xr[i] - mean) * (xr[i] - mean);
+    var /= d;
+    const float inv = static_cast<float>(1.0 / std::sqrt(var + 1e-5));
+    for (int i = 0; i < d; ++i)
+      yr[i] = (xr[i] - static_cast<float>(mean)) * inv * w[static_cast<size_t>(i)] + b[static_cast<size_t>(i)];
+  }
+}
+
+// 每个线程一份的临时缓冲，避免每次请求分配内存。
+struct Scratch {
+  std::vector<float> x, a, qkv, att, tmp, h;
+};
+
+}  // namespace
+
+LongShortModel LongShortModel::from_tensors(const TensorMap& t, const ModelConfig& cfg) {
+  cfg.validate();
+  LongShortModel m;
+  m.cfg_ = cfg;
+  const int64_t d = cfg.dim, f = cfg.ffn_dim;
+  m.item_emb_ = take(t, "item_emb", {cfg.num_items + 1, d});
+  m.user_emb_ = take(t, "user_emb", {cfg.num_users + 1, d});
+  m.pos_emb_ = take(t, "pos_emb", {cfg.max_len + 1, d});
+  m.lnf_w_ = take(t, "ln_f.weight", {d});
+  m.lnf_b_ = take(t, "ln_f.bias", {d});
+  for (int l = 0; l < cfg.layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    Layer L;
+    L.ln1_w = take(t, p + "ln1.weight", {d});
+    L.ln1_b = take(t, p + "ln1.bias", {d});
+    L.in_w = take(t, p + "in_proj.weight", {3 * d, d});
+    L.in_b = take(t, p + "in_proj.bias", {3 * d});
+    L.out_w = take(t, p + "out_proj.weight", {d, d});
+    L.out_b = take(t, p + "out_proj.bias", {d});
+    L.ln2_w = take(t, p + "ln2.weight", {d});
+    L.ln2_b = take(t, p + "ln2.bias", {d});
+    L.f1_w = take(t, p + "ffn1.weight", {f, d});
+    L.f1_b = take(t, p + "ffn1.bias", {f});
+    L.f2_w = take(t, p + "ffn2.weight", {d, f});
+    L.f2_b = take(t, p + "ffn2.bias", {d});
+    m.layers_.push_back(std::move(L));
+  }
+  return m;
+}
+
+Matrix LongShortModel::item_embeddings() const {
+  Matrix m;
+  m.rows = cfg_.num_items;
+  m.cols = cfg_.dim;
+  m.data.assign(item_emb_.begin(), item_emb_.begin() + m.rows * m.cols);
+  return m;
+}
+
+void LongShortModel::encode(int32_t user, const int32_t* clicks, size_t n_all, float* out) const {
+  static thread_local Scratch s;
+  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, F = cfg_.ffn_dim, L = cfg_.max_len;
+  const int n = static_cast<int>(std::min<size_t>(n_all, static_cast<size_t>(L)));
+  const int32_t* c = clicks + (n_all - static_cast<size_t>(n));  // 只用最近 max_len 个点击
+  int T = n + 1;                                                  // 点击 + 查询 token
+  s.x.resize(static_cast<size_t>(T * d));
+  s.a.resize(static_cast<size_t>(T * d));
+  s.qkv.resize(static_cast<size_t>(T * 3 * d));
+  s.att.resize(static_cast<size_t>(T * d));
+  s.tmp.resize(static_cast<size_t>(T * std::max(d, F)));
+  s.h.resize(static_cast<size_t>(T));
+
+  // 输入：物品嵌入 + 右对齐的位置嵌入；查询 token 只有位置嵌入 pos_emb[max_len]。
+  for (int t = 0; t < n; ++t) {
+    const int32_t item = c[t];
+    SEQREC_CHECK(item >= 0 && item < cfg_.num_items, "click index out of range");
+    const float* e = &item_emb_[static_cast<size_t>(item) * d];
+    const float* p = &pos_emb_[static_cast<size_t>(L - n + t) * d];
+    for (int i = 0; i < d; ++i) s.x[static_cast<size_t>(t * d + i)] = e[i] + p[i];
+  }
+  std::copy_n(&pos_emb_[static_cast<size_t>(L) * d], d, &s.x[static_cast<size_t>(n * d)]);
+
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& W = layers_[l];
+    const bool last = l + 1 == layers_.size();
+    const int q0 = last ? T - 1 : 0;  // 最后一层只需要查询 token 这一行
+    const int R = T - q0;
+    // 注意力子层：x = x + out_proj(Attn(LN1(x)))
+    layer_norm(s.x.data(), T, d, W.ln1_w, W.ln1_b, s.a.data());
+    linear(s.a.data(), T, d, W.in_w, W.in_b, 3 * d, s.qkv.data());
+    for (int r = 0; r < R; ++r) {
+      const int i = q0 + r;
+      for (int h = 0; h < H; ++h) {
+        const float* q = &s.qkv[static_cast<size_t>(i * 3 * d + h * dh)];
+        float mx = -INFINITY;
+        for (int j = 0; j < T; ++j) {
+          const float* k = &s.qkv[static_cast<size_t>(j * 3 * d + d + h * dh)];
+          float dot = 0;
+          for (int e = 0; e < dh; ++e) dot += q[e] * k[e];
+          s.h[static_cast<size_t>(j)] = dot * scale;
+          mx = std::max(mx, s.h[static_cast<size_t>(j)]);
+        }
+        float sum = 0;
+        for (int j = 0; j < T; ++j) sum += (s.h[static_cast<size_t>(j)] = std::exp(s.h[static_cast<size_t>(j)] - mx));
+        float* o = &s.att[static_cast<size_t>(r * d + h * dh)];
+        std::fill(o, o + dh, 0.0f);
+        for (int j = 0; j < T; ++j) {
+          const float p = s.h[static_cast<size_t>(j)] / sum;
+          const float* v = &s.qkv[static_cast<size_t>(j * 3 * d + 2 * d + h * dh)];
+          for (int e = 0; e < dh; ++e) o[e] += p * v[e];
+        }
+      }
+    }
+    linear(s.att.data(), R, d, W.out_w, W.out_b, d, s.tmp.data());
+    if (last) {  // 之后只保留查询 token 一行
+      std::copy_n(&s.x[static_cast<size_t>(q0 * d)], d, s.x.data());
+      T = 1;
+    }
+    for (int i = 0; i < T * d; ++i) s.x[static_cast<size_t>(i)] += s.tmp[static_cast<size_t>(i)];
+    // 前馈子层：x = x + W2·GELU(W1·LN2(x))
+    layer_norm(s.x.data(), T, d, W.ln2_w, W.ln2_b, s.a.data());
+    s.qkv.resize(static_cast<size_t>(T * std::max(3 * d, F)));
+    linear(s.a.data(), T, d, W.f1_w, W.f1_b, F, s.qkv.data());
+    for (int i = 0; i < T * F; ++i) {
+      const float v = s.qkv[static_cast<size_t>(i)];
+      s.qkv[static_cast<size_t>(i)] = 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
+    }
+    linear(s.qkv.data(), T, F, W.f2_w, W.f2_b, d, s.tmp.data());
+    for (int i = 0; i < T * d; ++i) s.x[static_cast<size_t>(i)] += s.tmp[static_cast<size_t>(i)];
+  }
+  // 短期兴趣 = LN_f(查询 token)，再加上长期兴趣（用户嵌入；未知用户用第 0 行）。
+  layer_norm(s.x.data() + static_cast<size_t>((T - 1) * d), 1, d, lnf_w_, lnf_b_, out);
+  const int32_t urow = (user >= 0 && user < cfg_.num_users) ? user + 1 : 0;
+  const float* ue = &user_emb_[static_cast<size_t>(urow) * d];
+  for (int i = 0; i < d; ++i) out[i] += ue[i];
+}
+
+}  // namespace seqrec

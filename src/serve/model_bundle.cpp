@@ -1,0 +1,65 @@
+// 模型目录加载与一致性检查。
+#include "serve/model_bundle.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/manifest.h"
+#include "core/npy.h"
+
+namespace fs = std::filesystem;
+
+namespace seqrec {
+
+std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir) {
+  auto b = std::make_unique<ModelBundle>();
+  b->dir = dir;
+  b->manifest = load_and_verify_manifest(dir);  // 校验版本与每个文件的 sha256
+  const auto& m = b->manifest;
+  if (m.value("model_type", "") != "long_short_transformer")
+    throw Error(concat(dir, "/manifest.json: unsupported model_type ", m.value("model_type", "(none)")));
+  if (!m.contains("model")) throw Error(concat(dir, "/manifest.json: no 'model' section"));
+  const ModelConfig cfg = ModelConfig::from_json(m["model"]);
+  auto path = [&](const char* f) { return (fs::path(dir) / f).string(); };
+  for (const char* f : {"model.safetensors", "item_embeddings.npy", "user_map.json", "item_map.json", "popularity.json"})
+    if (!m["files"].contains(f)) throw Error(concat(dir, "/manifest.json does not list required file '", f, "'"));
+
+  const std::string wpath = path("model.safetensors");
+  b->model = LongShortModel::from_tensors(safetensors_decode(read_file(wpath), wpath), cfg);
+  b->users = IdMap::load(path("user_map.json"));
+  b->items = IdMap::load(path("item_map.json"));
+  if (static_cast<int>(b->users.size()) != cfg.num_users)
+    throw Error(concat(path("user_map.json"), " has ", b->users.size(), " users; the model was trained with ", cfg.num_users));
+  if (static_cast<int>(b->items.size()) != cfg.num_items)
+    throw Error(concat(path("item_map.json"), " has ", b->items.size(), " items; the model was trained with ", cfg.num_items));
+  Matrix emb = npy_load(path("item_embeddings.npy"));
+  if (emb.rows != cfg.num_items || emb.cols != cfg.dim)
+    throw Error(concat(path("item_embeddings.npy"), " has shape (", emb.rows, ", ", emb.cols, "), expected (",
+                       cfg.num_items, ", ", cfg.dim, ")"));
+  b->index = ExactIndex(std::move(emb), /*cosine=*/true);
+
+  nlohmann::json pop;
+  try {
+    pop = nlohmann::json::parse(read_file(path("popularity.json"))).at("train_counts");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat(path("popularity.json"), ": expected {\"train_counts\": [...]}: ", e.what()));
+  }
+  if (!pop.is_array() || static_cast<int>(pop.size()) != cfg.num_items)
+    throw Error(concat(path("popularity.json"), ": train_counts must have ", cfg.num_items, " entries"));
+  std::vector<float> counts;
+  for (const auto& c : pop) {
+    if (!c.is_number()) throw Error(concat(path("popularity.json"), ": train_counts must be numbers"));
+    counts.push_back(c.get<float>());
+  }
+  b->popular.resize(counts.size());
+  std::iota(b->popular.begin(), b->popular.end(), 0);
+  std::stable_sort(b->popular.begin(), b->popular.end(),
+                   [&](int32_t a, int32_t c) { return counts[static_cast<size_t>(a)] > counts[static_cast<size_t>(c)]; });
+  for (int32_t i : b->popular) b->popular_score.push_back(counts[static_cast<size_t>(i)]);
+  return b;
+}
+
+}  // namespace seqrec

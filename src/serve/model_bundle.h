@@ -1,0 +1,31 @@
+// 服务端加载的模型目录：一次性读入并校验全部文件，之后只读、可被多线程共享。
+// 服务端代码不包含任何训练代码，也不依赖 LibTorch。
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/id_map.h"
+#include "index/exact_index.h"
+#include "models/long_short_native.h"
+
+namespace seqrec {
+
+// 已加载的模型及其映射、检索索引和流行度回退列表。
+struct ModelBundle {
+  std::string dir;
+  nlohmann::json manifest;
+  LongShortModel model;
+  IdMap users;
+  IdMap items;
+  ExactIndex index;                 // 余弦相似度，基于 item_embeddings.npy
+  std::vector<int32_t> popular;     // 按训练集流行度降序排列的物品
+  std::vector<float> popular_score; // 对应的训练次数
+
+  // 加载并校验：缺文件、sha256 不符、形状/数量不一致都会抛出 Error，指明文件与原因。
+  static std::unique_ptr<ModelBundle> load(const std::string& dir);
+};
+
+}  // namespace seqrec

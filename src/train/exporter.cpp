@@ -1,0 +1,58 @@
+// 模型目录导出实现。
+#include "train/exporter.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/manifest.h"
+#include "core/npy.h"
+#include "models/long_short_native.h"
+
+namespace fs = std::filesystem;
+
+namespace seqrec {
+
+void export_model(const std::string& dir, const ExportInfo& info) {
+  SEQREC_CHECK(info.data && info.result);
+  const std::string stage = make_staging_dir(dir);
+  try {
+    auto path = [&](const char* f) { return (fs::path(stage) / f).string(); };
+    const TrainResult& r = *info.result;
+    write_file_atomic(path("model.safetensors"),
+                      safetensors_encode(r.weights, {{"format", "seqrec"}, {"model_type", "long_short_transformer"}}));
+    // item_embeddings.npy 的第 i 行 = item_map.json 中下标为 i 的物品（不含填充行）。
+    LongShortModel native = LongShortModel::from_tensors(r.weights, info.model);
+    npy_save(path("item_embeddings.npy"), native.item_embeddings());
+    info.data->users.save(path("user_map.json"));
+    info.data->items.save(path("item_map.json"));
+    write_file_atomic(path("popularity.json"), nlohmann::json{{"train_counts", train_item_counts(*info.data)}}.dump());
+    write_file_atomic(path("train_log.jsonl"), r.epoch_log);
+
+    nlohmann::ordered_json m;
+    m["format_version"] = kFormatVersion;
+    m["model_type"] = "long_short_transformer";
+    m["seqrec_version"] = "0.1.0";
+    m["model"] = info.model.to_json();
+    m["training"] = info.train.to_json();
+    m["training_result"] = {{"best_epoch", r.best_epoch},
+                            {"epochs_run", r.epochs_run},
+                            {"train_seconds", r.train_seconds},
+                            {"seconds_per_epoch", r.seconds_per_epoch},
+                            {"samples_per_epoch", r.samples_per_epoch},
+                            {"samples_per_second", r.samples_per_second}};
+    m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
+    m["metrics"] = info.metrics;
+    m["files"] = file_checksums(stage, {"model.safetensors", "item_embeddings.npy", "user_map.json",
+                                        "item_map.json", "popularity.json", "train_log.jsonl"});
+    write_file_atomic(path("manifest.json"), m.dump(2));  // 最后写 manifest：有它才算完整
+    fsync_path(stage);
+    publish_dir(stage, dir);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(stage, ec);
+    throw;
+  }
+}
+
+}  // namespace seqrec
