@@ -7,17 +7,23 @@
 
 namespace seqrec {
 
-BlockImpl::BlockImpl(int dim, int heads_, int ffn_dim, double dropout) : heads(heads_) {
+torch::Tensor dropout_with(const torch::Tensor& x, double p, bool training, at::Generator* gen) {
+  if (!training || p <= 0) return x;
+  auto keep = torch::empty_like(x).bernoulli_(1.0 - p, gen ? c10::optional<at::Generator>(*gen) : c10::nullopt);
+  return x * keep.div_(1.0 - p);
+}
+
+BlockImpl::BlockImpl(int dim, int heads_, int ffn_dim, double dropout_) : heads(heads_), dropout(dropout_) {
   ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
   in_proj = register_module("in_proj", torch::nn::Linear(dim, 3 * dim));
   out_proj = register_module("out_proj", torch::nn::Linear(dim, dim));
   ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
   ffn1 = register_module("ffn1", torch::nn::Linear(dim, ffn_dim));
   ffn2 = register_module("ffn2", torch::nn::Linear(ffn_dim, dim));
-  drop = register_module("drop", torch::nn::Dropout(dropout));
 }
 
-torch::Tensor BlockImpl::forward(torch::Tensor x, const torch::Tensor& key_pad, bool last_only) {
+torch::Tensor BlockImpl::forward(torch::Tensor x, const torch::Tensor& key_pad, bool last_only, at::Generator* gen) {
+  auto drop = [&](const torch::Tensor& t) { return dropout_with(t, dropout, is_training(), gen); };
   const int64_t B = x.size(0), T = x.size(1), d = x.size(2), dh = d / heads;
   auto a = ln1(x);
   torch::Tensor q, k, v;
@@ -45,7 +51,7 @@ torch::Tensor BlockImpl::forward(torch::Tensor x, const torch::Tensor& key_pad, 
   return x;
 }
 
-LongShortTransformerImpl::LongShortTransformerImpl(const ModelConfig& c, double dropout) : cfg(c) {
+LongShortTransformerImpl::LongShortTransformerImpl(const ModelConfig& c, double dropout_) : cfg(c), dropout(dropout_) {
   cfg.validate();
   item_emb = register_module(
       "item_emb", torch::nn::Embedding(torch::nn::EmbeddingOptions(cfg.num_items + 1, cfg.dim).padding_idx(cfg.num_items)));
@@ -54,23 +60,23 @@ LongShortTransformerImpl::LongShortTransformerImpl(const ModelConfig& c, double 
   layers = register_module("layers", torch::nn::ModuleList());
   for (int l = 0; l < cfg.layers; ++l) layers->push_back(Block(cfg.dim, cfg.heads, cfg.ffn_dim, dropout));
   ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.dim})));
-  drop = register_module("drop", torch::nn::Dropout(dropout));
   // 初始化：小方差正态分布（默认 N(0,1) 对内积打分过大）；填充行为 0。
   torch::NoGradGuard ng;
   for (auto* e : {&item_emb, &user_emb, &pos_emb}) (*e)->weight.normal_(0.0, 0.05);
   item_emb->weight[cfg.num_items].zero_();
 }
 
-torch::Tensor LongShortTransformerImpl::forward(const torch::Tensor& user_rows, const torch::Tensor& seq) {
+torch::Tensor LongShortTransformerImpl::forward(const torch::Tensor& user_rows, const torch::Tensor& seq,
+                                               at::Generator* gen) {
   const int64_t B = seq.size(0), L = cfg.max_len;
   SEQREC_CHECK(seq.size(1) == L, "sequence tensor must be [B, max_len]");
   // 点击 token：物品嵌入 + 位置 0..L-1；查询 token：位置 L 的嵌入。
   auto x = item_emb(seq) + pos_emb->weight.slice(0, 0, L).unsqueeze(0);
   auto q = pos_emb->weight.slice(0, L, L + 1).unsqueeze(0).expand({B, 1, cfg.dim});
-  x = drop(torch::cat({x, q}, 1));
+  x = dropout_with(torch::cat({x, q}, 1), dropout, is_training(), gen);
   auto key_pad = torch::cat({seq.eq(cfg.num_items), torch::zeros({B, 1}, torch::kBool)}, 1);
   for (size_t l = 0; l < layers->size(); ++l)
-    x = layers[l]->as<BlockImpl>()->forward(x, key_pad, l + 1 == layers->size());
+    x = layers[l]->as<BlockImpl>()->forward(x, key_pad, l + 1 == layers->size(), gen);
   return ln_f(x.select(1, x.size(1) - 1)) + user_emb(user_rows);
 }
 

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
+
+#include <cblas.h>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -13,6 +16,8 @@
 #include "eval/metrics.h"
 #include "models/long_short_native.h"
 #include "models/long_short_torch.h"
+#include "train/adam.h"
+#include "train/softmax_loss.h"
 
 namespace seqrec {
 
@@ -45,19 +50,14 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
   opt.validate();
   cfg.validate();
   torch::manual_seed(opt.seed);
-  torch::set_num_threads(opt.threads);
+  // 并行方式是数据并行（每个线程一个分片），算子内部与 BLAS 都保持单线程。
+  torch::set_num_threads(1);
+  openblas_set_num_threads(1);
+  const int workers = opt.threads;
   std::mt19937_64 rng(opt.seed);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
 
   LongShortTransformer model(cfg, opt.dropout);
-  std::unique_ptr<torch::optim::Optimizer> optim;
-  if (opt.optimizer == "adamw")
-    optim = std::make_unique<torch::optim::AdamW>(model->parameters(),
-                                                  torch::optim::AdamWOptions(opt.lr).weight_decay(opt.weight_decay));
-  else
-    optim = std::make_unique<torch::optim::Adam>(model->parameters(),
-                                                 torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
-
   // 样本：训练部分每个位置一个滑动窗口（含空历史 → 第一个物品）。
   std::vector<Sample> samples = training_samples(data, 0);
   if (samples.empty()) throw Error("no training samples: every user needs at least 3 interactions");
@@ -65,6 +65,9 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
   const int L = cfg.max_len, N = cfg.num_items;
   const bool cosine = cfg.similarity == "cosine";
 
+  std::vector<torch::Tensor> params = model->parameters();
+  FusedAdam optim(params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads);
+  uint64_t step = 0;
   TrainResult res;
   res.samples_per_epoch = static_cast<int64_t>(samples.size());
   double best = -1, train_time_sum = 0;
@@ -96,23 +99,48 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
         for (int32_t t = 0; t < n; ++t)
           seq_buf[static_cast<size_t>(i * L + (L - n) + t)] = seq[static_cast<size_t>(start + t)];
       }
-      auto users = torch::from_blob(users_buf.data(), {B}, torch::kInt64);
-      auto seqs = torch::from_blob(seq_buf.data(), {B, L}, torch::kInt64);
-      auto tgts = torch::from_blob(tgt_buf.data(), {B}, torch::kInt64);
-      auto u = model->forward(users, seqs);
-      auto items = model->item_emb->weight.slice(0, 0, N);
-      torch::Tensor logits;
-      if (cosine)
-        logits = torch::matmul(torch::nn::functional::normalize(u, torch::nn::functional::NormalizeFuncOptions().dim(1)),
-                               torch::nn::functional::normalize(items, torch::nn::functional::NormalizeFuncOptions().dim(1)).t()) /
-                 opt.temperature;
-      else
-        logits = torch::matmul(u, items.t());
-      auto loss = torch::nn::functional::cross_entropy(logits, tgts);
-      optim->zero_grad();
-      loss.backward();
-      optim->step();
-      const double lv = loss.item<double>();
+      // 数据并行：批按线程数切成连续分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
+      // 因此给定种子与线程数，结果逐位可复现。
+      const int W = static_cast<int>(std::min<int64_t>(workers, B));
+      std::vector<std::vector<torch::Tensor>> grads(static_cast<size_t>(W));
+      std::vector<double> shard_loss(static_cast<size_t>(W), 0.0);
+      std::vector<std::string> shard_err(static_cast<size_t>(W));
+      auto run_shard = [&](int w) {
+        try {
+          at::set_num_threads(1);  // OpenMP 线程数是线程局部的：分片线程内的算子也必须单线程
+          const int64_t lo = B * w / W, hi = B * (w + 1) / W, n = hi - lo;
+          auto gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed * 1000003ULL + step * 64ULL + w);
+          auto users = torch::from_blob(users_buf.data() + lo, {n}, torch::kInt64);
+          auto seqs = torch::from_blob(seq_buf.data() + lo * L, {n, L}, torch::kInt64);
+          auto tgts = torch::from_blob(tgt_buf.data() + lo, {n}, torch::kInt64);
+          auto u = model->forward(users, seqs, &gen);
+          auto items = model->item_emb->weight.slice(0, 0, N);
+          torch::Tensor loss;
+          if (cosine) {
+            namespace F = torch::nn::functional;
+            loss = chunked_softmax_cross_entropy(F::normalize(u, F::NormalizeFuncOptions().dim(1)),
+                                                 F::normalize(items, F::NormalizeFuncOptions().dim(1)), tgts,
+                                                 1.0 / opt.temperature);
+          } else {
+            loss = chunked_softmax_cross_entropy(u, items, tgts, 1.0);
+          }
+          loss = loss * (static_cast<double>(n) / B);  // 各分片损失之和 = 整批的平均损失
+          grads[static_cast<size_t>(w)] = torch::autograd::grad({loss}, params, {}, false, false, true);
+          shard_loss[static_cast<size_t>(w)] = loss.item<double>();
+        } catch (const std::exception& e) {
+          shard_err[static_cast<size_t>(w)] = e.what();
+        }
+      };
+      std::vector<std::thread> pool;
+      for (int w = 1; w < W; ++w) pool.emplace_back(run_shard, w);
+      run_shard(0);
+      for (auto& t : pool) t.join();
+      for (const auto& e : shard_err)
+        if (!e.empty()) throw Error(concat("training step failed: ", e));
+      double lv = 0;
+      for (int w = 0; w < W; ++w) lv += shard_loss[static_cast<size_t>(w)];
+      optim.step(grads);  // 按分片顺序求和梯度并更新
+      ++step;
       if (!std::isfinite(lv))
         throw Error(concat("training diverged at epoch ", epoch, " (loss ", lv, "); lower --lr"));
       loss_sum += lv * B;

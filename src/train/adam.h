@@ -1,0 +1,28 @@
+// 融合的 Adam / AdamW 优化器：一次遍历完成“分片梯度求和 + 矩估计 + 参数更新”，并按元素范围多线程执行。
+// 与 torch::optim::Adam/AdamW 的数学定义一致（偏差校正、L2 或解耦的权重衰减），
+// 但省去了逐算子的多次遍历与临时张量；全量 softmax 让物品嵌入每步都有稠密梯度，这一步的开销不可忽略。
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace seqrec {
+
+class FusedAdam {
+ public:
+  // decoupled=true 即 AdamW。threads：更新时使用的线程数。
+  FusedAdam(std::vector<torch::Tensor> params, double lr, double weight_decay, bool decoupled, int threads,
+            double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
+  // shard_grads[w][i] 是第 w 个分片对第 i 个参数的梯度（可未定义，视为 0）；按 w 的固定顺序相加。
+  void step(const std::vector<std::vector<torch::Tensor>>& shard_grads);
+
+ private:
+  std::vector<torch::Tensor> params_, m_, v_;
+  double lr_, wd_, b1_, b2_, eps_;
+  bool decoupled_;
+  int threads_;
+  int64_t t_ = 0;
+};
+
+}  // namespace seqrec
