@@ -14,6 +14,7 @@ namespace {
 
 struct RecommendFlags {
   std::string model;
+  std::string precision = "fp32";
   std::string user;
   bool has_user = false;
   std::string clicks;
@@ -22,7 +23,7 @@ struct RecommendFlags {
 };
 
 void run_recommend(const RecommendFlags& f) {
-  auto bundle = ModelBundle::load(f.model);
+  auto bundle = ModelBundle::load(f.model, f.precision == "fp16");
   RecommendRequest r;
   if (f.has_user) r.user_id = f.user;
   std::stringstream ss(f.clicks);
@@ -48,6 +49,9 @@ void setup_recommend(CLI::App& app) {
   auto f = std::make_shared<RecommendFlags>();
   auto* cmd = app.add_subcommand("recommend", "recommend from the command line (same answer as POST /recommend)");
   cmd->add_option("--model", f->model, "model directory")->required();
+  cmd->add_option("--precision", f->precision, "item vectors for scoring: fp32 (exact) or fp16 (half the memory traffic)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "fp16"}));
   auto* u = cmd->add_option("--user", f->user, "user id (omit for an anonymous user)");
   cmd->add_option("--clicks", f->clicks, "recent clicks, oldest first, comma-separated item ids");
   cmd->add_option("-k,--top-k", f->k, "number of items")->capture_default_str();

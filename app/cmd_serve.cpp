@@ -19,6 +19,7 @@ namespace {
 
 struct ServeFlags {
   std::string model;
+  std::string precision = "fp32";
   ServeOptions opt;
 };
 
@@ -32,7 +33,7 @@ void run_serve(const ServeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   const double t0 = now_seconds();
-  auto bundle = ModelBundle::load(f.model);
+  auto bundle = ModelBundle::load(f.model, f.precision == "fp16");
   HttpServer server(*bundle, f.opt);
   const int port = server.bind();
   std::fprintf(stderr, "loaded %s (%zu items, %zu users) in %.2fs\n", f.model.c_str(), bundle->items.size(),
@@ -62,6 +63,9 @@ void setup_serve(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "serve POST /recommend and GET /health over HTTP");
   cmd->add_option("--model", f->model, "model directory")->required();
+  cmd->add_option("--precision", f->precision, "item vectors for scoring: fp32 (exact) or fp16 (half the memory traffic)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "fp16"}));
   cmd->add_option("--host", f->opt.host, "address to bind")->capture_default_str();
   cmd->add_option("--port", f->opt.port, "port (0 = any free port)")->capture_default_str();
   cmd->add_option("--threads", f->opt.threads, "worker threads (one per open connection)")->capture_default_str();

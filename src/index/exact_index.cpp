@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/kernels.h"
 
 namespace seqrec {
 
@@ -27,43 +28,64 @@ bool better(const Hit& a, const Hit& b) { return a.score > b.score || (a.score =
 
 }  // namespace
 
-ExactIndex::ExactIndex(Matrix items, bool cosine) : items_(std::move(items)), cosine_(cosine) {
+ExactIndex::ExactIndex(Matrix items, bool cosine, bool fp16) : items_(std::move(items)), cosine_(cosine) {
   if (cosine_)
     for (int64_t r = 0; r < items_.rows; ++r) normalize(items_.row(r), items_.cols);
+  if (fp16) {
+    items_f16_.resize(items_.data.size());
+    for (size_t i = 0; i < items_.data.size(); ++i) items_f16_[i] = float_to_half(items_.data[i]);
+  }
 }
 
 std::vector<Hit> top_k(const float* scores, int64_t n, int k) {
   std::vector<Hit> heap;
   if (k <= 0) return heap;
   heap.reserve(static_cast<size_t>(k) + 1);
-  for (int64_t j = 0; j < n; ++j) {
-    const float s = scores[j];
-    if (!(s > -std::numeric_limits<float>::infinity())) continue;  // 排除 -inf 与 NaN
-    Hit h{static_cast<int32_t>(j), s};
-    if (static_cast<int>(heap.size()) < k) {
-      heap.push_back(h);
-      std::push_heap(heap.begin(), heap.end(), better);
-    } else if (better(h, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = h;
-      std::push_heap(heap.begin(), heap.end(), better);
-    }
+  // 先用前 k 个有效得分填满堆（跳过 -inf 与 NaN）。
+  int64_t j = 0;
+  for (; j < n && static_cast<int>(heap.size()) < k; ++j) {
+    if (!(scores[j] > -std::numeric_limits<float>::infinity())) continue;
+    heap.push_back({static_cast<int32_t>(j), scores[j]});
+    std::push_heap(heap.begin(), heap.end(), better);
+  }
+  if (heap.empty()) return heap;
+  // 之后只有严格大于堆顶的得分才能入选（得分相同时，后出现的下标更大，不会更好）。
+  while ((j = next_above(scores, j, n, heap.front().score)) < n) {
+    std::pop_heap(heap.begin(), heap.end(), better);
+    heap.back() = {static_cast<int32_t>(j), scores[j]};
+    std::push_heap(heap.begin(), heap.end(), better);
+    ++j;
   }
   std::sort_heap(heap.begin(), heap.end(), better);
   return heap;
 }
 
+void ExactIndex::prepare_query(const float* query, float* out) const {
+  std::copy(query, query + items_.cols, out);
+  if (cosine_) normalize(out, items_.cols);
+}
+
+void ExactIndex::score_rows(const float* prepared, int64_t r0, int64_t r1, float* out) const {
+  const int64_t d = items_.cols;
+  // 自带 SIMD 内核：并发请求下不争用 BLAS。
+  if (items_f16_.empty()) matvec(items_.data.data() + r0 * d, r1 - r0, d, prepared, out);
+  else matvec_f16(items_f16_.data() + r0 * d, r1 - r0, d, prepared, out);
+}
+
+std::vector<Hit> ExactIndex::select(float* scores, int k, const std::vector<int32_t>& exclude) const {
+  const int64_t n = items_.rows;
+  for (int32_t e : exclude)
+    if (e >= 0 && e < n) scores[e] = -std::numeric_limits<float>::infinity();
+  return top_k(scores, n, k);
+}
+
 std::vector<Hit> ExactIndex::search(const float* query, int k, const std::vector<int32_t>& exclude) const {
   static thread_local std::vector<float> scores, q;
-  const int64_t n = items_.rows, d = items_.cols;
-  q.assign(query, query + d);
-  if (cosine_) normalize(q.data(), d);
-  scores.resize(static_cast<size_t>(n));
-  cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), static_cast<int>(d), 1.0f,
-              items_.data.data(), static_cast<int>(d), q.data(), 1, 0.0f, scores.data(), 1);
-  for (int32_t e : exclude)
-    if (e >= 0 && e < n) scores[static_cast<size_t>(e)] = -std::numeric_limits<float>::infinity();
-  return top_k(scores.data(), n, k);
+  q.resize(static_cast<size_t>(items_.cols));
+  scores.resize(static_cast<size_t>(items_.rows));
+  prepare_query(query, q.data());
+  score_rows(q.data(), 0, items_.rows, scores.data());
+  return select(scores.data(), k, exclude);
 }
 
 void ExactIndex::score_batch(const float* queries, int b, float* out) const {

@@ -2,12 +2,11 @@
 // 只计算需要的行：最后一层只为查询 token 计算查询向量、注意力和前馈。
 #include "models/long_short_native.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
+#include "core/kernels.h"
 
 namespace seqrec {
 
@@ -26,13 +25,10 @@ std::vector<float> take(const TensorMap& t, const std::string& name, std::vector
   return it->second.data;
 }
 
-// Y[rows, out] = X[rows, in] · W[out, in]^T + b
-void linear(const float* x, int rows, int in, const std::vector<float>& w, const std::vector<float>& b,
-            int out, float* y) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w.data(), in, 0.0f,
-              y, out);
-  for (int r = 0; r < rows; ++r)
-    for (int o = 0; o < out; ++o) y[r * out + o] += b[static_cast<size_t>(o)];
+// Y[rows, out] = X[rows, in] · W[out, in]^T + b（自带 SIMD 内核，不走 BLAS：服务时多线程并发调用）
+void linear(const float* x, int rows, int in, const std::vector<float>& w, const std::vector<float>& b, int out,
+            float* y) {
+  linear_rows(x, rows, in, w.data(), b.data(), out, y);
 }
 
 // 逐行 LayerNorm（eps 与 PyTorch 默认一致）。
@@ -136,9 +132,7 @@ void LongShortModel::encode(int32_t user, const int32_t* clicks, size_t n_all, f
         float mx = -INFINITY;
         for (int j = 0; j < T; ++j) {
           const float* k = &s.qkv[static_cast<size_t>(j * 3 * d + d + h * dh)];
-          float dot = 0;
-          for (int e = 0; e < dh; ++e) dot += q[e] * k[e];
-          s.h[static_cast<size_t>(j)] = dot * scale;
+          s.h[static_cast<size_t>(j)] = dot(q, k, dh) * scale;
           mx = std::max(mx, s.h[static_cast<size_t>(j)]);
         }
         float sum = 0;

@@ -1,7 +1,6 @@
 // HTTP 服务实现（cpp-httplib）。
 #include "serve/http_server.h"
 
-#include <cblas.h>
 #include <httplib.h>
 
 #include "core/error.h"
@@ -31,11 +30,10 @@ void ServeOptions::validate() const {
 HttpServer::HttpServer(const ModelBundle& bundle, ServeOptions opt)
     : bundle_(bundle), opt_(std::move(opt)), svr_(std::make_unique<httplib::Server>()) {
   opt_.validate();
-  // 每个请求的矩阵都很小：BLAS 内部不再开线程，并行来自多个请求线程。
-  openblas_set_num_threads(1);
   const int threads = opt_.threads;
   svr_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr_->set_keep_alive_max_count(10000);
+  svr_->set_tcp_nodelay(true);  // 小响应立即发出，避免 Nagle 与延迟确认叠加出几十毫秒的延迟
   svr_->set_payload_max_length(opt_.max_body_bytes);
   svr_->set_read_timeout(10, 0);
   svr_->set_write_timeout(10, 0);

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# 安装构建与运行 seqrec 所需的全部 Debian 软件包（幂等：已安装则跳过 apt）。
+# 用法：scripts/install_deps.sh [额外的包名 ...]
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config git
+  libtorch-dev                             # LibTorch（训练）
+  libopenblas0-openmp libopenblas-openmp-dev  # 优化的 BLAS：LibTorch 使用系统 BLAS，默认的参考实现慢约 16 倍
+  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
+  libssl-dev                               # SHA-256 校验和（OpenSSL）
+  libgoogle-perftools-dev                  # tcmalloc：大张量的分配不再反复缺页
+  libgtest-dev libgmock-dev
+  curl
+  "$@"
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#PKGS[@]} packages already installed"
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install_deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,235 @@
+// 小型数值内核实现。
+// x86-64 上提供 AVX2+FMA 版本（用 target 属性单独编译，运行时用 __builtin_cpu_supports 选择），
+// 其余 CPU 用可移植的标量版本；两者数学上相同，仅求和顺序不同。
+#include "core/kernels.h"
+
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SEQREC_X86 1
+#endif
+
+namespace seqrec {
+
+namespace {
+
+// 可移植版本：8 路独立累加，编译器可自动向量化。
+float dot_portable(const float* a, const float* b, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += a[j + k] * b[j + k];
+  float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; j < n; ++j) s += a[j] * b[j];
+  return s;
+}
+
+void matvec_portable(const float* M, int64_t rows, int64_t cols, const float* x, float* y) {
+  for (int64_t r = 0; r < rows; ++r) y[r] = dot_portable(M + r * cols, x, cols);
+}
+
+void matvec_f16_portable(const uint16_t* M, int64_t rows, int64_t cols, const float* x, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float s = 0;
+    for (int64_t j = 0; j < cols; ++j) s += half_to_float(M[r * cols + j]) * x[j];
+    y[r] = s;
+  }
+}
+
+int64_t next_above_portable(const float* s, int64_t from, int64_t n, float t) {
+  for (int64_t i = from; i < n; ++i)
+    if (s[i] > t) return i;
+  return n;
+}
+
+#ifdef SEQREC_X86
+// 一次比较 8 个得分，整块都不超过阈值就跳过。
+__attribute__((target("avx2"))) int64_t next_above_avx2(const float* s, int64_t from, int64_t n, float t) {
+  const __m256 tv = _mm256_set1_ps(t);
+  int64_t i = from;
+  for (; i + 8 <= n; i += 8) {
+    const int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(s + i), tv, _CMP_GT_OQ));
+    if (mask) return i + __builtin_ctz(static_cast<unsigned>(mask));
+  }
+  return next_above_portable(s, i, n, t);
+}
+
+// 8 个 float 的水平求和。
+__attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8), acc1);
+  }
+  for (; j + 8 <= n; j += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), acc0);
+  float s = hsum(_mm256_add_ps(acc0, acc1));
+  for (; j < n; ++j) s += a[j] * b[j];
+  return s;
+}
+
+// 一次处理 4 行：4 条独立的 FMA 依赖链，x 的每个分块只加载一次。
+__attribute__((target("avx2,fma"))) void matvec_avx2(const float* M, int64_t rows, int64_t cols, const float* x,
+                                                     float* y) {
+  int64_t r = 0;
+  const int64_t c8 = cols & ~int64_t(7);
+  for (; r + 4 <= rows; r += 4) {
+    const float* m0 = M + r * cols;
+    const float* m1 = m0 + cols;
+    const float* m2 = m1 + cols;
+    const float* m3 = m2 + cols;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int64_t j = 0; j < c8; j += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + j);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(m0 + j), xv, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(m1 + j), xv, a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(m2 + j), xv, a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(m3 + j), xv, a3);
+    }
+    // 4 个向量同时做水平求和。
+    __m256 s01 = _mm256_hadd_ps(a0, a1), s23 = _mm256_hadd_ps(a2, a3);
+    __m256 s = _mm256_hadd_ps(s01, s23);
+    __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    float out[4];
+    _mm_storeu_ps(out, t);
+    for (int k = 0; k < 4; ++k) {
+      float v = out[k];
+      for (int64_t j = c8; j < cols; ++j) v += M[(r + k) * cols + j] * x[j];
+      y[r + k] = v;
+    }
+  }
+  for (; r < rows; ++r) y[r] = dot_avx2(M + r * cols, x, cols);
+}
+
+// 加载 8 个半精度数并转换为 fp32。
+__attribute__((target("avx2,fma,f16c"))) inline __m256 load_f16x8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// fp16 版本：每次加载 8 个半精度数并用 F16C 指令转换为 fp32，内存流量减半。
+__attribute__((target("avx2,fma,f16c"))) void matvec_f16_avx2(const uint16_t* M, int64_t rows, int64_t cols,
+                                                              const float* x, float* y) {
+  int64_t r = 0;
+  const int64_t c8 = cols & ~int64_t(7);
+  for (; r + 4 <= rows; r += 4) {
+    const uint16_t* m0 = M + r * cols;
+    const uint16_t* m1 = m0 + cols;
+    const uint16_t* m2 = m1 + cols;
+    const uint16_t* m3 = m2 + cols;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int64_t j = 0; j < c8; j += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + j);
+      a0 = _mm256_fmadd_ps(load_f16x8(m0 + j), xv, a0);
+      a1 = _mm256_fmadd_ps(load_f16x8(m1 + j), xv, a1);
+      a2 = _mm256_fmadd_ps(load_f16x8(m2 + j), xv, a2);
+      a3 = _mm256_fmadd_ps(load_f16x8(m3 + j), xv, a3);
+    }
+    __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    float out[4];
+    _mm_storeu_ps(out, t);
+    for (int k = 0; k < 4; ++k) {
+      float v = out[k];
+      for (int64_t j = c8; j < cols; ++j) v += half_to_float(M[(r + k) * cols + j]) * x[j];
+      y[r + k] = v;
+    }
+  }
+  if (r < rows) matvec_f16_portable(M + r * cols, rows - r, cols, x, y + r);
+}
+
+// 启动时检测一次 CPU 能力。
+const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+const bool kHasF16c = kHasAvx2 && __builtin_cpu_supports("f16c");
+#endif
+
+}  // namespace
+
+float dot(const float* a, const float* b, int64_t n) {
+#ifdef SEQREC_X86
+  if (kHasAvx2) return dot_avx2(a, b, n);
+#endif
+  return dot_portable(a, b, n);
+}
+
+void matvec(const float* M, int64_t rows, int64_t cols, const float* x, float* y) {
+#ifdef SEQREC_X86
+  if (kHasAvx2) return matvec_avx2(M, rows, cols, x, y);
+#endif
+  matvec_portable(M, rows, cols, x, y);
+}
+
+int64_t next_above(const float* s, int64_t from, int64_t n, float t) {
+#ifdef SEQREC_X86
+  if (kHasAvx2) return next_above_avx2(s, from, n, t);
+#endif
+  return next_above_portable(s, from, n, t);
+}
+
+void matvec_f16(const uint16_t* M, int64_t rows, int64_t cols, const float* x, float* y) {
+#ifdef SEQREC_X86
+  if (kHasF16c) return matvec_f16_avx2(M, rows, cols, x, y);
+#endif
+  matvec_f16_portable(M, rows, cols, x, y);
+}
+
+// IEEE 754 binary16 转换（处理非规格化数、无穷与 NaN；就近偶数舍入）。
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t absx = x & 0x7fffffffu;
+  if (absx >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
+  if (absx >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // 溢出为无穷
+  if (absx < 0x38800000u) {                                             // 非规格化数或 0
+    if (absx < 0x33000000u) return static_cast<uint16_t>(sign);
+    const uint32_t mant = (absx & 0x7fffffu) | 0x800000u;
+    const int shift = 113 - static_cast<int>(absx >> 23) + 13;
+    uint32_t h = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1u))) ++h;
+    return static_cast<uint16_t>(sign | h);
+  }
+  uint32_t h = ((absx - 0x38000000u) >> 13);
+  const uint32_t rem = absx & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
+  return static_cast<uint16_t>(sign | h);
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, x;
+  if (exp == 0) {
+    if (mant == 0) {
+      x = sign;
+    } else {  // 非规格化数：规格化后再组装
+      exp = 127 - 15 + 1;
+      while (!(mant & 0x400u)) mant <<= 1, --exp;
+      x = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    x = sign | 0x7f800000u | (mant << 13);
+  } else {
+    x = sign | ((exp + 112) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+void linear_rows(const float* X, int64_t rows, int64_t in, const float* W, const float* b, int64_t out, float* Y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    matvec(W, out, in, X + r * in, Y + r * out);
+    if (b)
+      for (int64_t o = 0; o < out; ++o) Y[r * out + o] += b[o];
+  }
+}
+
+}  // namespace seqrec

@@ -1,0 +1,304 @@
+// 端到端测试：用真实的 seqrec 程序训练一个小模型并导出，在回环端口上启动真实的 HTTP 服务，
+// 发送合法与非法请求检查响应；并检查 CLI recommend 与服务给出相同答案、损坏的模型目录被拒绝。
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "data/synthetic.h"
+#include "serve/http_server.h"
+#include "serve/model_bundle.h"
+#include "serve/recommender.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace seqrec {
+namespace {
+
+// 运行 seqrec 程序，返回（退出码，stdout+stderr）。
+std::pair<int, std::string> run_cli(const std::string& args) {
+  const std::string cmd = std::string(SEQREC_BINARY) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class ServeE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    SyntheticOptions so;
+    so.users = 150;
+    so.items = 80;
+    so.groups = 5;
+    so.mean_length = 12;
+    write_interactions_csv(dir_->file("ratings.csv"), generate_synthetic(so));
+    model_ = dir_->file("model");
+    auto [rc, out] = run_cli("train --data " + dir_->file("ratings.csv") + " --out " + model_ +
+                             " --epochs 2 --dim 16 --ffn-dim 32 --layers 1 --max-len 8 --quiet");
+    ASSERT_EQ(rc, 0) << out;
+    train_output_ = new std::string(out);
+    bundle_ = ModelBundle::load(model_).release();
+    ServeOptions o;
+    o.port = 0;
+    o.threads = 16;
+    o.max_body_bytes = 4096;
+    server_ = new HttpServer(*bundle_, o);
+    port_ = server_->bind();
+    thread_ = new std::thread([] { server_->serve(); });
+  }
+  static void TearDownTestSuite() {
+    server_->stop();
+    thread_->join();
+    delete thread_;
+    delete server_;
+    delete bundle_;
+    delete train_output_;
+    delete dir_;
+  }
+  // 发送 POST /recommend，返回（状态码，JSON）。
+  static std::pair<int, nlohmann::json> post(const std::string& body) {
+    httplib::Client cli("127.0.0.1", port_);
+    auto res = cli.Post("/recommend", body, "application/json");
+    if (!res) return {-1, {}};
+    auto j = nlohmann::json::parse(res->body, nullptr, false);
+    return {res->status, j};
+  }
+  // 断言请求被拒绝为 400，且错误消息提到 field。
+  static void expect_bad(const std::string& body, const std::string& field) {
+    auto [status, j] = post(body);
+    EXPECT_EQ(status, 400) << body;
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << body;
+    EXPECT_NE(j["error"].get<std::string>().find(field), std::string::npos) << j.dump();
+  }
+
+  static test::TempDir* dir_;
+  static std::string model_;
+  static std::string* train_output_;
+  static ModelBundle* bundle_;
+  static HttpServer* server_;
+  static std::thread* thread_;
+  static int port_;
+};
+
+test::TempDir* ServeE2E::dir_ = nullptr;
+std::string ServeE2E::model_;
+std::string* ServeE2E::train_output_ = nullptr;
+ModelBundle* ServeE2E::bundle_ = nullptr;
+HttpServer* ServeE2E::server_ = nullptr;
+std::thread* ServeE2E::thread_ = nullptr;
+int ServeE2E::port_ = 0;
+
+TEST_F(ServeE2E, TrainPrintsModelAndBaselineAndWritesArtifacts) {
+  EXPECT_NE(train_output_->find("most-popular"), std::string::npos);
+  EXPECT_NE(train_output_->find("NDCG@10"), std::string::npos);
+  for (const char* f : {"model.safetensors", "item_embeddings.npy", "user_map.json", "item_map.json", "manifest.json",
+                        "popularity.json", "train_log.jsonl"})
+    EXPECT_TRUE(fs::exists(model_ + "/" + f)) << f;
+  auto m = nlohmann::json::parse(read_file(model_ + "/manifest.json"));
+  EXPECT_EQ(m["model"]["dim"], 16);
+  EXPECT_EQ(m["training"]["epochs"], 2);
+  EXPECT_TRUE(m["metrics"]["valid"]["model"].contains("NDCG@10"));
+  EXPECT_EQ(m["files"]["item_embeddings.npy"]["sha256"].get<std::string>().size(), 64u);
+  // 目录旁没有残留的临时目录。
+  for (auto& e : fs::directory_iterator(dir_->path()))
+    EXPECT_EQ(e.path().filename().string().find(".model.staging"), std::string::npos);
+}
+
+TEST_F(ServeE2E, Health) {
+  httplib::Client cli("127.0.0.1", port_);
+  auto res = cli.Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["status"], "ok");
+}
+
+TEST_F(ServeE2E, RecommendKnownUser) {
+  const std::string user = bundle_->users.id(3);
+  const std::string c1 = bundle_->items.id(1), c2 = bundle_->items.id(2);
+  auto [status, j] = post(nlohmann::json{{"user_id", user}, {"recent_clicks", {c1, c2}}, {"top_k", 7}}.dump());
+  ASSERT_EQ(status, 200) << j.dump();
+  ASSERT_EQ(j["recommended_item_ids"].size(), 7u);
+  ASSERT_EQ(j["scores"].size(), 7u);
+  EXPECT_EQ(j["strategy"], "model");
+  EXPECT_EQ(j["user_known"], true);
+  for (size_t i = 1; i < 7; ++i) EXPECT_GE(j["scores"][i - 1].get<double>(), j["scores"][i].get<double>());
+  for (const auto& s : j["scores"]) EXPECT_LE(std::abs(s.get<double>()), 1.0 + 1e-5);  // 余弦相似度
+  std::set<std::string> uniq;
+  for (const auto& id : j["recommended_item_ids"]) {
+    EXPECT_GE(bundle_->items.find(id.get<std::string>()), 0);
+    uniq.insert(id.get<std::string>());
+  }
+  EXPECT_EQ(uniq.size(), 7u);
+}
+
+TEST_F(ServeE2E, ExcludeClickedAndUnknownClicks) {
+  std::vector<std::string> clicks;
+  for (int i = 0; i < 5; ++i) clicks.push_back(bundle_->items.id(i));
+  clicks.push_back("no-such-item");
+  auto [status, j] = post(nlohmann::json{{"user_id", bundle_->users.id(0)}, {"recent_clicks", clicks},
+                                         {"top_k", 20}, {"exclude_clicked", true}}.dump());
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(j["recommended_item_ids"].size(), 20u);
+  for (const auto& id : j["recommended_item_ids"])
+    EXPECT_EQ(std::find(clicks.begin(), clicks.end(), id.get<std::string>()), clicks.end());
+  EXPECT_EQ(j["unknown_clicks"], nlohmann::json::array({"no-such-item"}));
+}
+
+TEST_F(ServeE2E, ColdStartCases) {
+  // 未知用户、无已知点击：最热门，并标注。
+  auto [s1, j1] = post(R"({"user_id": "stranger", "recent_clicks": ["nope"], "top_k": 5})");
+  ASSERT_EQ(s1, 200);
+  EXPECT_EQ(j1["strategy"], "most_popular");
+  EXPECT_EQ(j1["user_known"], false);
+  EXPECT_EQ(j1["recommended_item_ids"][0], bundle_->items.id(bundle_->popular[0]));
+  // 未知用户但有点击：只用短期兴趣。
+  auto [s2, j2] = post(nlohmann::json{{"user_id", nullptr}, {"recent_clicks", {bundle_->items.id(4)}}}.dump());
+  ASSERT_EQ(s2, 200);
+  EXPECT_EQ(j2["strategy"], "model");
+  EXPECT_EQ(j2["recommended_item_ids"].size(), 10u);  // top_k 默认 10
+  // 已知用户、没有点击：只用长期兴趣。
+  auto [s3, j3] = post(nlohmann::json{{"user_id", bundle_->users.id(5)}, {"recent_clicks", nlohmann::json::array()}}.dump());
+  ASSERT_EQ(s3, 200);
+  EXPECT_EQ(j3["strategy"], "model");
+  // 整数形式的物品 ID 也被接受（合成数据的物品 ID 是数字）。
+  auto [s4, j4] = post(R"({"user_id": 12345, "recent_clicks": [1, 2, 3], "top_k": 3})");
+  ASSERT_EQ(s4, 200);
+  EXPECT_TRUE(j4["unknown_clicks"].empty());
+}
+
+TEST_F(ServeE2E, BadRequestsAre400WithField) {
+  expect_bad("{not json", "JSON");
+  expect_bad("[1,2]", "object");
+  expect_bad(R"({"recent_clicks": []})", "user_id");
+  expect_bad(R"({"user_id": "u1"})", "recent_clicks");
+  expect_bad(R"({"user_id": [1], "recent_clicks": []})", "user_id");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": "a,b"})", "recent_clicks");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": ["a", 1.5]})", "recent_clicks[1]");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "top_k": "10"})", "top_k");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "top_k": 0})", "top_k");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "top_k": -3})", "top_k");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "top_k": 1001})", "top_k");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "top_k": 99999999999999999999})", "top_k");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "exclude_clicked": 1})", "exclude_clicked");
+  // 过大的请求体：413 + JSON 说明。
+  std::string big = R"({"user_id": "u1", "recent_clicks": [")" + std::string(5000, 'x') + R"("]})";
+  auto [s, j] = post(big);
+  EXPECT_EQ(s, 413);
+  EXPECT_TRUE(j.contains("error"));
+  // 未知路由：404 + JSON。
+  httplib::Client cli("127.0.0.1", port_);
+  auto r = cli.Get("/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_TRUE(nlohmann::json::parse(r->body).contains("error"));
+  // 服务仍然正常。
+  EXPECT_EQ(post(R"({"user_id": "u1", "recent_clicks": []})").first, 200);
+}
+
+TEST_F(ServeE2E, ConcurrentRequestsAgree) {
+  const std::string body = nlohmann::json{{"user_id", bundle_->users.id(2)},
+                                          {"recent_clicks", {bundle_->items.id(7), bundle_->items.id(9)}},
+                                          {"top_k", 10}}.dump();
+  const auto expected = post(body).second;
+  std::atomic<int> bad{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 8; ++t)
+    ts.emplace_back([&] {
+      httplib::Client cli("127.0.0.1", port_);
+      for (int i = 0; i < 40; ++i) {
+        auto res = cli.Post("/recommend", body, "application/json");
+        if (!res || res->status != 200 || nlohmann::json::parse(res->body) != expected) ++bad;
+      }
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST_F(ServeE2E, CliRecommendMatchesService) {
+  const std::string user = bundle_->users.id(4);
+  const std::string a = bundle_->items.id(3), b = bundle_->items.id(8);
+  auto [rc, out] = run_cli("recommend --model " + model_ + " --user " + user + " --clicks " + a + "," + b +
+                           ",unknown-x -k 6 --exclude-clicked");
+  ASSERT_EQ(rc, 0) << out;
+  auto cli_json = nlohmann::json::parse(out);
+  auto [status, http_json] = post(nlohmann::json{{"user_id", user}, {"recent_clicks", {a, b, "unknown-x"}},
+                                                 {"top_k", 6}, {"exclude_clicked", true}}.dump());
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(cli_json, http_json);
+  auto [rc2, out2] = run_cli("recommend --model " + model_ + " -k 0");
+  EXPECT_NE(rc2, 0);
+  EXPECT_NE(out2.find("top_k"), std::string::npos);
+}
+
+TEST_F(ServeE2E, EvalReportsModelAndBaseline) {
+  auto [rc, out] = run_cli("eval --model " + model_ + " --ks 1,10");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("most-popular"), std::string::npos);
+  EXPECT_NE(out.find("NDCG@10"), std::string::npos);
+  auto [rc2, out2] = run_cli("eval --model " + model_ + " --json");
+  ASSERT_EQ(rc2, 0) << out2;
+  auto j = nlohmann::json::parse(out2);
+  EXPECT_TRUE(j["model"].contains("MRR@50"));
+  EXPECT_EQ(j["model"]["cases"], bundle_->users.size());
+}
+
+TEST_F(ServeE2E, CorruptOrIncompleteModelIsRefused) {
+  test::TempDir d;
+  const std::string copy = d.file("m");
+  fs::copy(model_, copy);
+  {
+    std::fstream f(copy + "/item_embeddings.npy", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);
+    f.put('\x7f');
+  }
+  try {
+    ModelBundle::load(copy);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
+  }
+  auto [rc, out] = run_cli("serve --model " + copy + " --port 0");
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("item_embeddings.npy"), std::string::npos) << out;
+  fs::remove(copy + "/item_embeddings.npy");
+  EXPECT_THROW(ModelBundle::load(copy), Error);
+  fs::remove(copy + "/manifest.json");
+  EXPECT_THROW(ModelBundle::load(copy), Error);
+}
+
+TEST(Cli, BadInputGivesClearErrors) {
+  auto [rc, out] = run_cli("train --data /nonexistent/ratings.csv --out /tmp/never");
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("/nonexistent/ratings.csv"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists("/tmp/never"));
+  auto [rc2, out2] = run_cli("train --epochs 0 --out /tmp/never");
+  EXPECT_EQ(rc2, 1);
+  EXPECT_NE(out2.find("--epochs"), std::string::npos) << out2;
+  auto [rc3, out3] = run_cli("train --heads 3 --out /tmp/never");
+  EXPECT_EQ(rc3, 1);
+  EXPECT_NE(out3.find("--heads"), std::string::npos) << out3;
+  auto [rc4, out4] = run_cli("serve --model /nonexistent");
+  EXPECT_EQ(rc4, 1);
+  EXPECT_NE(out4.find("does not exist"), std::string::npos) << out4;
+  test::TempDir d;
+  write_file_atomic(d.file("bad.csv"), "user_id,item_id,timestamp\nu,i,1\nu,j,soon\n");
+  auto [rc5, out5] = run_cli("train --data " + d.file("bad.csv") + " --out " + d.file("m"));
+  EXPECT_EQ(rc5, 1);
+  EXPECT_NE(out5.find("bad.csv:3"), std::string::npos) << out5;
+  EXPECT_FALSE(fs::exists(d.file("m")));
+}
+
+}  // namespace
+}  // namespace seqrec
