@@ -11,7 +11,7 @@ struct ModelConfig {
   int num_users = 0;
   int num_items = 0;
   int dim = 64;        // 嵌入维度
-  int layers = 2;      // Transformer 编码器层数
+  int layers = 1;      // Transformer 编码器层数（最后一层只为查询 token 计算，1 层最省）
   int heads = 2;       // 注意力头数（dim 必须能被整除）
   int ffn_dim = 256;   // 前馈层宽度
   int max_len = 20;    // 使用的最近点击数

@@ -124,7 +124,16 @@ void LongShortModel::encode(int32_t user, const int32_t* clicks, size_t n_all, f
     const int R = T - q0;
     // 注意力子层：x = x + out_proj(Attn(LN1(x)))
     layer_norm(s.x.data(), T, d, W.ln1_w, W.ln1_b, s.a.data());
-    linear(s.a.data(), T, d, W.in_w, W.in_b, 3 * d, s.qkv.data());
+    if (last) {
+      // 最后一层：K、V 需要所有 token，Q 只需要查询 token（in_proj 的前 d 行是 Q）。
+      for (int t = 0; t < T; ++t)
+        linear_rows(&s.a[static_cast<size_t>(t * d)], 1, d, W.in_w.data() + static_cast<size_t>(d) * d,
+                    W.in_b.data() + d, 2 * d, &s.qkv[static_cast<size_t>(t * 3 * d + d)]);
+      linear_rows(&s.a[static_cast<size_t>((T - 1) * d)], 1, d, W.in_w.data(), W.in_b.data(), d,
+                  &s.qkv[static_cast<size_t>((T - 1) * 3 * d)]);
+    } else {
+      linear(s.a.data(), T, d, W.in_w, W.in_b, 3 * d, s.qkv.data());
+    }
     for (int r = 0; r < R; ++r) {
       const int i = q0 + r;
       for (int h = 0; h < H; ++h) {
