@@ -28,7 +28,7 @@ cat "$OUT/seqrec_train.log"
 
 # 2) seqrec：服务。请求与对照相同：用户 1 最近 20 次点击，top_k 10（由对照的脚本生成 post.lua）
 if [ "${SKIP_PEER:-0}" != 1 ] || [ -f "$PEER/make_post_lua.py" ]; then
-  (cd "$WORK" && python3 "$PEER/convert_ratings.py" "$DATA" ratings_spec.csv >/dev/null && python3 "$PEER/make_post_lua.py" ratings_spec.csv 1 >/dev/null)
+  (cd "$WORK" && /usr/bin/python3 "$PEER/convert_ratings.py" "$DATA" ratings_spec.csv >/dev/null && /usr/bin/python3 "$PEER/make_post_lua.py" ratings_spec.csv 1 >/dev/null)
 fi
 for P in fp32 fp16; do
   "$SEQREC" serve --model "$WORK/model" --port "$PORT" --precision "$P" 2> "$OUT/seqrec_serve_$P.log" &
@@ -44,15 +44,15 @@ done
 if [ "${SKIP_PEER:-0}" != 1 ]; then
   WORK="$WORK/peer" PORT=$((PORT + 1)) WRK_ARGS="$WRK_ARGS" bash "$PEER/run.sh" > "$OUT/peer_run.log" 2>&1
   # 对照的准确率：去掉每个用户最后一次交互后训练（同样 3 轮），再在被留出的交互上按同一协议评估
-  python3 "$ROOT/bench/peer_eval.py" split "$DATA" "$WORK/peer_trainval.csv" "$WORK/peer_test.csv" > /dev/null
-  (cd "$PEER" && python3 train.py --ratings "$WORK/peer_trainval.csv" --out "$WORK/peer_holdout" --epochs 3 --threads 2) \
+  /usr/bin/python3 "$ROOT/bench/peer_eval.py" split "$DATA" "$WORK/peer_trainval.csv" "$WORK/peer_test.csv" > /dev/null
+  (cd "$PEER" && /usr/bin/python3 train.py --ratings "$WORK/peer_trainval.csv" --out "$WORK/peer_holdout" --epochs 3 --threads 2) \
     > "$OUT/peer_holdout_train.log" 2>&1
-  python3 "$ROOT/bench/peer_eval.py" eval "$PEER" "$WORK/peer_holdout" "$WORK/peer_trainval.csv" "$WORK/peer_test.csv" \
+  /usr/bin/python3 "$ROOT/bench/peer_eval.py" eval "$PEER" "$WORK/peer_holdout" "$WORK/peer_trainval.csv" "$WORK/peer_test.csv" \
     > "$OUT/peer_eval.json"
 fi
 
 # 4) 汇总
-python3 - "$WORK" <<'PY'
+/usr/bin/python3 - "$WORK" <<'PY'
 import json, re, statistics, sys, os
 W = sys.argv[1]; R = f"{W}/results"
 def wrk(path):

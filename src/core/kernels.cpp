@@ -3,6 +3,7 @@
 // 其余 CPU 用可移植的标量版本；两者数学上相同，仅求和顺序不同。
 #include "core/kernels.h"
 
+#include <cmath>
 #include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -223,6 +224,38 @@ float half_to_float(uint16_t h) {
   std::memcpy(&f, &x, 4);
   return f;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SEQREC_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define SEQREC_CLONES
+#endif
+
+SEQREC_CLONES void add_into(float* dst, const float* src, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) dst[j] += src[j];
+}
+
+SEQREC_CLONES void adam_update(float* p, float* m, float* v, const float* g, int64_t n, float b1, float b2,
+                               float step_size, float inv_sqrt_bc2, float eps, float wd, float decay,
+                               bool decoupled) {
+  if (decoupled) {
+    for (int64_t j = 0; j < n; ++j) {
+      const float gj = g[j];
+      const float pj = p[j] * decay;
+      m[j] = b1 * m[j] + (1.0f - b1) * gj;
+      v[j] = b2 * v[j] + (1.0f - b2) * gj * gj;
+      p[j] = pj - step_size * m[j] / (std::sqrt(v[j]) * inv_sqrt_bc2 + eps);
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) {
+      const float gj = g[j] + wd * p[j];
+      m[j] = b1 * m[j] + (1.0f - b1) * gj;
+      v[j] = b2 * v[j] + (1.0f - b2) * gj * gj;
+      p[j] -= step_size * m[j] / (std::sqrt(v[j]) * inv_sqrt_bc2 + eps);
+    }
+  }
+}
+
 
 void linear_rows(const float* X, int64_t rows, int64_t in, const float* W, const float* b, int64_t out, float* Y) {
   for (int64_t r = 0; r < rows; ++r) {

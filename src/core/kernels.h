@@ -19,6 +19,12 @@ int64_t next_above(const float* s, int64_t from, int64_t n, float t);
 uint16_t float_to_half(float f);
 float half_to_float(uint16_t h);
 
+// dst += src（逐元素）。
+void add_into(float* dst, const float* src, int64_t n);
+// 一段连续元素的 Adam/AdamW 更新（训练用；step_size 已含一阶偏差校正，inv_sqrt_bc2 = 1/sqrt(1-β2^t)）。
+void adam_update(float* p, float* m, float* v, const float* g, int64_t n, float b1, float b2, float step_size,
+                 float inv_sqrt_bc2, float eps, float wd, float decay, bool decoupled);
+
 // Y[r, o] = X[r,:]·W[o,:] + b[o]：X [rows, in]，W [out, in]（PyTorch Linear 的布局），b 可为空。
 void linear_rows(const float* X, int64_t rows, int64_t in, const float* W, const float* b, int64_t out, float* Y);
 

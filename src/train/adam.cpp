@@ -5,8 +5,10 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/kernels.h"
 
 namespace seqrec {
+
 
 FusedAdam::FusedAdam(std::vector<torch::Tensor> params, double lr, double weight_decay, bool decoupled, int threads,
                      double beta1, double beta2, double eps)
@@ -38,19 +40,13 @@ void FusedAdam::step(const std::vector<std::vector<torch::Tensor>>& shard_grads)
     for (size_t i = 0; i < params_.size(); ++i) {
       const int64_t n = params_[i].numel();
       const int64_t lo = n * w / threads_, hi = n * (w + 1) / threads_;
-      float* p = params_[i].data_ptr<float>();
-      float* m = m_[i].data_ptr<float>();
-      float* v = v_[i].data_ptr<float>();
       const auto& gi = g[i];
-      for (int64_t j = lo; j < hi; ++j) {
-        float gj = 0.0f;
-        for (const float* s : gi) gj += s[j];
-        if (decoupled_) p[j] *= decay;
-        else gj += wd * p[j];
-        m[j] = b1 * m[j] + (1.0f - b1) * gj;
-        v[j] = b2 * v[j] + (1.0f - b2) * gj * gj;
-        p[j] -= step_size * m[j] / (std::sqrt(v[j]) * inv_sqrt_bc2 + eps);
-      }
+      if (gi.empty()) continue;
+      // 分片梯度按固定顺序累加到第一个分片的缓冲里（该缓冲由本步的反向传播新建，可以改写）。
+      float* g0 = const_cast<float*>(gi[0]);
+      for (size_t k = 1; k < gi.size(); ++k) add_into(g0 + lo, gi[k] + lo, hi - lo);
+      adam_update(params_[i].data_ptr<float>() + lo, m_[i].data_ptr<float>() + lo, v_[i].data_ptr<float>() + lo,
+                  g0 + lo, hi - lo, b1, b2, step_size, inv_sqrt_bc2, eps, wd, decay, decoupled_);
     }
   };
   torch::NoGradGuard ng;

@@ -15,6 +15,7 @@ class FusedAdam {
   FusedAdam(std::vector<torch::Tensor> params, double lr, double weight_decay, bool decoupled, int threads,
             double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
   // shard_grads[w][i] 是第 w 个分片对第 i 个参数的梯度（可未定义，视为 0）；按 w 的固定顺序相加。
+  // 注意：求和结果写入第一个已定义分片的梯度张量（调用方的该张量会被改写）。
   void step(const std::vector<std::vector<torch::Tensor>>& shard_grads);
 
  private:
