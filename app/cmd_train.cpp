@@ -23,6 +23,7 @@ struct TrainFlags {
   ModelConfig model;
   TrainOptions train;
   std::string out = "model";
+  std::string log;  // 训练过程中逐轮追加的 JSON Lines 日志（可选）
   bool quiet = false;
 };
 
@@ -38,7 +39,16 @@ void run_train(const TrainFlags& f) {
   f.train.validate();
   TrainOptions topt = f.train;
   topt.progress = !f.quiet;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, std::fclose);
+  if (!f.log.empty()) {
+    log.reset(std::fopen(f.log.c_str(), "a"));
+    if (!log) throw Error(concat("cannot open --log file '", f.log, "'"));
+  }
   auto on_epoch = [&](const nlohmann::json& r) {
+    if (log) {
+      std::fprintf(log.get(), "%s\n", r.dump().c_str());
+      std::fflush(log.get());
+    }
     std::fprintf(stderr, "epoch %d: loss %.4f  %.0f samples/s  %.1fs  valid HR@10 %.4f NDCG@10 %.4f\n",
                  r["epoch"].get<int>(), r["loss"].get<double>(), r["samples_per_second"].get<double>(),
                  r["epoch_seconds"].get<double>(), r["valid_HR@10"].get<double>(), r["valid_NDCG@10"].get<double>());
@@ -103,6 +113,8 @@ void setup_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", t.seed, "random seed")->capture_default_str();
   cmd->add_option("--threads", t.threads, "LibTorch threads")->capture_default_str();
+  cmd->add_option("--log", f->log, "append one JSON line per epoch to this file while training "
+                                   "(the model directory also gets train_log.jsonl)");
   cmd->add_flag("--quiet", f->quiet, "no live progress line");
   cmd->callback([f] { run_train(*f); });
 }

@@ -24,10 +24,17 @@ struct ChunkedSoftmaxCE : public torch::autograd::Function<ChunkedSoftmaxCE> {
     const bool fixed_shift = bound.max().item<double>() <= 60.0;
     auto m = fixed_shift ? bound : torch::full({B}, -std::numeric_limits<float>::infinity(), u.options());
     auto s = torch::zeros({B}, u.options());
+    // 固定平移且 [B, N] 不太大（≤ 64 MiB）时，把 exp(logit − 平移) 存下来，反向时不必重算矩阵乘与 exp。
+    const bool keep = fixed_shift && B * N <= (int64_t(16) << 20);
+    torch::Tensor P = keep ? torch::empty({B, N}, u.options()) : torch::Tensor();
     for (int64_t c0 = 0; c0 < N; c0 += chunk) {
       const int64_t C = std::min(chunk, N - c0);
       auto Ec = items.narrow(0, c0, C);
-      if (fixed_shift) {
+      if (keep) {
+        auto Pc = P.narrow(1, c0, C);  // 行跨度为 N 的视图，BLAS 直接写入
+        torch::addmm_out(Pc, m.neg().unsqueeze(1).expand({B, C}), u, Ec.t(), 1.0, scale);
+        s.add_(Pc.exp_().sum(1));
+      } else if (fixed_shift) {
         s.add_(torch::addmm(m.neg().unsqueeze(1).expand({B, C}), u, Ec.t(), 1.0, scale).exp_().sum(1));
       } else {
         auto S = torch::mm(u, Ec.t()).mul_(scale);  // [B, C]
@@ -38,7 +45,7 @@ struct ChunkedSoftmaxCE : public torch::autograd::Function<ChunkedSoftmaxCE> {
     }
     auto lse = m + s.log();
     auto target_logit = (u * items.index_select(0, targets)).sum(1).mul_(scale);
-    ctx->save_for_backward({u, items, targets, lse});
+    ctx->save_for_backward({u, items, targets, lse, keep ? P : torch::Tensor(), keep ? s : torch::Tensor()});
     ctx->saved_data["scale"] = scale;
     ctx->saved_data["chunk"] = chunk;
     return (lse - target_logit).mean();
@@ -46,7 +53,7 @@ struct ChunkedSoftmaxCE : public torch::autograd::Function<ChunkedSoftmaxCE> {
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto saved = ctx->get_saved_variables();
-    auto u = saved[0], items = saved[1], targets = saved[2], lse = saved[3];
+    auto u = saved[0], items = saved[1], targets = saved[2], lse = saved[3], P = saved[4], s = saved[5];
     const double scale = ctx->saved_data["scale"].toDouble();
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
     const int64_t B = u.size(0), N = items.size(0);
@@ -57,14 +64,21 @@ struct ChunkedSoftmaxCE : public torch::autograd::Function<ChunkedSoftmaxCE> {
     // P = coef·exp(scale·S − lse)；coef > 0 时把 log(coef) 并入偏置，一次 addmm + 一次 exp 完成。
     const double c = coef.item<double>();
     auto bias = c > 0 ? (std::log(c) - lse).unsqueeze(1) : (-lse).unsqueeze(1);
+    // 存了 exp(logit − 平移) 时，softmax = 它 / s，每行乘以 coef / s 即可。
+    auto row_scale = P.defined() ? (coef / s).unsqueeze(1) : torch::Tensor();
     for (int64_t c0 = 0; c0 < N; c0 += chunk) {
       const int64_t C = std::min(chunk, N - c0);
       auto Ec = items.narrow(0, c0, C);
-      auto P = torch::addmm(bias.expand({B, C}), u, Ec.t(), 1.0, scale).exp_();  // [B, C]
-      if (!(c > 0)) P.mul_(c);
-      gu.addmm_(P, Ec);
+      torch::Tensor Pc;
+      if (P.defined()) {
+        Pc = P.narrow(1, c0, C).mul_(row_scale);
+      } else {
+        Pc = torch::addmm(bias.expand({B, C}), u, Ec.t(), 1.0, scale).exp_();  // [B, C]
+        if (!(c > 0)) Pc.mul_(c);
+      }
+      gu.addmm_(Pc, Ec);
       auto gEc = gE.narrow(0, c0, C);
-      torch::mm_out(gEc, P.t(), u);
+      torch::mm_out(gEc, Pc.t(), u);
     }
     // 目标项的 −1：gu_b −= coef·e_{t_b}，gE_{t_b} −= coef·u_b（同一物品可出现多次，用 index_add）。
     gu.sub_(items.index_select(0, targets) * coef);
