@@ -77,78 +77,60 @@ __attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* 
   return s;
 }
 
-// 一次处理 4 行：4 条独立的 FMA 依赖链，x 的每个分块只加载一次。
-__attribute__((target("avx2,fma"))) void matvec_avx2(const float* M, int64_t rows, int64_t cols, const float* x,
-                                                     float* y) {
-  int64_t r = 0;
-  const int64_t c8 = cols & ~int64_t(7);
-  for (; r + 4 <= rows; r += 4) {
-    const float* m0 = M + r * cols;
-    const float* m1 = m0 + cols;
-    const float* m2 = m1 + cols;
-    const float* m3 = m2 + cols;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-    for (int64_t j = 0; j < c8; j += 8) {
-      const __m256 xv = _mm256_loadu_ps(x + j);
-      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(m0 + j), xv, a0);
-      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(m1 + j), xv, a1);
-      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(m2 + j), xv, a2);
-      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(m3 + j), xv, a3);
-    }
-    // 4 个向量同时做水平求和。
-    __m256 s01 = _mm256_hadd_ps(a0, a1), s23 = _mm256_hadd_ps(a2, a3);
-    __m256 s = _mm256_hadd_ps(s01, s23);
-    __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    float out[4];
-    _mm_storeu_ps(out, t);
-    for (int k = 0; k < 4; ++k) {
-      float v = out[k];
-      for (int64_t j = c8; j < cols; ++j) v += M[(r + k) * cols + j] * x[j];
-      y[r + k] = v;
-    }
-  }
-  for (; r < rows; ++r) y[r] = dot_avx2(M + r * cols, x, cols);
+// 加载 8 个元素并转换为 fp32（fp32 或 fp16 存储）。
+template <bool F16>
+__attribute__((target("avx2,fma,f16c"))) inline __m256 load8(const void* p) {
+  if constexpr (F16) return _mm256_cvtph_ps(_mm_loadu_si128(static_cast<const __m128i*>(p)));
+  else return _mm256_loadu_ps(static_cast<const float*>(p));
 }
 
-// 加载 8 个半精度数并转换为 fp32。
-__attribute__((target("avx2,fma,f16c"))) inline __m256 load_f16x8(const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// fp16 版本：每次加载 8 个半精度数并用 F16C 指令转换为 fp32，内存流量减半。
-__attribute__((target("avx2,fma,f16c"))) void matvec_f16_avx2(const uint16_t* M, int64_t rows, int64_t cols,
+// 矩阵乘向量：一次处理 8 行，8 条独立的 FMA 依赖链（FMA 延迟约 4 个周期，少于 8 条链时会卡在延迟上），
+// 最后用一棵 hadd 树把 8 个累加器一次归约成 8 个结果。T 为存储类型（float 或 fp16 的 uint16_t）。
+template <bool F16, typename T>
+__attribute__((target("avx2,fma,f16c"))) void matvec_avx2_impl(const T* M, int64_t rows, int64_t cols,
                                                               const float* x, float* y) {
   int64_t r = 0;
   const int64_t c8 = cols & ~int64_t(7);
-  for (; r + 4 <= rows; r += 4) {
-    const uint16_t* m0 = M + r * cols;
-    const uint16_t* m1 = m0 + cols;
-    const uint16_t* m2 = m1 + cols;
-    const uint16_t* m3 = m2 + cols;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  for (; r + 8 <= rows; r += 8) {
+    const T* m = M + r * cols;
+    __m256 a[8];
+    for (int k = 0; k < 8; ++k) a[k] = _mm256_setzero_ps();
     for (int64_t j = 0; j < c8; j += 8) {
       const __m256 xv = _mm256_loadu_ps(x + j);
-      a0 = _mm256_fmadd_ps(load_f16x8(m0 + j), xv, a0);
-      a1 = _mm256_fmadd_ps(load_f16x8(m1 + j), xv, a1);
-      a2 = _mm256_fmadd_ps(load_f16x8(m2 + j), xv, a2);
-      a3 = _mm256_fmadd_ps(load_f16x8(m3 + j), xv, a3);
+      for (int k = 0; k < 8; ++k) a[k] = _mm256_fmadd_ps(load8<F16>(m + k * cols + j), xv, a[k]);
     }
-    __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    float out[4];
-    _mm_storeu_ps(out, t);
-    for (int k = 0; k < 4; ++k) {
-      float v = out[k];
-      for (int64_t j = c8; j < cols; ++j) v += half_to_float(M[(r + k) * cols + j]) * x[j];
-      y[r + k] = v;
+    const __m256 s0123 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const __m256 s4567 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    __m256 out = _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20), _mm256_permute2f128_ps(s0123, s4567, 0x31));
+    if (c8 != cols) {  // 列数不是 8 的倍数：补上尾部
+      alignas(32) float t[8];
+      _mm256_store_ps(t, out);
+      for (int k = 0; k < 8; ++k)
+        for (int64_t j = c8; j < cols; ++j) {
+          if constexpr (F16) t[k] += half_to_float(m[k * cols + j]) * x[j];
+          else t[k] += m[k * cols + j] * x[j];
+        }
+      out = _mm256_load_ps(t);
     }
+    _mm256_storeu_ps(y + r, out);
   }
-  if (r < rows) matvec_f16_portable(M + r * cols, rows - r, cols, x, y + r);
+  // 剩余不足 8 行：逐行计算。
+  for (; r < rows; ++r) {
+    const T* m = M + r * cols;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t j = 0; j < c8; j += 8) acc = _mm256_fmadd_ps(load8<F16>(m + j), _mm256_loadu_ps(x + j), acc);
+    float v = hsum(acc);
+    for (int64_t j = c8; j < cols; ++j) {
+      if constexpr (F16) v += half_to_float(m[j]) * x[j];
+      else v += m[j] * x[j];
+    }
+    y[r] = v;
+  }
 }
 
 // 启动时检测一次 CPU 能力。
-const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-const bool kHasF16c = kHasAvx2 && __builtin_cpu_supports("f16c");
+const bool kHasAvx2 =
+    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #endif
 
 }  // namespace
@@ -162,7 +144,7 @@ float dot(const float* a, const float* b, int64_t n) {
 
 void matvec(const float* M, int64_t rows, int64_t cols, const float* x, float* y) {
 #ifdef SEQREC_X86
-  if (kHasAvx2) return matvec_avx2(M, rows, cols, x, y);
+  if (kHasAvx2) return matvec_avx2_impl<false>(M, rows, cols, x, y);
 #endif
   matvec_portable(M, rows, cols, x, y);
 }
@@ -176,7 +158,7 @@ int64_t next_above(const float* s, int64_t from, int64_t n, float t) {
 
 void matvec_f16(const uint16_t* M, int64_t rows, int64_t cols, const float* x, float* y) {
 #ifdef SEQREC_X86
-  if (kHasF16c) return matvec_f16_avx2(M, rows, cols, x, y);
+  if (kHasAvx2) return matvec_avx2_impl<true>(M, rows, cols, x, y);
 #endif
   matvec_f16_portable(M, rows, cols, x, y);
 }

@@ -17,8 +17,8 @@ namespace seqrec {
 // 训练选项（全部有默认值，写入 manifest）。
 struct TrainOptions {
   int epochs = 30;               // 最多训练轮数
-  int batch_size = 256;
-  double lr = 1e-3;
+  int batch_size = 512;
+  double lr = 2e-3;
   double weight_decay = 0.0;
   std::string optimizer = "adam";  // "adam" 或 "adamw"
   double dropout = 0.2;
