@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "core/error.h"
+#include "core/kernels.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
 #include "index/exact_index.h"
@@ -90,6 +92,84 @@ TEST(Evaluator, StaticScoresRankTargets) {
   std::vector<EvalCase> cases = {{0, 1, 0}, {1, 1, 2}, {2, 1, 1}};
   auto r = rank_cases_static(pop, cases);
   EXPECT_EQ(r, (std::vector<int64_t>{0, 1, 2}));
+}
+
+}  // namespace
+}  // namespace seqrec
+
+// SIMD 内核与朴素实现比较（行数、列数都不是 8 的倍数，覆盖所有尾部分支）。
+namespace seqrec {
+namespace {
+
+TEST(Kernels, MatvecMatchesNaiveForAllShapes) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g;
+  for (int rows : {1, 3, 8, 13, 64}) {
+    for (int cols : {1, 7, 8, 20, 64, 70}) {
+      std::vector<float> m(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));
+      for (auto& v : m) v = g(rng);
+      for (auto& v : x) v = g(rng);
+      matvec(m.data(), rows, cols, x.data(), y.data());
+      std::vector<uint16_t> h(m.size());
+      for (size_t i = 0; i < m.size(); ++i) h[i] = float_to_half(m[i]);
+      std::vector<float> yh(static_cast<size_t>(rows));
+      matvec_f16(h.data(), rows, cols, x.data(), yh.data());
+      for (int r = 0; r < rows; ++r) {
+        double ref = 0, refh = 0;
+        for (int c = 0; c < cols; ++c) {
+          ref += double(m[r * cols + c]) * x[c];
+          refh += double(half_to_float(h[r * cols + c])) * x[c];
+        }
+        EXPECT_NEAR(y[r], ref, 1e-4 * (1 + std::abs(ref))) << rows << "x" << cols;
+        EXPECT_NEAR(yh[r], refh, 1e-4 * (1 + std::abs(refh))) << rows << "x" << cols;
+        EXPECT_NEAR(dot(&m[static_cast<size_t>(r * cols)], x.data(), cols), ref, 1e-4 * (1 + std::abs(ref)));
+      }
+    }
+  }
+}
+
+TEST(Kernels, HalfConversion) {
+  for (float f : {0.0f, -0.0f, 1.0f, -2.5f, 0.333333f, 65504.0f, 6.1e-5f, 3.0e-7f, -1e-8f}) {
+    const float back = half_to_float(float_to_half(f));
+    EXPECT_NEAR(back, f, std::abs(f) * 1e-3 + 6e-8) << f;
+  }
+  EXPECT_TRUE(std::isinf(half_to_float(float_to_half(1e6f))));
+  EXPECT_TRUE(std::isnan(half_to_float(float_to_half(std::nanf("")))));
+  EXPECT_EQ(float_to_half(1.0f), 0x3c00);
+  EXPECT_EQ(float_to_half(-2.0f), 0xc000);
+}
+
+TEST(Kernels, NextAbove) {
+  std::vector<float> s(37, 0.0f);
+  s[20] = 2.0f;
+  s[36] = 3.0f;
+  EXPECT_EQ(next_above(s.data(), 0, 37, 1.0f), 20);
+  EXPECT_EQ(next_above(s.data(), 21, 37, 1.0f), 36);
+  EXPECT_EQ(next_above(s.data(), 0, 37, 5.0f), 37);
+}
+
+TEST(ExactIndex, Fp16AgreesWithFp32) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> g;
+  Matrix m;
+  m.rows = 500;
+  m.cols = 24;
+  m.data.resize(500 * 24);
+  for (auto& v : m.data) v = g(rng);
+  ExactIndex exact(m, true), half(m, true, true);
+  int same = 0, total = 0;
+  for (int t = 0; t < 20; ++t) {
+    std::vector<float> q(24);
+    for (auto& v : q) v = g(rng);
+    auto a = exact.search(q.data(), 10), b = half.search(q.data(), 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_NEAR(a[i].score, b[i].score, 2e-3);
+      for (const auto& h : b) same += h.item == a[i].item;
+      ++total;
+    }
+  }
+  EXPECT_GE(same, total * 9 / 10);  // 半精度只可能交换得分极接近的物品
 }
 
 }  // namespace

@@ -90,6 +90,15 @@ std::vector<Hit> ExactIndex::search(const float* query, int k, const std::vector
 
 void ExactIndex::score_batch(const float* queries, int b, float* out) const {
   const int64_t n = items_.rows, d = items_.cols;
+  if (!items_f16_.empty()) {
+    // 半精度存储：逐个查询走与 search() 相同的内核，评估结果与服务完全一致。
+    std::vector<float> q(static_cast<size_t>(d));
+    for (int i = 0; i < b; ++i) {
+      prepare_query(queries + i * d, q.data());
+      score_rows(q.data(), 0, n, out + i * n);
+    }
+    return;
+  }
   std::vector<float> q(queries, queries + static_cast<int64_t>(b) * d);
   if (cosine_)
     for (int i = 0; i < b; ++i) normalize(q.data() + i * d, d);

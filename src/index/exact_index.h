@@ -20,7 +20,7 @@ class ExactIndex {
  public:
   ExactIndex() = default;
   // items：[N, d] 物品向量；cosine 为 true 时按行 L2 归一化（零向量保持为零）。
-  // fp16 为 true 时，search() 使用半精度副本打分（内存流量减半，得分误差约 1e-3）；score_batch() 始终用 fp32。
+  // fp16 为 true 时，search() 与 score_batch() 都使用半精度副本打分（内存流量减半，得分误差约 1e-3）。
   ExactIndex(Matrix items, bool cosine, bool fp16 = false);
 
   int64_t size() const { return items_.rows; }
@@ -38,7 +38,7 @@ class ExactIndex {
   void score_rows(const float* prepared, int64_t r0, int64_t r1, float* out) const;
   std::vector<Hit> select(float* scores, int k, const std::vector<int32_t>& exclude) const;
 
-  // 批量打分：queries [b, d] → out [b, N]（余弦时查询也会被归一化）。
+  // 批量打分：queries [b, d] → out [b, N]（余弦时查询也会被归一化）。fp32 时用 sgemm。
   void score_batch(const float* queries, int b, float* out) const;
 
  private:
