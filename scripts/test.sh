@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 scripts/build.sh build
 cd build
-ctest --output-on-failure -j 2
+ctest --output-on-failure -j 2 --timeout 600

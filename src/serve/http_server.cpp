@@ -3,6 +3,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <thread>
+
 #include "core/error.h"
 #include "serve/recommender.h"
 
@@ -86,8 +89,18 @@ int HttpServer::bind() {
   return opt_.port;
 }
 
-void HttpServer::serve() { svr_->listen_after_bind(); }
+void HttpServer::serve() {
+  serving_ = true;
+  if (!stop_requested_) svr_->listen_after_bind();
+  serving_ = false;
+}
 
-void HttpServer::stop() { svr_->stop(); }
+void HttpServer::stop() {
+  // httplib 的 stop() 只对已在运行的服务生效：若 serve() 已开始但尚未进入监听循环，等它进入后再停，
+  // 否则 accept 会永远阻塞。serve() 尚未开始时，它会看到 stop_requested_ 而直接返回。
+  stop_requested_ = true;
+  while (serving_ && !svr_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  svr_->stop();
+}
 
 }  // namespace seqrec

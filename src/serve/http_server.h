@@ -1,6 +1,7 @@
 // HTTP 服务：POST /recommend、GET /health。处理函数很薄，所有错误在一处映射为 JSON（STYLE.md 第 13 条）。
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -32,13 +33,15 @@ class HttpServer {
   int bind();
   // 阻塞地处理请求，直到 stop()。
   void serve();
-  // 停止服务（可从其他线程调用）。
+  // 停止服务（可从其他线程调用；在 serve() 开始之前或之后调用都有效）。
   void stop();
 
  private:
   const ModelBundle& bundle_;
   ServeOptions opt_;
   std::unique_ptr<httplib::Server> svr_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> serving_{false};
 };
 
 }  // namespace seqrec
