@@ -16,6 +16,7 @@ namespace seqrec::app {
 
 namespace {
 
+// eval 子命令的全部选项。
 struct EvalFlags {
   std::string model;
   DataFlags data;
@@ -34,6 +35,7 @@ void check_same_ids(const IdMap& data, const IdMap& model, const char* what) {
                        " map (different file or filters than at training time)"));
 }
 
+// 执行评估：加载模型目录，重建同一数据集，计算模型与最热门基线的指标并打印。
 void run_eval(const EvalFlags& f) {
   const std::vector<int> ks = parse_ks(f.ks);
   if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
@@ -64,6 +66,7 @@ void run_eval(const EvalFlags& f) {
 
 }  // namespace
 
+// 注册 eval 子命令。
 void setup_eval(CLI::App& app) {
   auto f = std::make_shared<EvalFlags>();
   auto* cmd = app.add_subcommand("eval", "evaluate a model directory (HR/NDCG/MRR@K, full ranking) against most-popular");

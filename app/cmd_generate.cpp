@@ -7,6 +7,7 @@
 
 namespace seqrec::app {
 
+// 注册 generate 子命令。
 void setup_generate(CLI::App& app) {
   auto opt = std::make_shared<SyntheticOptions>();
   auto out = std::make_shared<std::string>();

@@ -12,6 +12,7 @@ namespace seqrec::app {
 
 namespace {
 
+// recommend 子命令的全部选项。
 struct RecommendFlags {
   std::string model;
   std::string precision = "fp32";
@@ -22,6 +23,7 @@ struct RecommendFlags {
   bool exclude_clicked = false;
 };
 
+// 执行一次推荐：构造与 HTTP 请求相同的 JSON，走同一套校验与推荐逻辑，打印响应 JSON。
 void run_recommend(const RecommendFlags& f) {
   auto bundle = ModelBundle::load(f.model, f.precision == "fp16");
   RecommendRequest r;
@@ -45,6 +47,7 @@ void run_recommend(const RecommendFlags& f) {
 
 }  // namespace
 
+// 注册 recommend 子命令。
 void setup_recommend(CLI::App& app) {
   auto f = std::make_shared<RecommendFlags>();
   auto* cmd = app.add_subcommand("recommend", "recommend from the command line (same answer as POST /recommend)");

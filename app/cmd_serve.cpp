@@ -17,12 +17,14 @@ namespace seqrec::app {
 
 namespace {
 
+// serve 子命令的全部选项。
 struct ServeFlags {
   std::string model;
   std::string precision = "fp32";
   ServeOptions opt;
 };
 
+// 启动服务：屏蔽信号 → 加载并校验模型 → 绑定端口 → 处理请求，直到收到 SIGINT/SIGTERM。
 void run_serve(const ServeFlags& f) {
   f.opt.validate();
   // 先屏蔽信号，之后创建的所有线程都继承这个屏蔽字，信号只由等待线程接收。
@@ -59,6 +61,7 @@ void run_serve(const ServeFlags& f) {
 
 }  // namespace
 
+// 注册 serve 子命令。
 void setup_serve(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "serve POST /recommend and GET /health over HTTP");

@@ -85,6 +85,7 @@ void run_train(const TrainFlags& f) {
 
 }  // namespace
 
+// 注册 train 子命令（每个选项都显示默认值）。
 void setup_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
   auto* cmd = app.add_subcommand("train", "train the long/short-term Transformer and export a model directory");

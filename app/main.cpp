@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "core/error.h"
 
+// 解析命令行并运行选中的子命令；seqrec::Error → 退出码 1，其他异常 → 2。
 int main(int argc, char** argv) {
   CLI::App app{"seqrec: sequential recommendation - prepare data, train, evaluate, export, serve"};
   app.require_subcommand(1);
