@@ -31,20 +31,19 @@ void linear(const float* x, int rows, int in, const std::vector<float>& w, const
   linear_rows(x, rows, in, w.data(), b.data(), out, y);
 }
 
-// 逐行 LayerNorm（eps 与 PyTorch 默认一致）。
+// 逐行 LayerNorm（eps 与 PyTorch 默认一致）。均值与方差用 SIMD 点积内核计算。
 void layer_norm(const float* x, int rows, int d, const std::vector<float>& w, const std::vector<float>& b,
                 float* y) {
+  static thread_local std::vector<float> ones;
+  if (static_cast<int>(ones.size()) < d) ones.assign(static_cast<size_t>(d), 1.0f);
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * d;
     float* yr = y + r * d;
-    double mean = 0, var = 0;
-    for (int i = 0; i < d; ++i) mean += xr[i];
-    mean /= d;
-    for (int i = 0; i < d; ++i) var += (xr[i] - mean) * (xr[i] - mean);
-    var /= d;
-    const float inv = static_cast<float>(1.0 / std::sqrt(var + 1e-5));
-    for (int i = 0; i < d; ++i)
-      yr[i] = (xr[i] - static_cast<float>(mean)) * inv * w[static_cast<size_t>(i)] + b[static_cast<size_t>(i)];
+    const float mean = dot(xr, ones.data(), d) / static_cast<float>(d);
+    for (int i = 0; i < d; ++i) yr[i] = xr[i] - mean;
+    const float var = dot(yr, yr, d) / static_cast<float>(d);
+    const float inv = 1.0f / std::sqrt(var + 1e-5f);
+    for (int i = 0; i < d; ++i) yr[i] = yr[i] * inv * w[static_cast<size_t>(i)] + b[static_cast<size_t>(i)];
   }
 }
 
