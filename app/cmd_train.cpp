@@ -30,6 +30,7 @@ struct TrainFlags {
 // 执行训练与导出。
 void run_train(const TrainFlags& f) {
   const double t0 = now_seconds();
+  check_replaceable_dir(f.out);  // 训练前就确认输出目录可写入，避免训练完才失败
   SequenceData data = f.data.load();
   std::fprintf(stderr, "data: %s\n", data.stats().dump().c_str());
   ModelConfig cfg = f.model;

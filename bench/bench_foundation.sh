@@ -16,7 +16,8 @@ SEQREC=$ROOT/build/seqrec
 if [ ! -f "$DATA" ]; then echo "bench_foundation: skipped: $DATA not found (real data lives in ../shared/data, outside the repo)"; exit 0; fi
 [ -x "$SEQREC" ] || { echo "bench_foundation: build first: scripts/build.sh"; exit 1; }
 command -v wrk >/dev/null || "$ROOT/scripts/install_deps.sh" wrk
-rm -rf "$WORK"; mkdir -p "$WORK/results"; OUT=$WORK/results
+# 只清理本脚本自己写的东西，绝不整体删除 $WORK
+rm -rf "$WORK/results" "$WORK/model" "$WORK/peer" "$WORK/peer_holdout"; mkdir -p "$WORK/results"; OUT=$WORK/results
 echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(date -u +%FT%TZ)" | tee "$OUT/env.txt"
 
 wait_up() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "server did not come up: $1"; return 1; }

@@ -97,6 +97,7 @@ TEST(Files, PublishDirReplacesAtomically) {
   const std::string target = d.file("model");
   std::string s1 = make_staging_dir(target);
   write_file_atomic(s1 + "/f", "v1");
+  write_file_atomic(s1 + "/manifest.json", "{}");
   publish_dir(s1, target);
   EXPECT_EQ(read_file(target + "/f"), "v1");
   std::string s2 = make_staging_dir(target);
@@ -106,6 +107,20 @@ TEST(Files, PublishDirReplacesAtomically) {
   int n = 0;
   for (auto& e : std::filesystem::directory_iterator(d.path())) (void)e, ++n;
   EXPECT_EQ(n, 1);  // 没有残留的 staging 或旧目录
+}
+
+TEST(Files, PublishDirNeverReplacesUserData) {
+  test::TempDir d;
+  write_file_atomic(d.file("ratings.csv"), "precious");
+  std::string s1 = make_staging_dir(d.file("ratings.csv"));
+  EXPECT_THROW(publish_dir(s1, d.file("ratings.csv")), Error);  // 已存在的普通文件
+  EXPECT_EQ(read_file(d.file("ratings.csv")), "precious");
+  std::filesystem::create_directory(d.file("home"));
+  write_file_atomic(d.file("home") + "/notes.txt", "mine");
+  std::string s2 = make_staging_dir(d.file("home"));
+  EXPECT_THROW(publish_dir(s2, d.file("home")), Error);  // 非空且不是模型目录
+  EXPECT_EQ(read_file(d.file("home") + "/notes.txt"), "mine");
+  EXPECT_THROW(read_file(d.path()), Error);  // 目录不是文件
 }
 
 TEST(Manifest, DetectsMissingAndCorruptFiles) {

@@ -289,6 +289,12 @@ TEST(Cli, BadInputGivesClearErrors) {
   auto [rc3, out3] = run_cli("train --heads 3 --out /tmp/never");
   EXPECT_EQ(rc3, 1);
   EXPECT_NE(out3.find("--heads"), std::string::npos) << out3;
+  write_file_atomic("/tmp/seqrec-test-not-a-dir", "keep");
+  auto [rc6, out6] = run_cli("train --out /tmp/seqrec-test-not-a-dir");
+  EXPECT_EQ(rc6, 1);
+  EXPECT_NE(out6.find("not a directory"), std::string::npos) << out6;
+  EXPECT_EQ(read_file("/tmp/seqrec-test-not-a-dir"), "keep");
+  std::remove("/tmp/seqrec-test-not-a-dir");
   auto [rc4, out4] = run_cli("serve --model /nonexistent");
   EXPECT_EQ(rc4, 1);
   EXPECT_NE(out4.find("does not exist"), std::string::npos) << out4;

@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 namespace seqrec {
 
 std::string read_file(const std::string& path) {
+  if (fs::is_directory(path)) throw Error(concat("'", path, "' is a directory, expected a file"));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(concat("cannot open file '", path, "': ", std::strerror(errno)));
   std::ostringstream ss;
@@ -127,11 +128,22 @@ std::string make_staging_dir(const std::string& final_dir) {
   return staging.string();
 }
 
+void check_replaceable_dir(const std::string& dir) {
+  // 只替换“空目录”或“以前导出的模型目录”（含 manifest.json），绝不把用户的文件或其他目录挪走删除。
+  const fs::path p(dir);
+  if (fs::exists(p) && !fs::is_directory(p))
+    throw Error(concat("'", dir, "' exists and is not a directory; choose another output directory"));
+  if (fs::is_directory(p) && !fs::is_empty(p) && !fs::exists(p / "manifest.json"))
+    throw Error(concat("'", dir, "' is a non-empty directory without manifest.json (not a seqrec model); ",
+                       "refusing to replace it"));
+}
+
 void publish_dir(const std::string& staging_dir, const std::string& final_dir) {
   fs::path final_path = fs::absolute(final_dir).lexically_normal();
   if (final_path.filename().empty()) final_path = final_path.parent_path();
   std::error_code ec;
   fs::path old;
+  check_replaceable_dir(final_path.string());
   if (fs::exists(final_path)) {
     // 旧目录先改名移开；此刻崩溃会留下旧目录的备份，但不会有“半新半旧”的目录。
     old = final_path.parent_path() /

@@ -23,7 +23,11 @@ std::string make_staging_dir(const std::string& final_dir);
 
 // 把已写完整的 staging 目录原子地发布为 final_dir：
 // 若 final_dir 已存在，先把它改名移开，再 rename staging，最后删除旧目录。
+// 只会替换空目录或含 manifest.json 的旧模型目录；其他已存在的路径抛出 Error（staging 目录保持原样）。
 void publish_dir(const std::string& staging_dir, const std::string& final_dir);
+
+// 检查 dir 能否被 publish_dir 替换（不存在、空目录、或含 manifest.json 的模型目录），否则抛出 Error。
+void check_replaceable_dir(const std::string& dir);
 
 // 对文件做 fsync（确保数据落盘后再 rename）。
 void fsync_path(const std::string& path);
