@@ -2,6 +2,7 @@
 #include "data_flags.h"
 
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -36,7 +37,7 @@ nlohmann::json DataFlags::to_json() const {
     j["synthetic"] = {{"users", synthetic.users}, {"items", synthetic.items}, {"groups", synthetic.groups},
                       {"mean_length", synthetic.mean_length}, {"seed", synthetic.seed}};
   } else {
-    j["source"] = data;
+    j["source"] = std::filesystem::absolute(data).string();  // 绝对路径：eval 可以在任何目录下重建数据集
     j["csv"] = {{"sep", csv.sep}, {"header", csv.header}, {"columns", columns}, {"user_col", csv.user_col},
                 {"item_col", csv.item_col}, {"time_col", csv.time_col}, {"rating_col", csv.rating_col}};
   }

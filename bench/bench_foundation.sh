@@ -14,6 +14,8 @@ WRK_ARGS=${WRK_ARGS:--t2 -c16 -d20s}
 PORT=${PORT:-18181}
 SEQREC=$ROOT/build/seqrec
 if [ ! -f "$DATA" ]; then echo "bench_foundation: skipped: $DATA not found (real data lives in ../shared/data, outside the repo)"; exit 0; fi
+# 请求体（post.lua）由对照的脚本生成，所以即使 SKIP_PEER=1 也需要对照目录。
+if [ ! -f "$PEER/make_post_lua.py" ]; then echo "bench_foundation: skipped: peer scripts not found in $PEER"; exit 0; fi
 [ -x "$SEQREC" ] || { echo "bench_foundation: build first: scripts/build.sh"; exit 1; }
 command -v wrk >/dev/null || "$ROOT/scripts/install_deps.sh" wrk
 # 只清理本脚本自己写的东西，绝不整体删除 $WORK
@@ -28,9 +30,8 @@ wait_up() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null 2>&1 && return 0;
 cat "$OUT/seqrec_train.log"
 
 # 2) seqrec：服务。请求与对照相同：用户 1 最近 20 次点击，top_k 10（由对照的脚本生成 post.lua）
-if [ "${SKIP_PEER:-0}" != 1 ] || [ -f "$PEER/make_post_lua.py" ]; then
-  (cd "$WORK" && /usr/bin/python3 "$PEER/convert_ratings.py" "$DATA" ratings_spec.csv >/dev/null && /usr/bin/python3 "$PEER/make_post_lua.py" ratings_spec.csv 1 >/dev/null)
-fi
+(cd "$WORK" && /usr/bin/python3 "$PEER/convert_ratings.py" "$DATA" ratings_spec.csv >/dev/null \
+  && /usr/bin/python3 "$PEER/make_post_lua.py" ratings_spec.csv 1 >/dev/null)
 for P in fp32 fp16; do
   "$SEQREC" serve --model "$WORK/model" --port "$PORT" --precision "$P" 2> "$OUT/seqrec_serve_$P.log" &
   SPID=$!
