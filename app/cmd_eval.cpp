@@ -39,7 +39,7 @@ void check_same_ids(const IdMap& data, const IdMap& model, const char* what) {
 void run_eval(const EvalFlags& f) {
   const std::vector<int> ks = parse_ks(f.ks);
   if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
-  auto bundle = ModelBundle::load(f.model, f.precision == "fp16");
+  auto bundle = ModelBundle::load(f.model, parse_scan_precision(f.precision));
   DataFlags df = f.data.data.empty() ? DataFlags::from_json(bundle->manifest.at("data").at("options")) : f.data;
   SequenceData data = df.load();
   check_same_ids(data.users, bundle->users, "user");
@@ -74,9 +74,9 @@ void setup_eval(CLI::App& app) {
   f->data.add_to(cmd);
   cmd->add_option("--ks", f->ks, "cut-offs K")->capture_default_str();
   cmd->add_option("--split", f->split, "test or valid")->capture_default_str();
-  cmd->add_option("--precision", f->precision, "item vectors for scoring, as in 'seqrec serve': fp32 or fp16")
+  cmd->add_option("--precision", f->precision, "item vectors for scoring, as in 'seqrec serve' (fp32 and int8 rank identically; fp16 is approximate)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"fp32", "fp16"}));
+      ->check(CLI::IsMember({"fp32", "fp16", "int8"}));
   cmd->add_flag("--json", f->json, "print JSON instead of a table");
   cmd->callback([f] { run_eval(*f); });
 }

@@ -32,7 +32,7 @@ cat "$OUT/seqrec_train.log"
 # 2) seqrec：服务。请求与对照相同：用户 1 最近 20 次点击，top_k 10（由对照的脚本生成 post.lua）
 (cd "$WORK" && /usr/bin/python3 "$PEER/convert_ratings.py" "$DATA" ratings_spec.csv >/dev/null \
   && /usr/bin/python3 "$PEER/make_post_lua.py" ratings_spec.csv 1 >/dev/null)
-for P in fp32 fp16; do
+for P in int8 fp32 fp16; do
   "$SEQREC" serve --model "$WORK/model" --port "$PORT" --precision "$P" 2> "$OUT/seqrec_serve_$P.log" &
   SPID=$!
   wait_up "http://127.0.0.1:$PORT/health"
@@ -73,7 +73,7 @@ print(f"seqrec: {man['training_result']['samples_per_epoch']} samples/epoch, med
 print(f"seqrec valid HR@10 {v['model']['HR@10']:.4f} NDCG@10 {v['model']['NDCG@10']:.4f} | "
       f"test HR@10 {t['model']['HR@10']:.4f} NDCG@10 {t['model']['NDCG@10']:.4f} | "
       f"most-popular test HR@10 {t['most_popular']['HR@10']:.4f} NDCG@10 {t['most_popular']['NDCG@10']:.4f}")
-for p in ("fp32", "fp16"):
+for p in ("int8", "fp32", "fp16"):
     rps, p50, p99, err = wrk(f"{R}/seqrec_wrk_{p}.txt")
     rss = int(open(f"{R}/seqrec_serve_{p}.rss_kb").read()) / 1024
     print(f"seqrec serve --precision {p}: {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, errors {err}, peak RSS {rss:.0f} MiB")
@@ -87,6 +87,6 @@ if os.path.exists(f"{R}/peer_run.log"):
     import glob
     rps, p50, p99, err = wrk(glob.glob(f"{W}/peer/results/wrk_tt*.txt")[0])
     print(f"peer serve (gunicorn 2 workers): {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, errors {err}")
-    print(f"ratios: training {pe/ep:.2f}x faster per epoch; serving fp32 {wrk(R+'/seqrec_wrk_fp32.txt')[0]/rps:.1f}x, "
-          f"fp16 {wrk(R+'/seqrec_wrk_fp16.txt')[0]/rps:.1f}x requests/s")
+    print(f"ratios: training {pe/ep:.2f}x faster per epoch; serving int8 (default) {wrk(R+'/seqrec_wrk_int8.txt')[0]/rps:.1f}x, "
+          f"fp32 {wrk(R+'/seqrec_wrk_fp32.txt')[0]/rps:.1f}x, fp16 {wrk(R+'/seqrec_wrk_fp16.txt')[0]/rps:.1f}x requests/s")
 PY

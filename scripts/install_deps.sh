@@ -7,7 +7,9 @@ PKGS=(
   build-essential cmake pkg-config git
   libtorch-dev                             # LibTorch（训练）
   libopenblas0-openmp libopenblas-openmp-dev  # 优化的 BLAS：LibTorch 使用系统 BLAS，默认的参考实现慢约 16 倍
-  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
+  libmicrohttpd-dev                        # HTTP 服务（epoll 线程池）
+  libcpp-httplib-dev                       # 测试中的 HTTP 客户端
+  nlohmann-json3-dev libcli11-dev
   libssl-dev                               # SHA-256 校验和（OpenSSL）
   libgoogle-perftools-dev                  # tcmalloc：大张量的分配不再反复缺页
   libgtest-dev libgmock-dev

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "core/error.h"
@@ -156,7 +157,7 @@ TEST(ExactIndex, Fp16AgreesWithFp32) {
   m.cols = 24;
   m.data.resize(500 * 24);
   for (auto& v : m.data) v = g(rng);
-  ExactIndex exact(m, true), half(m, true, true);
+  ExactIndex exact(m, true), half(m, true, ScanPrecision::kFp16);
   int same = 0, total = 0;
   for (int t = 0; t < 20; ++t) {
     std::vector<float> q(24);
@@ -170,6 +171,113 @@ TEST(ExactIndex, Fp16AgreesWithFp32) {
     }
   }
   EXPECT_GE(same, total * 9 / 10);  // 半精度只可能交换得分极接近的物品
+}
+
+}  // namespace
+}  // namespace seqrec
+
+// int8 粗打分 + fp32 精排：内核与可移植实现逐位一致；检索结果（物品与得分）与 fp32 全量扫描完全相同。
+namespace seqrec {
+namespace {
+
+TEST(Kernels, MatvecRowIsBitIdenticalToMatvec) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> g;
+  for (int rows : {1, 9, 17}) {
+    for (int cols : {5, 8, 37, 64}) {
+      std::vector<float> m(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));
+      for (auto& v : m) v = g(rng);
+      for (auto& v : x) v = g(rng);
+      matvec(m.data(), rows, cols, x.data(), y.data());
+      for (int r = 0; r < rows; ++r) EXPECT_EQ(matvec_row(&m[static_cast<size_t>(r * cols)], cols, x.data()), y[r]);
+    }
+  }
+}
+
+TEST(Kernels, Int8KernelMatchesPortable) {
+  std::mt19937 rng(12);
+  std::uniform_int_distribution<int> byte(0, 255), qv(-int8_query_limit(), int8_query_limit());
+  for (int blocks : {1, 3, 4, 9}) {
+    for (int groups : {1, 5, 16}) {
+      std::vector<uint8_t> p(static_cast<size_t>(blocks * groups * 64));
+      for (auto& v : p) v = static_cast<uint8_t>(byte(rng));
+      std::vector<int8_t> q(static_cast<size_t>(groups * 4));
+      for (auto& v : q) v = static_cast<int8_t>(qv(rng));
+      std::vector<int32_t> q4(static_cast<size_t>(groups));
+      std::memcpy(q4.data(), q.data(), q.size());
+      std::vector<float> scale(static_cast<size_t>(blocks * 16)), a(scale.size()), b(scale.size());
+      for (auto& v : scale) v = 0.01f * static_cast<float>(byte(rng) + 1);
+      Int8Scan s;
+      s.packed = p.data();
+      s.blocks = blocks;
+      s.groups = groups;
+      s.q4 = q4.data();
+      s.correction = 1234;
+      s.query_scale = 0.37f;
+      s.row_scale = scale.data();
+      int8_scan(s, a.data());
+      int8_scan_portable(s, b.data());
+      EXPECT_EQ(a, b) << int8_kernel_name() << " blocks " << blocks << " groups " << groups;
+      // 与直接按定义计算的整数和对照一个元素
+      int32_t raw = 0;
+      for (int g2 = 0; g2 < groups; ++g2)
+        for (int t = 0; t < 4; ++t) raw += int32_t(p[static_cast<size_t>(g2 * 64 + t)]) * q[static_cast<size_t>(g2 * 4 + t)];
+      EXPECT_EQ(b[0], static_cast<float>(raw - 1234) * (0.37f * scale[0]));
+    }
+  }
+}
+
+// 随机矩阵（含重复行造成的平局、点积相似度下差异很大的范数）上，int8 与 fp32 的结果逐位相同。
+void expect_int8_same_as_fp32(bool cosine, int rows, int cols, float norm_spread, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g;
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  Matrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.data.resize(static_cast<size_t>(rows * cols));
+  for (int r = 0; r < rows; ++r) {
+    const float s = 1.0f + norm_spread * u(rng);
+    for (int c = 0; c < cols; ++c) m.data[static_cast<size_t>(r * cols + c)] = s * g(rng);
+  }
+  for (int r = 10; r < 20; ++r)  // 重复行：得分完全相同，按下标决胜
+    std::copy(m.row(0), m.row(0) + cols, m.row(r));
+  ExactIndex f32(m, cosine, ScanPrecision::kFp32), i8(m, cosine, ScanPrecision::kInt8);
+  for (int t = 0; t < 50; ++t) {
+    std::vector<float> q(static_cast<size_t>(cols));
+    for (auto& v : q) v = g(rng);
+    if (t == 0) std::copy(m.row(0), m.row(0) + cols, q.begin());  // 查询正对一组平局的物品
+    std::vector<int32_t> exclude;
+    if (t % 3 == 1)
+      for (int e = 0; e < 30; ++e) exclude.push_back(static_cast<int32_t>(rng() % rows));
+    for (int k : {1, 10, 50, rows, rows + 5}) {
+      auto a = f32.search(q.data(), k, exclude), b = i8.search(q.data(), k, exclude);
+      ASSERT_EQ(a.size(), b.size()) << "k " << k;
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].item, b[i].item) << "query " << t << " k " << k << " rank " << i;
+        EXPECT_EQ(a[i].score, b[i].score) << "query " << t << " k " << k << " rank " << i;
+      }
+    }
+  }
+  // 大多数查询确实走了粗打分 + 精排（而不是每次都退回全量 fp32）。
+  const auto st = i8.int8_stats();
+  EXPECT_GT(st.searches, 0u);
+  EXPECT_LT(st.fallbacks * 2, st.searches) << "fallbacks " << st.fallbacks << " of " << st.searches;
+  // 零查询：退回全量 fp32，同样一致。
+  std::vector<float> zero(static_cast<size_t>(cols), 0.0f);
+  auto a = f32.search(zero.data(), 5), b = i8.search(zero.data(), 5);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].item, b[i].item);
+}
+
+TEST(ExactIndex, Int8IsIdenticalToFp32Cosine) { expect_int8_same_as_fp32(true, 3001, 64, 0.0f, 21); }
+TEST(ExactIndex, Int8IsIdenticalToFp32OddDims) { expect_int8_same_as_fp32(true, 777, 37, 0.0f, 22); }
+TEST(ExactIndex, Int8IsIdenticalToFp32DotWithSpreadNorms) { expect_int8_same_as_fp32(false, 2000, 32, 20.0f, 23); }
+
+TEST(ExactIndex, ParsePrecision) {
+  EXPECT_EQ(parse_scan_precision("int8"), ScanPrecision::kInt8);
+  EXPECT_EQ(parse_scan_precision("fp16"), ScanPrecision::kFp16);
+  EXPECT_THROW(parse_scan_precision("int4"), Error);
 }
 
 }  // namespace

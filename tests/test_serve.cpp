@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -205,6 +210,77 @@ TEST_F(ServeE2E, BadRequestsAre400WithField) {
   EXPECT_TRUE(nlohmann::json::parse(r->body).contains("error"));
   // 服务仍然正常。
   EXPECT_EQ(post(R"({"user_id": "u1", "recent_clicks": []})").first, 200);
+}
+
+// 在一个原始 TCP 连接上发送 raw，读到对端关闭或超时为止，返回收到的全部字节。
+std::string raw_exchange(int port, const std::string& raw) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "";
+  }
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return got;
+}
+
+// 数出现次数。
+size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+// HTTP/1.1 的细节：流水线请求按序回答、分块上传、HEAD、方法不对时 405、Connection: close 生效。
+TEST_F(ServeE2E, Http11PipeliningChunkedAndMethods) {
+  const std::string body = R"({"user_id": null, "recent_clicks": [], "top_k": 3})";
+  const std::string one = "POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string got = raw_exchange(port_, one + one + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(count_of(got, "HTTP/1.1 200"), 3u) << got;
+  EXPECT_EQ(count_of(got, "recommended_item_ids"), 2u) << got;
+  EXPECT_EQ(count_of(got, "\"status\":\"ok\""), 1u) << got;
+
+  // 分块上传（没有 Content-Length）。
+  std::string chunked = "POST /recommend HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  const std::string half1 = body.substr(0, 10), half2 = body.substr(10);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%zx", half1.size());
+  chunked += std::string(hex) + "\r\n" + half1 + "\r\n";
+  std::snprintf(hex, sizeof hex, "%zx", half2.size());
+  chunked += std::string(hex) + "\r\n" + half2 + "\r\n0\r\n\r\n";
+  const std::string got2 = raw_exchange(port_, chunked);
+  EXPECT_NE(got2.find("HTTP/1.1 200"), std::string::npos) << got2;
+  EXPECT_NE(got2.find("recommended_item_ids"), std::string::npos) << got2;
+
+  // 分块上传超过上限：读完后 413。
+  std::string big = "POST /recommend HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < 5; ++i) big += "400\r\n" + std::string(0x400, ' ') + "\r\n";
+  big += "0\r\n\r\n";
+  EXPECT_NE(raw_exchange(port_, big).find("HTTP/1.1 413"), std::string::npos);
+
+  // 方法不对：405 + Allow；HEAD /health 只有头。
+  const std::string got3 = raw_exchange(port_, "GET /recommend HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(got3.find("HTTP/1.1 405"), std::string::npos) << got3;
+  EXPECT_NE(got3.find("Allow: POST"), std::string::npos) << got3;
+  const std::string got4 = raw_exchange(port_, "HEAD /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(got4.find("HTTP/1.1 200"), std::string::npos) << got4;
+  EXPECT_EQ(got4.find("\"status\""), std::string::npos) << got4;
+
+  // 乱码请求行：连接被拒绝或得到 4xx，服务继续工作。
+  const std::string got5 = raw_exchange(port_, "\x01\x02garbage\r\n\r\n");
+  EXPECT_EQ(got5.find("HTTP/1.1 2"), std::string::npos) << got5;
+  EXPECT_EQ(post(body).first, 200);
 }
 
 TEST_F(ServeE2E, ConcurrentRequestsAgree) {

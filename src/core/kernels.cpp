@@ -77,6 +77,13 @@ __attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* 
   return s;
 }
 
+// 与 8 行块中 hadd 树相同顺序的水平求和：((a0+a1)+(a2+a3)) + ((a4+a5)+(a6+a7))。
+__attribute__((target("avx2,fma"))) inline float hsum_like_block(__m256 a) {
+  __m256 h = _mm256_hadd_ps(a, a);
+  h = _mm256_hadd_ps(h, h);
+  return _mm_cvtss_f32(_mm256_castps256_ps128(h)) + _mm_cvtss_f32(_mm256_extractf128_ps(h, 1));
+}
+
 // 加载 8 个元素并转换为 fp32（fp32 或 fp16 存储）。
 template <bool F16>
 __attribute__((target("avx2,fma,f16c"))) inline __m256 load8(const void* p) {
@@ -114,12 +121,12 @@ __attribute__((target("avx2,fma,f16c"))) void matvec_avx2_impl(const T* M, int64
     }
     _mm256_storeu_ps(y + r, out);
   }
-  // 剩余不足 8 行：逐行计算。
+  // 剩余不足 8 行：逐行计算，求和顺序与上面的 8 行块完全相同（matvec_row 依赖这一点）。
   for (; r < rows; ++r) {
     const T* m = M + r * cols;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t j = 0; j < c8; j += 8) acc = _mm256_fmadd_ps(load8<F16>(m + j), _mm256_loadu_ps(x + j), acc);
-    float v = hsum(acc);
+    float v = hsum_like_block(acc);
     for (int64_t j = c8; j < cols; ++j) {
       if constexpr (F16) v += half_to_float(m[j]) * x[j];
       else v += m[j] * x[j];
@@ -128,10 +135,108 @@ __attribute__((target("avx2,fma,f16c"))) void matvec_avx2_impl(const T* M, int64
   }
 }
 
+// 单行版本：与 matvec_avx2_impl<false> 对同一行给出逐位相同的结果。
+__attribute__((target("avx2,fma"))) float matvec_row_avx2(const float* m, int64_t cols, const float* x) {
+  float y;
+  matvec_avx2_impl<false>(m, 1, cols, x, &y);
+  return y;
+}
+
+// ---- int8 粗打分内核（布局见 kernels.h 的 matvec_u8s8_blocked）----
+
+// AVX-512 VNNI：vpdpbusd 一条指令完成 16 个物品 × 4 维的 u8·s8 乘加；一次处理 4 块以隐藏指令延迟。
+// 把 16 个原始整数和换算成粗分：(raw − corr) · (qscale · row_scale)。
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void store_scores16(__m512i acc, const Int8Scan& s,
+                                                                                  int64_t i0, float* out) {
+  const __m512 t = _mm512_mul_ps(_mm512_set1_ps(s.query_scale), _mm512_loadu_ps(s.row_scale + i0));
+  const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, _mm512_set1_epi32(s.correction)));
+  _mm512_storeu_ps(out + i0, _mm512_mul_ps(v, t));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void u8s8_vnni(const Int8Scan& s, float* out) {
+  const uint8_t* P = s.packed;
+  const int64_t blocks = s.blocks, G = s.groups;
+  const int32_t* q4 = s.q4;
+  int64_t b = 0;
+  const int64_t stride = G * 64;
+  for (; b + 4 <= blocks; b += 4) {
+    const uint8_t* p = P + b * stride;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t g = 0; g < G; ++g) {
+      const __m512i qv = _mm512_set1_epi32(q4[g]);
+      a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512(p + g * 64), qv);
+      a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512(p + stride + g * 64), qv);
+      a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512(p + 2 * stride + g * 64), qv);
+      a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512(p + 3 * stride + g * 64), qv);
+    }
+    store_scores16(a0, s, b * 16, out);
+    store_scores16(a1, s, b * 16 + 16, out);
+    store_scores16(a2, s, b * 16 + 32, out);
+    store_scores16(a3, s, b * 16 + 48, out);
+  }
+  for (; b < blocks; ++b) {
+    const uint8_t* p = P + b * stride;
+    __m512i a = _mm512_setzero_si512();
+    for (int64_t g = 0; g < G; ++g) a = _mm512_dpbusd_epi32(a, _mm512_loadu_si512(p + g * 64), _mm512_set1_epi32(q4[g]));
+    store_scores16(a, s, b * 16, out);
+  }
+}
+
+// AVX2：vpmaddubsw（u8·s8 相邻两对相加成 s16）+ vpmaddwd（再两两相加成 s32）。
+// vpmaddubsw 会饱和，所以查询只用 [-63, 63]（255·63·2 < 32767）。
+__attribute__((target("avx2"))) inline void store_scores8(__m256i acc, const Int8Scan& s, int64_t i0, float* out) {
+  const __m256 t = _mm256_mul_ps(_mm256_set1_ps(s.query_scale), _mm256_loadu_ps(s.row_scale + i0));
+  const __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, _mm256_set1_epi32(s.correction)));
+  _mm256_storeu_ps(out + i0, _mm256_mul_ps(v, t));
+}
+
+__attribute__((target("avx2"))) void u8s8_avx2(const Int8Scan& s, float* out) {
+  const uint8_t* P = s.packed;
+  const int64_t blocks = s.blocks, G = s.groups;
+  const int32_t* q4 = s.q4;
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* p = P + b * G * 64;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+    for (int64_t g = 0; g < G; ++g) {
+      const __m256i qv = _mm256_set1_epi32(q4[g]);
+      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + g * 64));
+      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + g * 64 + 32));
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(x0, qv), ones));
+      a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(x1, qv), ones));
+    }
+    store_scores8(a0, s, b * 16, out);
+    store_scores8(a1, s, b * 16 + 8, out);
+  }
+}
+
 // 启动时检测一次 CPU 能力。
 const bool kHasAvx2 =
     __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+const bool kHasVnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vnni");
 #endif
+
+// 可移植版本：逐字节计算，与 SIMD 版本结果完全相同（整数运算没有舍入）。
+void u8s8_portable(const Int8Scan& s, float* out) {
+  const uint8_t* P = s.packed;
+  const int64_t blocks = s.blocks, G = s.groups;
+  const int32_t* q4 = s.q4;
+  for (int64_t b = 0; b < blocks; ++b) {
+    int32_t acc[16] = {0};
+    for (int64_t g = 0; g < G; ++g) {
+      int8_t q[4];
+      std::memcpy(q, &q4[g], 4);
+      const uint8_t* p = P + (b * G + g) * 64;
+      for (int i = 0; i < 16; ++i)
+        for (int t = 0; t < 4; ++t) acc[i] += int32_t(p[i * 4 + t]) * q[t];
+    }
+    for (int i = 0; i < 16; ++i) {
+      const float t = s.query_scale * s.row_scale[b * 16 + i];
+      out[b * 16 + i] = static_cast<float>(acc[i] - s.correction) * t;
+    }
+  }
+}
 
 }  // namespace
 
@@ -148,6 +253,38 @@ void matvec(const float* M, int64_t rows, int64_t cols, const float* x, float* y
 #endif
   matvec_portable(M, rows, cols, x, y);
 }
+
+float matvec_row(const float* m, int64_t cols, const float* x) {
+#ifdef SEQREC_X86
+  if (kHasAvx2) return matvec_row_avx2(m, cols, x);
+#endif
+  return dot_portable(m, x, cols);
+}
+
+int int8_query_limit() {
+#ifdef SEQREC_X86
+  if (!kHasVnni && kHasAvx2) return 63;
+#endif
+  return 127;
+}
+
+const char* int8_kernel_name() {
+#ifdef SEQREC_X86
+  if (kHasVnni) return "avx512-vnni";
+  if (kHasAvx2) return "avx2";
+#endif
+  return "portable";
+}
+
+void int8_scan(const Int8Scan& s, float* out) {
+#ifdef SEQREC_X86
+  if (kHasVnni) return u8s8_vnni(s, out);
+  if (kHasAvx2) return u8s8_avx2(s, out);
+#endif
+  u8s8_portable(s, out);
+}
+
+void int8_scan_portable(const Int8Scan& s, float* out) { u8s8_portable(s, out); }
 
 int64_t next_above(const float* s, int64_t from, int64_t n, float t) {
 #ifdef SEQREC_X86

@@ -11,6 +11,29 @@ namespace seqrec {
 float dot(const float* a, const float* b, int64_t n);
 // y[r] = M[r,:]·x，M 为 [rows, cols] 行优先。
 void matvec(const float* M, int64_t rows, int64_t cols, const float* x, float* y);
+// 与 matvec 对同一行给出逐位相同的结果（精排时只重算少数候选行，结果与全量 fp32 打分一致）。
+float matvec_row(const float* m, int64_t cols, const float* x);
+
+// int8 粗打分的输入。物品以 16 个为一块交错存放：块 b、维度组 g（4 维）处连续 64 字节，
+// 第 i 个物品的 4 个字节在 [i*4, i*4+4)；字节是 u8 = 量化值 + 128。q4[g] 是查询第 4g..4g+3 维
+// 的 4 个 s8 打包成的 int32（小端）。
+struct Int8Scan {
+  const uint8_t* packed = nullptr;    // [blocks][groups][16][4]
+  int64_t blocks = 0, groups = 0;
+  const int32_t* q4 = nullptr;        // [groups]
+  int32_t correction = 0;             // 128·Σq：抵消物品字节的 +128 偏移
+  float query_scale = 0;              // 查询的量化尺度
+  const float* row_scale = nullptr;   // [blocks*16] 每个物品的量化尺度（填充行为 0）
+};
+// out[i] = float(Σ u8·q − correction) · (query_scale · row_scale[i])，i ∈ [0, blocks*16)。
+void int8_scan(const Int8Scan& s, float* out);
+// 同上，强制使用可移植实现（测试用它核对 SIMD 版本：整数部分精确，换算的浮点运算顺序相同，结果逐位一致）。
+void int8_scan_portable(const Int8Scan& s, float* out);
+// 查询量化可用的最大绝对值：AVX-512 VNNI 与可移植版本为 127；仅有 AVX2 时为 63（避免 vpmaddubsw 饱和）。
+int int8_query_limit();
+// 当前 CPU 上使用的 int8 内核名（日志用）。
+const char* int8_kernel_name();
+
 // 半精度（IEEE fp16）存储的矩阵乘向量：y[r] = M[r,:]·x，计算用 fp32。
 void matvec_f16(const uint16_t* M, int64_t rows, int64_t cols, const float* x, float* y);
 // 从 from 开始找第一个 s[i] > t 的下标（NaN 不算），找不到返回 n。top-k 选择用它跳过大段不可能入选的得分。

@@ -28,12 +28,31 @@ bool better(const Hit& a, const Hit& b) { return a.score > b.score || (a.score =
 
 }  // namespace
 
-ExactIndex::ExactIndex(Matrix items, bool cosine, bool fp16) : items_(std::move(items)), cosine_(cosine) {
+ScanPrecision parse_scan_precision(const std::string& s) {
+  if (s == "fp32") return ScanPrecision::kFp32;
+  if (s == "fp16") return ScanPrecision::kFp16;
+  if (s == "int8") return ScanPrecision::kInt8;
+  throw Error(concat("unknown precision '", s, "' (expected fp32, fp16 or int8)"));
+}
+
+const char* to_string(ScanPrecision p) {
+  switch (p) {
+    case ScanPrecision::kFp32: return "fp32";
+    case ScanPrecision::kFp16: return "fp16";
+    case ScanPrecision::kInt8: return "int8";
+  }
+  return "?";
+}
+
+ExactIndex::ExactIndex(Matrix items, bool cosine, ScanPrecision precision)
+    : items_(std::move(items)), cosine_(cosine), precision_(precision) {
   if (cosine_)
     for (int64_t r = 0; r < items_.rows; ++r) normalize(items_.row(r), items_.cols);
-  if (fp16) {
+  if (precision_ == ScanPrecision::kFp16) {
     items_f16_.resize(items_.data.size());
     for (size_t i = 0; i < items_.data.size(); ++i) items_f16_[i] = float_to_half(items_.data[i]);
+  } else if (precision_ == ScanPrecision::kInt8) {
+    items_sq8_ = Sq8Items(items_);
   }
 }
 
@@ -79,11 +98,53 @@ std::vector<Hit> ExactIndex::select(float* scores, int k, const std::vector<int3
   return top_k(scores, n, k);
 }
 
+bool ExactIndex::search_int8(const float* prepared, int k, const std::vector<int32_t>& exclude,
+                             std::vector<Hit>& out) const {
+  const int64_t n = items_.rows;
+  if (k <= 0 || n == 0) return false;
+  const Sq8Items::Query q = items_sq8_.quantize(prepared);
+  if (!(q.scale > 0)) return false;
+  static thread_local std::vector<float> approx;
+  static thread_local std::vector<int32_t> cand;
+  approx.resize(static_cast<size_t>(items_sq8_.padded_rows()));
+  items_sq8_.scan(q, approx.data());
+  for (int32_t e : exclude)
+    if (e >= 0 && e < n) approx[e] = -std::numeric_limits<float>::infinity();
+  // 粗分第 k 高为 A_k：精确得分 ≥ A_k − β 的物品至少有 k 个，粗分 < A_k − 2β 的物品精确得分 < A_k − β，
+  // 因此不可能入选。阈值再放宽一点以吸收这两次减法的舍入。
+  const std::vector<Hit> coarse = top_k(approx.data(), n, k);
+  if (static_cast<int>(coarse.size()) < k) return false;  // 可选物品不足 k 个
+  const double thr = double(coarse.back().score) - 2.0 * q.bound * (1 + 1e-6);
+  const float t = std::nextafter(static_cast<float>(thr), -std::numeric_limits<float>::infinity());
+  // 候选过多（误差界相对得分间距太宽，例如点积相似度下范数差异很大）时全量 fp32 更快。
+  const size_t max_cand = static_cast<size_t>(std::max<int64_t>(4 * int64_t(k) + 64, n / 8));
+  cand.clear();
+  for (int64_t j = next_above(approx.data(), 0, n, t); j < n; j = next_above(approx.data(), j + 1, n, t)) {
+    cand.push_back(static_cast<int32_t>(j));
+    if (cand.size() > max_cand) return false;
+  }
+  int8_candidates_.fetch_add(cand.size(), std::memory_order_relaxed);
+  // 精排：与 fp32 全量扫描逐位相同的单行内核，再按（得分降序，下标升序）取前 k。
+  out.clear();
+  out.reserve(cand.size());
+  for (int32_t c : cand) out.push_back({c, matvec_row(items_.row(c), items_.cols, prepared)});
+  const size_t kk = std::min(out.size(), static_cast<size_t>(k));
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(kk), out.end(), better);
+  out.resize(kk);
+  return true;
+}
+
 std::vector<Hit> ExactIndex::search(const float* query, int k, const std::vector<int32_t>& exclude) const {
   static thread_local std::vector<float> scores, q;
   q.resize(static_cast<size_t>(items_.cols));
-  scores.resize(static_cast<size_t>(items_.rows));
   prepare_query(query, q.data());
+  if (precision_ == ScanPrecision::kInt8) {
+    std::vector<Hit> hits;
+    int8_searches_.fetch_add(1, std::memory_order_relaxed);
+    if (search_int8(q.data(), k, exclude, hits)) return hits;
+    int8_fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  }
+  scores.resize(static_cast<size_t>(items_.rows));
   score_rows(q.data(), 0, items_.rows, scores.data());
   return select(scores.data(), k, exclude);
 }

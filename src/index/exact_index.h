@@ -1,12 +1,16 @@
 // 精确检索：查询向量与全部物品向量做内积（余弦时两侧先归一化），取 top-K（不做全排序）。
-// 这是检索后端接口的默认实现；打分用 OpenBLAS（sgemv / sgemm）。
+// 这是检索后端接口的默认实现：单个查询用自带的 SIMD 内核（fp32、fp16，或 int8 粗打分 + fp32 精排），
+// 批量打分用 OpenBLAS sgemm。
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "core/npy.h"
+#include "index/sq8.h"
 
 namespace seqrec {
 
@@ -16,17 +20,37 @@ struct Hit {
   float score;
 };
 
+// search() 扫描全部物品时使用的数值格式。
+enum class ScanPrecision {
+  kFp32,  // 直接用 fp32 打分
+  kFp16,  // 半精度副本打分：内存流量减半，得分误差约 1e-3（近似）
+  kInt8,  // int8 粗打分 + 可能入选的候选用 fp32 精排：结果与 kFp32 逐位相同，扫描流量是其四分之一
+};
+
+// 解析 "fp32" / "fp16" / "int8"；其他值抛出 Error。
+ScanPrecision parse_scan_precision(const std::string& s);
+const char* to_string(ScanPrecision p);
+
 class ExactIndex {
  public:
   ExactIndex() = default;
+  ExactIndex(ExactIndex&& o) noexcept { *this = std::move(o); }
+  // 移动时统计计数不随之移动（原子量不可移动；新索引从 0 开始计数）。
+  ExactIndex& operator=(ExactIndex&& o) noexcept {
+    items_ = std::move(o.items_);
+    items_f16_ = std::move(o.items_f16_);
+    items_sq8_ = std::move(o.items_sq8_);
+    cosine_ = o.cosine_;
+    precision_ = o.precision_;
+    return *this;
+  }
   // items：[N, d] 物品向量；cosine 为 true 时按行 L2 归一化（零向量保持为零）。
-  // fp16 为 true 时，search() 与 score_batch() 都使用半精度副本打分（内存流量减半，得分误差约 1e-3）。
-  ExactIndex(Matrix items, bool cosine, bool fp16 = false);
+  ExactIndex(Matrix items, bool cosine, ScanPrecision precision = ScanPrecision::kFp32);
 
   int64_t size() const { return items_.rows; }
   int dim() const { return static_cast<int>(items_.cols); }
   bool cosine() const { return cosine_; }
-  bool fp16() const { return !items_f16_.empty(); }
+  ScanPrecision precision() const { return precision_; }
 
   // 单个查询的 top-k（按得分降序，平局时下标小者在前）。exclude 中的物品被跳过，
   // 因此只要还有足够的物品，总能返回 k 个。线程安全。
@@ -38,13 +62,28 @@ class ExactIndex {
   void score_rows(const float* prepared, int64_t r0, int64_t r1, float* out) const;
   std::vector<Hit> select(float* scores, int k, const std::vector<int32_t>& exclude) const;
 
-  // 批量打分：queries [b, d] → out [b, N]（余弦时查询也会被归一化）。fp32 时用 sgemm。
+  // kInt8 的运行统计：走粗打分的查询数、其中退回全量 fp32 的次数、精排的候选总数。
+  struct Int8Stats {
+    uint64_t searches = 0, fallbacks = 0, candidates = 0;
+  };
+  Int8Stats int8_stats() const {
+    return {int8_searches_.load(std::memory_order_relaxed), int8_fallbacks_.load(std::memory_order_relaxed),
+            int8_candidates_.load(std::memory_order_relaxed)};
+  }
+
+  // 批量打分：queries [b, d] → out [b, N]（余弦时查询也会被归一化）。fp32 与 int8 时用 sgemm。
   void score_batch(const float* queries, int b, float* out) const;
 
  private:
+  // kInt8 的 search：粗打分 → 误差界内的候选 → fp32 精排。无法保证精确时返回 false，由调用方全量打分。
+  bool search_int8(const float* prepared, int k, const std::vector<int32_t>& exclude, std::vector<Hit>& out) const;
+
   Matrix items_;
-  std::vector<uint16_t> items_f16_;  // 可选的半精度副本
+  std::vector<uint16_t> items_f16_;  // kFp16 的半精度副本
+  Sq8Items items_sq8_;               // kInt8 的量化副本
   bool cosine_ = false;
+  ScanPrecision precision_ = ScanPrecision::kFp32;
+  mutable std::atomic<uint64_t> int8_searches_{0}, int8_fallbacks_{0}, int8_candidates_{0};
 };
 
 // 从 [N] 个得分中取 top-k（不做全排序；-inf 视为不可选）。

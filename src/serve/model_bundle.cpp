@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace seqrec {
 
-std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, bool fp16) {
+std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, ScanPrecision precision) {
   auto b = std::make_unique<ModelBundle>();
   b->dir = dir;
   b->manifest = load_and_verify_manifest(dir);  // 校验版本与每个文件的 sha256
@@ -39,7 +39,7 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, bool fp16
   if (emb.rows != cfg.num_items || emb.cols != cfg.dim)
     throw Error(concat(path("item_embeddings.npy"), " has shape (", emb.rows, ", ", emb.cols, "), expected (",
                        cfg.num_items, ", ", cfg.dim, ")"));
-  b->index = ExactIndex(std::move(emb), /*cosine=*/true, fp16);
+  b->index = ExactIndex(std::move(emb), /*cosine=*/true, precision);
 
   nlohmann::json pop;
   try {

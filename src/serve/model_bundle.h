@@ -25,8 +25,8 @@ struct ModelBundle {
   std::vector<float> popular_score; // 对应的训练次数
 
   // 加载并校验：缺文件、sha256 不符、形状/数量不一致都会抛出 Error，指明文件与原因。
-  // fp16：检索时使用半精度存储的物品向量（见 ExactIndex）。
-  static std::unique_ptr<ModelBundle> load(const std::string& dir, bool fp16 = false);
+  // precision：检索扫描物品向量时的数值格式（见 ExactIndex / ScanPrecision）。
+  static std::unique_ptr<ModelBundle> load(const std::string& dir, ScanPrecision precision = ScanPrecision::kFp32);
 };
 
 }  // namespace seqrec
