@@ -11,8 +11,19 @@
 namespace seqrec::app {
 
 void DataFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("--data", data, "interactions file (CSV/TSV/DAT with user, item, timestamp[, rating]); "
-                                  "omit to use the built-in synthetic dataset");
+  cmd->add_option("--data", data, "interactions file: CSV/TSV/DAT (user, item, timestamp[, rating]), sequence file, "
+                                  "RecBole .inter or OTTO JSONL; omit to use the built-in synthetic dataset");
+  cmd->add_option("--format", format, "file format: auto, csv, seq (seq-plain: items per line, line = user; "
+                                      "seq-uid: 'uid i1 i2 ...'; seq-pairs: 'user item' per line), inter, otto")
+      ->capture_default_str()
+      ->check([](const std::string& s) {
+        try {
+          parse_data_format(s);
+          return std::string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+      });
   cmd->add_option("--sep", csv.sep, "field separator: auto, ',', '\\t', ';', '::' ...")->capture_default_str();
   cmd->add_option("--header", csv.header, "whether the first line is a header: auto, yes, no")->capture_default_str();
   cmd->add_option("--columns", columns, "column names for a file without header, e.g. user_id,item_id,rating,timestamp");
@@ -38,6 +49,7 @@ nlohmann::json DataFlags::to_json() const {
                       {"mean_length", synthetic.mean_length}, {"seed", synthetic.seed}};
   } else {
     j["source"] = std::filesystem::absolute(data).string();  // 绝对路径：eval 可以在任何目录下重建数据集
+    j["format"] = format;
     j["csv"] = {{"sep", csv.sep}, {"header", csv.header}, {"columns", columns}, {"user_col", csv.user_col},
                 {"item_col", csv.item_col}, {"time_col", csv.time_col}, {"rating_col", csv.rating_col}};
   }
@@ -59,6 +71,7 @@ DataFlags DataFlags::from_json(const nlohmann::json& j) {
       f.synthetic.seed = s.at("seed");
     } else {
       f.data = j.at("source");
+      f.format = j.value("format", "auto");  // 早期的 manifest 没有这一项
       const auto& c = j.at("csv");
       f.csv.sep = c.at("sep");
       f.csv.header = c.at("header");
@@ -84,7 +97,7 @@ SequenceData DataFlags::load() const {
   std::stringstream ss(columns);
   std::string tok;
   while (std::getline(ss, tok, ',')) c.columns.push_back(tok);
-  Interactions raw = data.empty() ? generate_synthetic(synthetic) : read_interactions(data, c);
+  Interactions raw = data.empty() ? generate_synthetic(synthetic) : read_any(data, parse_data_format(format), c);
   return build_sequences(raw, filter);
 }
 

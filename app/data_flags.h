@@ -7,12 +7,14 @@
 
 #include "data/csv_reader.h"
 #include "data/dataset.h"
+#include "data/formats.h"
 #include "data/synthetic.h"
 
 namespace seqrec::app {
 
 struct DataFlags {
   std::string data;  // 为空时使用内置合成数据
+  std::string format = "auto";  // 文件格式（见 data/formats.h）
   CsvOptions csv;
   FilterOptions filter;
   SyntheticOptions synthetic;
