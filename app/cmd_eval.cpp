@@ -6,9 +6,11 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/version.h"
 #include "data_flags.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
+#include "eval/protocol.h"
 #include "report.h"
 #include "serve/model_bundle.h"
 
@@ -23,6 +25,9 @@ struct EvalFlags {
   std::string ks = "1,5,10,20,50";
   std::string split = "test";
   std::string precision = "fp32";
+  std::string protocol = "full";
+  EvalProtocol proto;
+  std::string length_buckets = "5,20";
   bool json = false;
 };
 
@@ -45,22 +50,47 @@ void run_eval(const EvalFlags& f) {
   check_same_ids(data.users, bundle->users, "user");
   check_same_ids(data.items, bundle->items, "item");
   const double t0 = now_seconds();
+  EvalProtocol proto = f.proto;
+  proto.candidates = EvalProtocol::parse_candidates(f.protocol);
+  const std::vector<int> buckets = parse_thresholds(f.length_buckets);
+  const CaseRanker ranker(data, proto);
   const auto cases = eval_cases(data, f.split == "test" ? SplitPart::kTest : SplitPart::kValid);
-  auto mm = summarize_ranks(rank_cases(bundle->model, bundle->index, data, cases, bundle->model.config().max_len), ks);
-  auto pm = summarize_ranks(rank_cases_static(popularity_scores(data), cases), ks);
+  const auto model_ranks = rank_cases(bundle->model, bundle->index, data, cases, bundle->model.config().max_len, &ranker);
+  const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);
+  auto mm = summarize_ranks(model_ranks, ks);
+  auto pm = summarize_ranks(pop_ranks, ks);
   const double secs = now_seconds() - t0;
   if (f.json) {
     nlohmann::ordered_json j = {{"split", f.split},
-                                {"protocol", "leave-one-out, full ranking over all items, pessimistic ties"},
+                                {"protocol", proto.to_json()},
                                 {"data", df.to_json()},
                                 {"stats", data.stats()},
+                                {"model_dir", f.model},
+                                {"model_commit", bundle->manifest.value("seqrec_commit", "unknown")},
+                                {"eval_commit", git_commit()},
                                 {"model", mm},
                                 {"most_popular", pm},
+                                {"model_top_k_categorical_accuracy", topk_categorical_accuracy(model_ranks)},
+                                {"model_by_history_length", summarize_by_history_length(model_ranks, cases, ks, buckets)},
+                                {"most_popular_by_history_length", summarize_by_history_length(pop_ranks, cases, ks, buckets)},
                                 {"seconds", secs}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("%s split (leave-one-out, full ranking over %d items, %zu users, %.2fs):\n%s", f.split.c_str(),
-                data.num_items(), cases.size(), secs, metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
+    std::printf("%s split, leave-one-out: %s; %d items, %zu users, %.2fs (commit %s):\n%s", f.split.c_str(),
+                proto.describe().c_str(), data.num_items(), cases.size(), secs, git_commit(),
+                metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
+    // 按用户历史长度分组（目标之前的交互数）
+    if (!buckets.empty()) {
+      std::vector<std::pair<std::string, nlohmann::ordered_json>> rows;
+      const auto by_len = summarize_by_history_length(model_ranks, cases, ks, buckets);
+      for (const auto& [name, m] : by_len.items())
+        rows.push_back({concat("model, history ", name, " (", m["cases"].get<size_t>(), ")"), m});
+      std::printf("by history length:\n%s", metrics_table(rows, ks).c_str());
+    }
+    const auto acc = topk_categorical_accuracy(model_ranks);
+    std::printf("top-K categorical accuracy (TFRS):");
+    for (const auto& [name, v] : acc.items()) std::printf(" %s %.4f", name.c_str(), v.get<double>());
+    std::printf("\n");
   }
 }
 
@@ -77,6 +107,18 @@ void setup_eval(CLI::App& app) {
   cmd->add_option("--precision", f->precision, "item vectors for scoring, as in 'seqrec serve' (fp32 and int8 rank identically; fp16 is approximate)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "fp16", "int8"}));
+  cmd->add_option("--protocol", f->protocol,
+                  "full: rank against all items; sampled: against N negatives drawn uniformly from items the user "
+                  "never touched (SASRec paper); sampled-pop: drawn by training popularity")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"full", "sampled", "sampled-pop"}));
+  cmd->add_option("--negatives", f->proto.negatives, "negatives per case for the sampled protocols")->capture_default_str();
+  cmd->add_option("--seed", f->proto.seed, "seed of the negative sampling")->capture_default_str();
+  cmd->add_flag("--exclude-history", f->proto.exclude_history,
+                "full protocol: leave the user's earlier items out of the ranking (default: nothing filtered)");
+  cmd->add_option("--length-buckets", f->length_buckets,
+                  "history-length groups for the breakdown, e.g. 5,20 -> 0-4, 5-19, >=20 ('' = none)")
+      ->capture_default_str();
   cmd->add_flag("--json", f->json, "print JSON instead of a table");
   cmd->callback([f] { run_eval(*f); });
 }

@@ -6,7 +6,7 @@
 namespace seqrec {
 
 std::vector<int64_t> rank_cases(const SequenceEncoder& enc, const ExactIndex& index, const SequenceData& data,
-                                const std::vector<EvalCase>& cases, int max_len) {
+                                const std::vector<EvalCase>& cases, int max_len, const CaseRanker* ranker) {
   const int d = enc.dim();
   const int64_t n = index.size();
   const int B = 256;
@@ -21,17 +21,21 @@ std::vector<int64_t> rank_cases(const SequenceEncoder& enc, const ExactIndex& in
       enc.encode(c.user, seq.data() + start, static_cast<size_t>(c.end - start), &q[static_cast<size_t>(i) * d]);
     }
     index.score_batch(q.data(), b, s.data());
-    for (int i = 0; i < b; ++i)
-      ranks[b0 + i] = rank_of_target(s.data() + static_cast<int64_t>(i) * n, n, cases[b0 + i].target);
+    for (int i = 0; i < b; ++i) {
+      const float* row = s.data() + static_cast<int64_t>(i) * n;
+      ranks[b0 + i] = ranker ? ranker->rank(row, n, cases[b0 + i]) : rank_of_target(row, n, cases[b0 + i].target);
+    }
   }
   return ranks;
 }
 
-std::vector<int64_t> rank_cases_static(const std::vector<float>& item_scores, const std::vector<EvalCase>& cases) {
+std::vector<int64_t> rank_cases_static(const std::vector<float>& item_scores, const std::vector<EvalCase>& cases,
+                                       const CaseRanker* ranker) {
   std::vector<int64_t> ranks;
   ranks.reserve(cases.size());
+  const int64_t n = static_cast<int64_t>(item_scores.size());
   for (const auto& c : cases)
-    ranks.push_back(rank_of_target(item_scores.data(), static_cast<int64_t>(item_scores.size()), c.target));
+    ranks.push_back(ranker ? ranker->rank(item_scores.data(), n, c) : rank_of_target(item_scores.data(), n, c.target));
   return ranks;
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/version.h"
 #include "core/manifest.h"
 #include "core/npy.h"
 #include "models/long_short_native.h"
@@ -31,6 +32,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
 
     nlohmann::ordered_json m;
     m["format_version"] = kFormatVersion;
+    m["seqrec_commit"] = git_commit();
     m["model_type"] = "long_short_transformer";
     m["seqrec_version"] = "0.1.0";
     m["model"] = info.model.to_json();
