@@ -42,7 +42,11 @@ void run_serve(const ServeFlags& f) {
                bundle->users.size(), now_seconds() - t0);
   std::string example_user = bundle->users.size() ? bundle->users.id(0) : "";
   std::string example_item = bundle->items.size() ? bundle->items.id(0) : "";
-  std::fprintf(stderr, "listening on http://%s:%d (%d threads)\n", f.opt.host.c_str(), port, f.opt.resolved_threads());
+  if (f.opt.io == "epoll")
+    std::fprintf(stderr, "listening on http://%s:%d (%d epoll threads)\n", f.opt.host.c_str(), port, f.opt.resolved_threads());
+  else
+    std::fprintf(stderr, "listening on http://%s:%d (one thread per connection, at most %d)\n", f.opt.host.c_str(), port,
+                 f.opt.max_connections);
   std::fprintf(stderr,
                "try: curl -s -X POST http://%s:%d/recommend -H 'Content-Type: application/json' "
                "-d '{\"user_id\": \"%s\", \"recent_clicks\": [\"%s\"], \"top_k\": 10}'\n",
@@ -71,7 +75,12 @@ void setup_serve(CLI::App& app) {
       ->check(CLI::IsMember({"fp32", "fp16", "int8"}));
   cmd->add_option("--host", f->opt.host, "address to bind")->capture_default_str();
   cmd->add_option("--port", f->opt.port, "port (0 = any free port)")->capture_default_str();
-  cmd->add_option("--threads", f->opt.threads, "event-loop threads that parse and answer requests (0 = one per core)")
+  cmd->add_option("--io", f->opt.io,
+                  "concurrency model: threads (one thread per open connection; best latency with tens of connections) "
+                  "or epoll (--threads event loops; for many idle keep-alive connections)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"threads", "epoll"}));
+  cmd->add_option("--threads", f->opt.threads, "--io epoll: event loops that parse and answer requests (0 = one per core)")
       ->capture_default_str();
   cmd->add_option("--max-connections", f->opt.max_connections, "open connections allowed at once; more are refused")
       ->capture_default_str();

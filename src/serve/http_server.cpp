@@ -116,6 +116,7 @@ void on_log(void* /*cls*/, const char* fmt, va_list ap) {
 void ServeOptions::validate() const {
   if (port < 0 || port > 65535) throw Error(concat("--port must be in [0, 65535], got ", port));
   if (threads < 0 || threads > 1024) throw Error(concat("--threads must be in [0, 1024] (0 = one per core), got ", threads));
+  if (io != "threads" && io != "epoll") throw Error(concat("--io must be threads or epoll, got '", io, "'"));
   if (max_connections < 1 || max_connections > 1000000)
     throw Error(concat("--max-connections must be in [1, 1000000], got ", max_connections));
   if (idle_timeout_s < 1) throw Error(concat("--idle-timeout must be at least 1 second, got ", idle_timeout_s));
@@ -213,9 +214,13 @@ void HttpServer::serve() {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  // 两种并发模型（见 ServeOptions::io）：每连接一个线程（poll），或固定数目的 epoll 事件循环。
+  const bool epoll = opt_.io == "epoll";
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  flags |= epoll ? MHD_USE_EPOLL : (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
   if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-  const unsigned threads = static_cast<unsigned>(opt_.resolved_threads());
+  // 每连接一个线程时不能再用线程池（libmicrohttpd 的限制）：只有一个接受连接的线程。
+  const unsigned threads = epoll ? static_cast<unsigned>(opt_.resolved_threads()) : 1u;
   MHD_Daemon* d = MHD_start_daemon(
       flags, 0, nullptr, nullptr, &on_request, const_cast<HttpServer*>(this),  //
       MHD_OPTION_EXTERNAL_LOGGER, &on_log, nullptr,                              // 须是第一个选项

@@ -1,9 +1,11 @@
 // HTTP 服务：POST /recommend、GET /health。处理函数很薄，所有错误在一处映射为 JSON（STYLE.md 第 13 条）。
 //
-// 传输层是 GNU libmicrohttpd（Debian libmicrohttpd-dev）：每个工作线程一个 epoll 事件循环，
-// 请求在事件循环线程里直接计算（推荐是纯 CPU 工作，几十微秒），不为每个连接占一个线程，
-// 因而在 2 核机器上没有大量线程切换。HTTP/1.1 的保持连接、流水线、Expect: 100-continue、
-// 分块上传都由它处理。
+// 传输层是 GNU libmicrohttpd（Debian libmicrohttpd-dev），HTTP/1.1 的保持连接、流水线、
+// Expect: 100-continue、分块上传都由它处理。两种并发模型（--io）：
+//   threads（默认）每个连接一个线程，请求在该线程里直接计算。连接数不多时（负载均衡器或后端服务
+//                  的连接池）由内核调度均衡各核，实测吞吐与 p99 都最好；
+//   epoll          --threads 个 epoll 事件循环，连接在接受时分给某个循环。适合大量空闲的保持连接，
+//                  但连接分配不均时尾延迟更高。
 #pragma once
 
 #include <atomic>
@@ -22,7 +24,8 @@ namespace seqrec {
 struct ServeOptions {
   std::string host = "127.0.0.1";  // 默认只监听回环地址
   int port = 8080;                 // 0 表示由系统分配
-  int threads = 0;                 // 事件循环线程数；0 = CPU 核数
+  std::string io = "threads";      // 并发模型："threads"（每连接一个线程）或 "epoll"
+  int threads = 0;                 // epoll 模式的事件循环数；0 = CPU 核数
   int max_connections = 1024;      // 同时打开的连接上限，超出的新连接被拒绝
   int idle_timeout_s = 30;         // 空闲连接在这么多秒后关闭
   size_t max_body_bytes = 1 << 20; // 请求体上限，超出返回 413
