@@ -142,9 +142,9 @@ __attribute__((target("avx2,fma"))) float matvec_row_avx2(const float* m, int64_
   return y;
 }
 
-// ---- int8 粗打分内核（布局见 kernels.h 的 matvec_u8s8_blocked）----
+// ---- int8 粗打分内核（布局见 kernels.h 的 Int8Scan）----
+// AVX-512 与 AVX2 版本形状相同，只是寄存器宽度与乘加指令不同；可移植版本是两者的参照。
 
-// AVX-512 VNNI：vpdpbusd 一条指令完成 16 个物品 × 4 维的 u8·s8 乘加；一次处理 4 块以隐藏指令延迟。
 // 把 16 个原始整数和换算成粗分：(raw − corr) · (qscale · row_scale)。
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void store_scores16(__m512i acc, const Int8Scan& s,
                                                                                   int64_t i0, float* out) {
@@ -153,6 +153,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void store_scores1
   _mm512_storeu_ps(out + i0, _mm512_mul_ps(v, t));
 }
 
+// AVX-512 VNNI：vpdpbusd 一条指令完成 16 个物品 × 4 维的 u8·s8 乘加；一次处理 4 块以隐藏指令延迟。
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void u8s8_vnni(const Int8Scan& s, float* out) {
   const uint8_t* P = s.packed;
   const int64_t blocks = s.blocks, G = s.groups;
