@@ -7,6 +7,10 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/files.h"
+#include "data/cache.h"
+
+#include <cstdio>
 
 namespace seqrec::app {
 
@@ -24,6 +28,10 @@ void DataFlags::add_to(CLI::App* cmd) {
           return std::string(e.what());
         }
       });
+  cmd->add_option("--cache-dir", cache_dir,
+                  "where parsed data is cached so a second run does not re-parse the file "
+                  "(default $SEQREC_CACHE_DIR, $XDG_CACHE_HOME/seqrec or ~/.cache/seqrec)");
+  cmd->add_flag("--no-cache", no_cache, "neither read nor write the preprocessing cache");
   cmd->add_option("--sep", csv.sep, "field separator: auto, ',', '\\t', ';', '::' ...")->capture_default_str();
   cmd->add_option("--header", csv.header, "whether the first line is a header: auto, yes, no")->capture_default_str();
   cmd->add_option("--columns", columns, "column names for a file without header, e.g. user_id,item_id,rating,timestamp");
@@ -97,8 +105,35 @@ SequenceData DataFlags::load() const {
   std::stringstream ss(columns);
   std::string tok;
   while (std::getline(ss, tok, ',')) c.columns.push_back(tok);
-  Interactions raw = data.empty() ? generate_synthetic(synthetic) : read_any(data, parse_data_format(format), c);
-  return build_sequences(raw, filter);
+  if (data.empty()) return build_sequences(generate_synthetic(synthetic), filter);
+  // 缓存：键包含文件的路径、大小、修改时间与全部读取选项；命中则跳过解析与过滤。
+  const std::string dir = no_cache ? "" : (cache_dir.empty() ? default_cache_dir() : cache_dir);
+  std::string cp;
+  if (!dir.empty()) {
+    cp = cache_path(dir, data, to_json());
+    if (std::filesystem::exists(cp)) {
+      std::string why;
+      try {
+        if (auto d = decode_sequence_data(read_file(cp), &why)) {
+          std::fprintf(stderr, "data: read from cache %s\n", cp.c_str());
+          return std::move(*d);
+        }
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
+      std::fprintf(stderr, "data: cache %s ignored (%s); re-reading %s\n", cp.c_str(), why.c_str(), data.c_str());
+    }
+  }
+  SequenceData sd = build_sequences(read_any(data, parse_data_format(format), c), filter);
+  if (!cp.empty()) {
+    try {
+      std::filesystem::create_directories(dir);
+      write_file_atomic(cp, encode_sequence_data(sd));
+    } catch (const std::exception& e) {  // 缓存只是加速：写不了就提示，不影响结果
+      std::fprintf(stderr, "data: cannot write cache %s: %s\n", cp.c_str(), e.what());
+    }
+  }
+  return sd;
 }
 
 }  // namespace seqrec::app

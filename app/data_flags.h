@@ -15,6 +15,8 @@ namespace seqrec::app {
 struct DataFlags {
   std::string data;  // 为空时使用内置合成数据
   std::string format = "auto";  // 文件格式（见 data/formats.h）
+  std::string cache_dir;        // 预处理缓存目录；空 = 默认（见 data/cache.h）
+  bool no_cache = false;        // 不读也不写缓存
   CsvOptions csv;
   FilterOptions filter;
   SyntheticOptions synthetic;

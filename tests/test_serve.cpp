@@ -27,9 +27,12 @@ namespace fs = std::filesystem;
 namespace seqrec {
 namespace {
 
-// 运行 seqrec 程序，返回（退出码，stdout+stderr）。
-std::pair<int, std::string> run_cli(const std::string& args) {
-  const std::string cmd = std::string(SEQREC_BINARY) + " " + args + " 2>&1";
+// 运行 seqrec 程序，返回（退出码，stdout+stderr；stdout_only 时只有 stdout）。
+std::pair<int, std::string> run_cli(const std::string& args, bool stdout_only = false) {
+  // 子进程的预处理缓存写进本测试进程自己的临时目录（退出时删除），不碰用户的 ~/.cache。
+  static test::TempDir cache_dir;
+  ::setenv("SEQREC_CACHE_DIR", cache_dir.path().c_str(), 1);
+  const std::string cmd = std::string(SEQREC_BINARY) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
   FILE* p = ::popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -346,11 +349,20 @@ TEST_F(ServeE2E, EvalReportsModelAndBaseline) {
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("most-popular"), std::string::npos);
   EXPECT_NE(out.find("NDCG@10"), std::string::npos);
-  auto [rc2, out2] = run_cli("eval --model " + model_ + " --json");
+  // stdout 只有 JSON（日志如 "data: read from cache" 在 stderr）：只取 stdout 解析。
+  auto [rc2, out2] = run_cli("eval --model " + model_ + " --json", true);
   ASSERT_EQ(rc2, 0) << out2;
   auto j = nlohmann::json::parse(out2);
   EXPECT_TRUE(j["model"].contains("MRR@50"));
   EXPECT_EQ(j["model"]["cases"], bundle_->users.size());
+  EXPECT_EQ(j["protocol"]["candidates"], "full");
+  EXPECT_FALSE(j["eval_commit"].get<std::string>().empty());
+  // 采样协议：HR@10 不低于全量协议（候选更少）
+  auto [rc3, out3] = run_cli("eval --model " + model_ + " --json --protocol sampled --negatives 20", true);
+  ASSERT_EQ(rc3, 0) << out3;
+  auto js = nlohmann::json::parse(out3);
+  EXPECT_EQ(js["protocol"]["negatives"], 20);
+  EXPECT_GE(js["model"]["HR@10"].get<double>(), j["model"]["HR@10"].get<double>());
 }
 
 TEST_F(ServeE2E, CorruptOrIncompleteModelIsRefused) {
