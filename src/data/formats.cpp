@@ -45,6 +45,18 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
+// 按制表符切分（RecBole 原子文件的表头与数据行）。
+std::vector<std::string_view> split_tabs(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t p = s.find('\t', start);
+    out.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    if (p == std::string_view::npos) return out;
+    start = p + 1;
+  }
+}
+
 // 是否为空行（只有空白）。
 bool blank(std::string_view s) { return s.find_first_not_of(" \t") == std::string_view::npos; }
 
@@ -110,20 +122,6 @@ DataFormat parse_data_format(const std::string& s) {
                      "')"));
 }
 
-const char* to_string(DataFormat f) {
-  switch (f) {
-    case DataFormat::kAuto: return "auto";
-    case DataFormat::kCsv: return "csv";
-    case DataFormat::kSeqAuto: return "seq";
-    case DataFormat::kSeqPlain: return "seq-plain";
-    case DataFormat::kSeqUid: return "seq-uid";
-    case DataFormat::kSeqPairs: return "seq-pairs";
-    case DataFormat::kInter: return "inter";
-    case DataFormat::kOtto: return "otto";
-  }
-  return "?";
-}
-
 DataFormat detect_format(const std::string& path, const std::string& text) {
   auto ends_with = [&](const char* ext) {
     const std::string e(ext);
@@ -176,10 +174,8 @@ Interactions parse_recbole_inter(const std::string& text, const std::string& wha
     throw Error(concat(what, ":1: expected a RecBole header such as 'user_id:token\\titem_id:token\\ttimestamp:float'"));
   // 表头：name:type，制表符分隔。
   std::vector<std::string> names, types;
-  size_t start = 0;
-  while (true) {
-    const size_t p = header.find('\t', start);
-    const std::string f = header.substr(start, p == std::string::npos ? std::string::npos : p - start);
+  for (std::string_view fv : split_tabs(header)) {
+    const std::string f(fv);
     const size_t c = f.rfind(':');
     if (c == std::string::npos)
       throw Error(concat(what, ":1: header field '", f, "' has no type (expected name:token, name:float, ...)"));
@@ -188,8 +184,6 @@ Interactions parse_recbole_inter(const std::string& text, const std::string& wha
     if (!one_of(types.back(), {"token", "float", "token_seq", "float_seq"}))
       throw Error(concat(what, ":1: header field '", f, "' has unknown type '", types.back(),
                          "' (expected token, float, token_seq or float_seq)"));
-    if (p == std::string::npos) break;
-    start = p + 1;
   }
   int cu = -1, ci = -1, ct = -1, cr = -1;
   for (int i = 0; i < static_cast<int>(names.size()); ++i) {
@@ -218,14 +212,7 @@ Interactions parse_recbole_inter(const std::string& text, const std::string& wha
     }
     if (blank(line)) return;
     ++d.lines;
-    std::vector<std::string_view> f;
-    size_t s = 0;
-    while (true) {
-      const size_t p = line.find('\t', s);
-      f.push_back(line.substr(s, p == std::string_view::npos ? std::string_view::npos : p - s));
-      if (p == std::string_view::npos) break;
-      s = p + 1;
-    }
+    const std::vector<std::string_view> f = split_tabs(line);
     if (f.size() != want)
       throw Error(concat(what, ":", no, ": expected ", want, " tab-separated fields (", names_list(), "), got ", f.size()));
     const auto u = f[static_cast<size_t>(cu)], it = f[static_cast<size_t>(ci)];

@@ -22,7 +22,6 @@ enum class DataFormat { kAuto, kCsv, kSeqAuto, kSeqPlain, kSeqUid, kSeqPairs, kI
 
 // 解析 --format 的取值（auto, csv, seq, seq-plain, seq-uid, seq-pairs, inter, otto）。
 DataFormat parse_data_format(const std::string& s);
-const char* to_string(DataFormat f);
 
 // 按扩展名与文本内容判断格式（不会返回 kAuto；序列文件会细分为 plain/uid/pairs）。
 DataFormat detect_format(const std::string& path, const std::string& text);

@@ -35,15 +35,6 @@ ScanPrecision parse_scan_precision(const std::string& s) {
   throw Error(concat("unknown precision '", s, "' (expected fp32, fp16 or int8)"));
 }
 
-const char* to_string(ScanPrecision p) {
-  switch (p) {
-    case ScanPrecision::kFp32: return "fp32";
-    case ScanPrecision::kFp16: return "fp16";
-    case ScanPrecision::kInt8: return "int8";
-  }
-  return "?";
-}
-
 ExactIndex::ExactIndex(Matrix items, bool cosine, ScanPrecision precision)
     : items_(std::move(items)), cosine_(cosine), precision_(precision) {
   if (cosine_)

@@ -29,7 +29,6 @@ enum class ScanPrecision {
 
 // 解析 "fp32" / "fp16" / "int8"；其他值抛出 Error。
 ScanPrecision parse_scan_precision(const std::string& s);
-const char* to_string(ScanPrecision p);
 
 class ExactIndex {
  public:

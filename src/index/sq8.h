@@ -30,10 +30,7 @@ class Sq8Items {
   Sq8Items() = default;
   explicit Sq8Items(const Matrix& items);
 
-  bool empty() const { return rows_ == 0; }
-  int64_t rows() const { return rows_; }
   int64_t padded_rows() const { return blocks_ * kBlock; }
-  size_t bytes() const { return packed_.size(); }
 
   // 量化查询并计算误差界。
   Query quantize(const float* q) const;

@@ -1,8 +1,7 @@
-// HTTP 服务实现（libmicrohttpd，epoll 线程池）。
+// HTTP 服务实现（libmicrohttpd：每连接一个线程，或 epoll 事件循环，见 ServeOptions::io）。
 #include "serve/http_server.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -14,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <thread>
 
 #include "core/error.h"
@@ -201,7 +199,8 @@ int HttpServer::bind() {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
-  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  ipv6_ = ss.ss_family == AF_INET6;
+  if (ipv6_) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
   return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
 }
 
@@ -211,14 +210,11 @@ void HttpServer::serve() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_requested_) return;
   }
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
   // 两种并发模型（见 ServeOptions::io）：每连接一个线程（poll），或固定数目的 epoll 事件循环。
   const bool epoll = opt_.io == "epoll";
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   flags |= epoll ? MHD_USE_EPOLL : (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
-  if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+  if (ipv6_) flags |= MHD_USE_IPv6;
   // 每连接一个线程时不能再用线程池（libmicrohttpd 的限制）：只有一个接受连接的线程。
   const unsigned threads = epoll ? static_cast<unsigned>(opt_.resolved_threads()) : 1u;
   MHD_Daemon* d = MHD_start_daemon(

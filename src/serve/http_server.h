@@ -58,6 +58,7 @@ class HttpServer {
   const ModelBundle& bundle_;
   ServeOptions opt_;
   int listen_fd_ = -1;  // bind() 创建；交给 libmicrohttpd 后由它关闭
+  bool ipv6_ = false;   // 监听套接字是否是 IPv6（bind() 时确定）
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
