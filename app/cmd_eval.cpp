@@ -29,6 +29,7 @@ struct EvalFlags {
   EvalProtocol proto;
   std::string length_buckets = "5,20";
   bool json = false;
+  int threads = 2;  // 并行编码的线程数（结果与线程数无关）
 };
 
 // 数据集的编号必须与模型的映射完全一致，否则评估没有意义。
@@ -55,7 +56,8 @@ void run_eval(const EvalFlags& f) {
   const std::vector<int> buckets = parse_thresholds(f.length_buckets);
   const CaseRanker ranker(data, proto);
   const auto cases = eval_cases(data, f.split == "test" ? SplitPart::kTest : SplitPart::kValid);
-  const auto model_ranks = rank_cases(bundle->model, bundle->index, data, cases, bundle->model.config().max_len, &ranker);
+  const auto model_ranks = rank_cases(*bundle->model, bundle->index, data, cases, bundle->model->config().max_len,
+                                     &ranker, f.threads);
   const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);
   auto mm = summarize_ranks(model_ranks, ks);
   auto pm = summarize_ranks(pop_ranks, ks);
@@ -120,6 +122,9 @@ void setup_eval(CLI::App& app) {
                   "history-length groups for the breakdown, e.g. 5,20 -> 0-4, 5-19, >=20 ('' = none)")
       ->capture_default_str();
   cmd->add_flag("--json", f->json, "print JSON instead of a table");
+  cmd->add_option("--threads", f->threads, "threads encoding the histories (results do not depend on it)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   cmd->callback([f] { run_eval(*f); });
 }
 

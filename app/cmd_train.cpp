@@ -1,4 +1,4 @@
-// `seqrec train`：读数据 → 训练长短期兴趣 Transformer → 评估（含最热门基线）→ 原子导出模型目录。
+// `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec）→ 评估（含最热门基线）→ 原子导出模型目录。
 #include <cstdio>
 #include <memory>
 
@@ -8,7 +8,7 @@
 #include "data_flags.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
-#include "models/long_short_native.h"
+#include "models/encoder.h"
 #include "report.h"
 #include "train/exporter.h"
 #include "train/trainer.h"
@@ -17,29 +17,81 @@ namespace seqrec::app {
 
 namespace {
 
-// train 子命令的全部选项。
+// train 子命令的全部选项。模型与训练选项先按 --model 取默认值，再用命令行上给出的选项覆盖。
 struct TrainFlags {
   DataFlags data;
-  ModelConfig model;
-  TrainOptions train;
+  std::string model_type = "long_short";
+  ModelConfig model;   // 命令行解析的值（只有给出的选项会被采用）
+  TrainOptions train;  // 同上
   std::string out = "model";
   std::string log;  // 训练过程中逐轮追加的 JSON Lines 日志（可选）
   bool quiet = false;
+  bool no_logq = false;
+  bool no_bucket = false;
 };
 
+// 把命令行上给出的选项覆盖到按模型取得的默认值上。
+struct Overrides {
+  const CLI::App* cmd;
+  template <class T>
+  void operator()(const char* flag, T& dst, const T& parsed) const {
+    if (cmd->count(flag) > 0) dst = parsed;
+  }
+};
+
+// 得到最终的模型与训练选项。
+std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const CLI::App* cmd) {
+  ModelConfig m = ModelConfig::defaults_for(f.model_type);
+  TrainOptions t = TrainOptions::defaults_for(f.model_type);
+  const Overrides take{cmd};
+  take("--dim", m.dim, f.model.dim);
+  take("--layers", m.layers, f.model.layers);
+  take("--heads", m.heads, f.model.heads);
+  take("--ffn-dim", m.ffn_dim, f.model.ffn_dim);
+  take("--max-len", m.max_len, f.model.max_len);
+  take("--hidden", m.hidden, f.model.hidden);
+  take("--norm", m.norm, f.model.norm);
+  take("--similarity", m.similarity, f.model.similarity);
+  if (f.model_type == "sasrec" && cmd->count("--dim") > 0 && cmd->count("--ffn-dim") == 0) m.ffn_dim = m.dim;
+  take("--epochs", t.epochs, f.train.epochs);
+  take("--loss", t.loss, f.train.loss);
+  take("--negatives", t.negatives, f.train.negatives);
+  take("--neg-sampler", t.neg_sampler, f.train.neg_sampler);
+  take("--batch", t.batch_size, f.train.batch_size);
+  take("--lr", t.lr, f.train.lr);
+  take("--beta1", t.beta1, f.train.beta1);
+  take("--beta2", t.beta2, f.train.beta2);
+  take("--weight-decay", t.weight_decay, f.train.weight_decay);
+  take("--optimizer", t.optimizer, f.train.optimizer);
+  take("--dropout", t.dropout, f.train.dropout);
+  take("--temperature", t.temperature, f.train.temperature);
+  take("--user-dropout", t.user_dropout, f.train.user_dropout);
+  take("--history-dropout", t.history_dropout, f.train.history_dropout);
+  take("--eval-every", t.eval_every, f.train.eval_every);
+  take("--patience", t.patience, f.train.patience);
+  take("--seed", t.seed, f.train.seed);
+  take("--threads", t.threads, f.train.threads);
+  t.logq = !f.no_logq;
+  t.bucket = !f.no_bucket;
+  t.progress = !f.quiet;
+  return {m, t};
+}
+
 // 执行训练与导出。
-void run_train(const TrainFlags& f) {
+void run_train(const TrainFlags& f, const CLI::App* cmd) {
   const double t0 = now_seconds();
+  auto [cfg, topt] = resolve_options(f, cmd);
+  ModelConfig probe = cfg;  // 读数据之前先校验选项（物品数此时未知，用 1 代替）
+  probe.num_items = 1;
+  probe.validate();
+  topt.validate();
   check_replaceable_dir(f.out);  // 训练前就确认输出目录可写入，避免训练完才失败
   SequenceData data = f.data.load();
   std::fprintf(stderr, "data: %s\n", data.stats().dump().c_str());
-  ModelConfig cfg = f.model;
   cfg.num_users = data.num_users();
   cfg.num_items = data.num_items();
   cfg.validate();
-  f.train.validate();
-  TrainOptions topt = f.train;
-  topt.progress = !f.quiet;
+  std::fprintf(stderr, "model: %s\ntraining: %s\n", cfg.to_json().dump().c_str(), topt.to_json().dump().c_str());
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, std::fclose);
   if (!f.log.empty()) {
     log.reset(std::fopen(f.log.c_str(), "a"));
@@ -50,23 +102,26 @@ void run_train(const TrainFlags& f) {
       std::fprintf(log.get(), "%s\n", r.dump().c_str());
       std::fflush(log.get());
     }
-    std::fprintf(stderr, "epoch %d: loss %.4f  %.0f samples/s  %.1fs  valid HR@10 %.4f NDCG@10 %.4f\n",
-                 r["epoch"].get<int>(), r["loss"].get<double>(), r["samples_per_second"].get<double>(),
-                 r["epoch_seconds"].get<double>(), r["valid_HR@10"].get<double>(), r["valid_NDCG@10"].get<double>());
+    std::fprintf(stderr, "epoch %d: loss %.4f  %.0f rows/s  %.1fs", r["epoch"].get<int>(), r["loss"].get<double>(),
+                 r["samples_per_second"].get<double>(), r["epoch_seconds"].get<double>());
+    if (r.contains("valid_NDCG@10"))
+      std::fprintf(stderr, "  valid HR@10 %.4f NDCG@10 %.4f", r["valid_HR@10"].get<double>(),
+                   r["valid_NDCG@10"].get<double>());
+    std::fprintf(stderr, "\n");
   };
-  TrainResult res = train_long_short(data, cfg, topt, on_epoch);
-  std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f samples/s, peak memory %.0f MiB\n", res.best_epoch,
+  TrainResult res = train_model(data, cfg, topt, on_epoch);
+  std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f rows/s, peak memory %.0f MiB\n", res.best_epoch,
                res.epochs_run, res.seconds_per_epoch, res.samples_per_second, peak_rss_mib());
 
-  // 最佳权重在验证集与测试集上的全量排序指标，并与最热门基线对比。
+  // 最佳权重在验证集与测试集上的全量排序指标，并与最热门基线对比（与服务相同的打分方式）。
   const std::vector<int> ks = {1, 5, 10, 20, 50};
-  LongShortModel native = LongShortModel::from_tensors(res.weights, cfg);
-  ExactIndex index(native.item_embeddings(), /*cosine=*/true);  // 与服务相同的余弦打分
+  auto native = make_encoder(res.weights, cfg);
+  ExactIndex index(native->item_embeddings(), cfg.cosine());
   const auto pop = popularity_scores(data);
   nlohmann::ordered_json metrics;
   for (auto part : {SplitPart::kValid, SplitPart::kTest}) {
     const auto cases = eval_cases(data, part);
-    auto mm = summarize_ranks(rank_cases(native, index, data, cases, cfg.max_len), ks);
+    auto mm = summarize_ranks(rank_cases(*native, index, data, cases, cfg.max_len, nullptr, topt.threads), ks);
     auto pm = summarize_ranks(rank_cases_static(pop, cases), ks);
     const char* name = part == SplitPart::kValid ? "valid" : "test";
     std::printf("%s (leave-one-out, full ranking over %d items, %zu users):\n%s", name, cfg.num_items, cases.size(),
@@ -86,39 +141,57 @@ void run_train(const TrainFlags& f) {
 
 }  // namespace
 
-// 注册 train 子命令（每个选项都显示默认值）。
+// 注册 train 子命令。模型相关的默认值按 --model 而定，写在帮助里。
 void setup_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
-  auto* cmd = app.add_subcommand("train", "train the long/short-term Transformer and export a model directory");
+  auto* cmd = app.add_subcommand("train", "train a model (long_short, sasrec or gru4rec) and export a model directory");
   f->data.add_to(cmd);
+  cmd->add_option("--model", f->model_type,
+                  "long_short: user embedding + Transformer over recent clicks (the service model); "
+                  "sasrec: causal self-attention (Kang & McAuley 2018); gru4rec: session GRU (Hidasi et al. 2016)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"long_short", "sasrec", "gru4rec"}));
   cmd->add_option("--out", f->out, "output model directory (replaced atomically)")->capture_default_str();
-  cmd->add_option("--dim", f->model.dim, "embedding size")->capture_default_str();
-  cmd->add_option("--layers", f->model.layers, "Transformer encoder layers")->capture_default_str();
-  cmd->add_option("--heads", f->model.heads, "attention heads")->capture_default_str();
-  cmd->add_option("--ffn-dim", f->model.ffn_dim, "feed-forward width")->capture_default_str();
-  cmd->add_option("--max-len", f->model.max_len, "number of most recent clicks used")->capture_default_str();
-  cmd->add_option("--similarity", f->model.similarity, "training score: cosine (as served) or dot")
-      ->capture_default_str();
+  auto& m = f->model;
+  cmd->add_option("--dim", m.dim, "embedding size [64; sasrec 50; gru4rec 64]");
+  cmd->add_option("--layers", m.layers, "Transformer blocks / GRU layers [1; sasrec 2]");
+  cmd->add_option("--heads", m.heads, "attention heads [2; sasrec 1]");
+  cmd->add_option("--ffn-dim", m.ffn_dim, "feed-forward width [256; sasrec = --dim]");
+  cmd->add_option("--max-len", m.max_len, "number of most recent clicks used [20; sasrec/gru4rec 50; the SASRec paper uses 200 on ML-1M]");
+  cmd->add_option("--hidden", m.hidden, "gru4rec: GRU state size, projected back to --dim when different [128]");
+  cmd->add_option("--norm", m.norm, "sasrec: LayerNorm placement: paper (the authors' code), pre (pre-LN), post (post-LN) [paper]")
+      ->check(CLI::IsMember({"paper", "pre", "post"}));
+  cmd->add_option("--similarity", m.similarity, "score: cosine or dot [long_short cosine; sasrec/gru4rec dot]")
+      ->check(CLI::IsMember({"cosine", "dot"}));
   auto& t = f->train;
-  cmd->add_option("--epochs", t.epochs, "maximum epochs")->capture_default_str();
-  cmd->add_option("--batch", t.batch_size, "batch size")->capture_default_str();
-  cmd->add_option("--lr", t.lr, "learning rate")->capture_default_str();
-  cmd->add_option("--weight-decay", t.weight_decay, "weight decay")->capture_default_str();
-  cmd->add_option("--optimizer", t.optimizer, "adam or adamw")->capture_default_str();
-  cmd->add_option("--dropout", t.dropout, "dropout rate")->capture_default_str();
-  cmd->add_option("--temperature", t.temperature, "softmax temperature for cosine scores")->capture_default_str();
-  cmd->add_option("--user-dropout", t.user_dropout, "probability of training a sample as an unknown user")
-      ->capture_default_str();
-  cmd->add_option("--history-dropout", t.history_dropout, "probability of training a sample with no clicks")
-      ->capture_default_str();
-  cmd->add_option("--patience", t.patience, "early stopping: epochs without validation NDCG@10 gain")
-      ->capture_default_str();
-  cmd->add_option("--seed", t.seed, "random seed")->capture_default_str();
-  cmd->add_option("--threads", t.threads, "LibTorch threads")->capture_default_str();
+  cmd->add_option("--loss", t.loss, "ce (full softmax), bce (N sampled negatives), bpr, sampled (sampled softmax with "
+                                    "logQ correction), inbatch (in-batch softmax) [ce]")
+      ->check(CLI::IsMember({"ce", "bce", "bpr", "sampled", "inbatch"}));
+  cmd->add_option("--negatives", t.negatives, "negatives per position (bce, bpr) or per batch (sampled) [1; sampled 256]");
+  cmd->add_option("--neg-sampler", t.neg_sampler, "negative sampling: uniform (not among the user's training items) "
+                                                  "or pop (by training popularity) [bce/bpr uniform; sampled pop]")
+      ->check(CLI::IsMember({"uniform", "pop"}));
+  cmd->add_flag("--no-logq", f->no_logq, "sampled / inbatch: no logQ correction");
+  cmd->add_flag("--no-bucket", f->no_bucket, "sasrec/gru4rec: plain random batches instead of length-bucketed ones");
+  cmd->add_option("--epochs", t.epochs, "maximum epochs [30; sasrec/gru4rec 200]");
+  cmd->add_option("--batch", t.batch_size, "batch size: samples (long_short) or users [512; sasrec 128; gru4rec 256]");
+  cmd->add_option("--lr", t.lr, "learning rate [2e-3; sasrec/gru4rec 1e-3]");
+  cmd->add_option("--beta1", t.beta1, "Adam beta1 [0.9]");
+  cmd->add_option("--beta2", t.beta2, "Adam beta2 [0.999; sasrec 0.98]");
+  cmd->add_option("--weight-decay", t.weight_decay, "weight decay [0]");
+  cmd->add_option("--optimizer", t.optimizer, "adam or adamw [adam]");
+  cmd->add_option("--dropout", t.dropout, "dropout rate [0.2; gru4rec 0.3]");
+  cmd->add_option("--temperature", t.temperature, "softmax temperature for cosine scores [0.1]");
+  cmd->add_option("--user-dropout", t.user_dropout, "long_short: probability of training a sample as an unknown user [0.1]");
+  cmd->add_option("--history-dropout", t.history_dropout, "long_short: probability of training a sample with no clicks [0.1]");
+  cmd->add_option("--eval-every", t.eval_every, "validate every N epochs (and after the last) [1; sasrec/gru4rec 5]");
+  cmd->add_option("--patience", t.patience, "early stopping: validations without NDCG@10 gain [3; sasrec/gru4rec 4]");
+  cmd->add_option("--seed", t.seed, "random seed [42]");
+  cmd->add_option("--threads", t.threads, "training threads (data-parallel shards) [2]");
   cmd->add_option("--log", f->log, "append one JSON line per epoch to this file while training "
                                    "(the model directory also gets train_log.jsonl)");
   cmd->add_flag("--quiet", f->quiet, "no live progress line");
-  cmd->callback([f] { run_train(*f); });
+  cmd->callback([f, cmd] { run_train(*f, cmd); });
 }
 
 }  // namespace seqrec::app

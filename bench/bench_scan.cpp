@@ -51,11 +51,11 @@ int main(int argc, char** argv) try {
     std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(b->items.size()) - 1);
     for (size_t u = 0; u < b->users.size(); ++u) {
       std::vector<float> q(static_cast<size_t>(items.cols));
-      b->model.encode(static_cast<int32_t>(u), nullptr, 0, q.data());
+      b->model->encode(static_cast<int32_t>(u), nullptr, 0, q.data());
       qs.push_back(q);
       std::vector<int32_t> clicks(20);
       for (auto& c : clicks) c = pick(rng);
-      b->model.encode(static_cast<int32_t>(u), clicks.data(), clicks.size(), q.data());
+      b->model->encode(static_cast<int32_t>(u), clicks.data(), clicks.size(), q.data());
       qs.push_back(q);
     }
     std::printf("model %s: %lld items x %lld dims, %zu real queries\n", model.c_str(), (long long)items.rows,

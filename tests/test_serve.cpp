@@ -27,20 +27,7 @@ namespace fs = std::filesystem;
 namespace seqrec {
 namespace {
 
-// 运行 seqrec 程序，返回（退出码，stdout+stderr；stdout_only 时只有 stdout）。
-std::pair<int, std::string> run_cli(const std::string& args, bool stdout_only = false) {
-  // 子进程的预处理缓存写进本测试进程自己的临时目录（退出时删除），不碰用户的 ~/.cache。
-  static test::TempDir cache_dir;
-  ::setenv("SEQREC_CACHE_DIR", cache_dir.path().c_str(), 1);
-  const std::string cmd = std::string(SEQREC_BINARY) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::run_cli;
 
 class ServeE2E : public ::testing::Test {
  protected:

@@ -15,9 +15,10 @@
 namespace seqrec {
 
 // 用模型为每个用例计算目标名次：编码（用户，最近 max_len 个历史），与全部物品打分，再按协议数名次
-// （ranker 为空时：全量排序，不过滤）。结果只依赖输入，与线程数无关。
+// （ranker 为空时：全量排序，不过滤）。threads 个线程并行编码；结果只依赖输入，与线程数无关。
 std::vector<int64_t> rank_cases(const SequenceEncoder& enc, const ExactIndex& index, const SequenceData& data,
-                                const std::vector<EvalCase>& cases, int max_len, const CaseRanker* ranker = nullptr);
+                                const std::vector<EvalCase>& cases, int max_len, const CaseRanker* ranker = nullptr,
+                                int threads = 1);
 
 // 用固定的物品得分（如训练集流行度）为每个用例计算目标名次。
 std::vector<int64_t> rank_cases_static(const std::vector<float>& item_scores, const std::vector<EvalCase>& cases,

@@ -7,23 +7,11 @@
 
 #include "core/error.h"
 #include "core/kernels.h"
+#include "models/native_ops.h"
 
 namespace seqrec {
 
 namespace {
-
-// 取出并校验一个张量，返回它的数据。
-std::vector<float> take(const TensorMap& t, const std::string& name, std::vector<int64_t> shape) {
-  auto it = t.find(name);
-  if (it == t.end()) throw Error(concat("model weights: tensor '", name, "' is missing"));
-  if (it->second.shape != shape) {
-    std::string want, got;
-    for (auto d : shape) want += std::to_string(d) + ",";
-    for (auto d : it->second.shape) got += std::to_string(d) + ",";
-    throw Error(concat("model weights: tensor '", name, "' has shape [", got, "], expected [", want, "]"));
-  }
-  return it->second.data;
-}
 
 // Y[rows, out] = X[rows, in] · W[out, in]^T + b（自带 SIMD 内核，不走 BLAS：服务时多线程并发调用）
 void linear(const float* x, int rows, int in, const std::vector<float>& w, const std::vector<float>& b, int out,
@@ -34,17 +22,7 @@ void linear(const float* x, int rows, int in, const std::vector<float>& w, const
 // 逐行 LayerNorm（eps 与 PyTorch 默认一致）。均值与方差用 SIMD 点积内核计算。
 void layer_norm(const float* x, int rows, int d, const std::vector<float>& w, const std::vector<float>& b,
                 float* y) {
-  static thread_local std::vector<float> ones;
-  if (static_cast<int>(ones.size()) < d) ones.assign(static_cast<size_t>(d), 1.0f);
-  for (int r = 0; r < rows; ++r) {
-    const float* xr = x + r * d;
-    float* yr = y + r * d;
-    const float mean = dot(xr, ones.data(), d) / static_cast<float>(d);
-    for (int i = 0; i < d; ++i) yr[i] = xr[i] - mean;
-    const float var = dot(yr, yr, d) / static_cast<float>(d);
-    const float inv = 1.0f / std::sqrt(var + 1e-5f);
-    for (int i = 0; i < d; ++i) yr[i] = yr[i] * inv * w[static_cast<size_t>(i)] + b[static_cast<size_t>(i)];
-  }
+  layer_norm_rows(x, rows, d, w.data(), b.data(), 1e-5f, y);
 }
 
 // 每个线程一份的临时缓冲，避免每次请求分配内存。
@@ -59,26 +37,26 @@ LongShortModel LongShortModel::from_tensors(const TensorMap& t, const ModelConfi
   LongShortModel m;
   m.cfg_ = cfg;
   const int64_t d = cfg.dim, f = cfg.ffn_dim;
-  m.item_emb_ = take(t, "item_emb", {cfg.num_items + 1, d});
-  m.user_emb_ = take(t, "user_emb", {cfg.num_users + 1, d});
-  m.pos_emb_ = take(t, "pos_emb", {cfg.max_len + 1, d});
-  m.lnf_w_ = take(t, "ln_f.weight", {d});
-  m.lnf_b_ = take(t, "ln_f.bias", {d});
+  m.item_emb_ = take_tensor(t, "item_emb", {cfg.num_items + 1, d});
+  m.user_emb_ = take_tensor(t, "user_emb", {cfg.num_users + 1, d});
+  m.pos_emb_ = take_tensor(t, "pos_emb", {cfg.max_len + 1, d});
+  m.lnf_w_ = take_tensor(t, "ln_f.weight", {d});
+  m.lnf_b_ = take_tensor(t, "ln_f.bias", {d});
   for (int l = 0; l < cfg.layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     Layer L;
-    L.ln1_w = take(t, p + "ln1.weight", {d});
-    L.ln1_b = take(t, p + "ln1.bias", {d});
-    L.in_w = take(t, p + "in_proj.weight", {3 * d, d});
-    L.in_b = take(t, p + "in_proj.bias", {3 * d});
-    L.out_w = take(t, p + "out_proj.weight", {d, d});
-    L.out_b = take(t, p + "out_proj.bias", {d});
-    L.ln2_w = take(t, p + "ln2.weight", {d});
-    L.ln2_b = take(t, p + "ln2.bias", {d});
-    L.f1_w = take(t, p + "ffn1.weight", {f, d});
-    L.f1_b = take(t, p + "ffn1.bias", {f});
-    L.f2_w = take(t, p + "ffn2.weight", {d, f});
-    L.f2_b = take(t, p + "ffn2.bias", {d});
+    L.ln1_w = take_tensor(t, p + "ln1.weight", {d});
+    L.ln1_b = take_tensor(t, p + "ln1.bias", {d});
+    L.in_w = take_tensor(t, p + "in_proj.weight", {3 * d, d});
+    L.in_b = take_tensor(t, p + "in_proj.bias", {3 * d});
+    L.out_w = take_tensor(t, p + "out_proj.weight", {d, d});
+    L.out_b = take_tensor(t, p + "out_proj.bias", {d});
+    L.ln2_w = take_tensor(t, p + "ln2.weight", {d});
+    L.ln2_b = take_tensor(t, p + "ln2.bias", {d});
+    L.f1_w = take_tensor(t, p + "ffn1.weight", {f, d});
+    L.f1_b = take_tensor(t, p + "ffn1.bias", {f});
+    L.f2_w = take_tensor(t, p + "ffn2.weight", {d, f});
+    L.f2_b = take_tensor(t, p + "ffn2.bias", {d});
     m.layers_.push_back(std::move(L));
   }
   return m;

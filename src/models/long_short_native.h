@@ -20,7 +20,7 @@
 #include "core/npy.h"
 #include "core/safetensors.h"
 #include "models/encoder.h"
-#include "models/long_short_config.h"
+#include "models/model_config.h"
 
 namespace seqrec {
 
@@ -30,12 +30,11 @@ class LongShortModel : public SequenceEncoder {
   // 从命名张量构建；逐个校验名字与形状，缺失或不符时抛出 Error。
   static LongShortModel from_tensors(const TensorMap& t, const ModelConfig& cfg);
 
-  int dim() const override { return cfg_.dim; }
+  const ModelConfig& config() const override { return cfg_; }
   void encode(int32_t user, const int32_t* clicks, size_t n, float* out) const override;
-
-  const ModelConfig& config() const { return cfg_; }
+  bool uses_user() const override { return true; }
   // 真实物品的嵌入矩阵 [num_items, dim]（不含填充行）。
-  Matrix item_embeddings() const;
+  Matrix item_embeddings() const override;
 
  private:
   // 一个 Transformer 块的权重。

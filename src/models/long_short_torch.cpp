@@ -7,12 +7,6 @@
 
 namespace seqrec {
 
-torch::Tensor dropout_with(const torch::Tensor& x, double p, bool training, at::Generator* gen) {
-  if (!training || p <= 0) return x;
-  auto keep = torch::empty_like(x).bernoulli_(1.0 - p, gen ? c10::optional<at::Generator>(*gen) : c10::nullopt);
-  return x * keep.div_(1.0 - p);
-}
-
 BlockImpl::BlockImpl(int dim, int heads_, int ffn_dim, double dropout_) : heads(heads_), dropout(dropout_) {
   ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
   in_proj = register_module("in_proj", torch::nn::Linear(dim, 3 * dim));
@@ -22,7 +16,7 @@ BlockImpl::BlockImpl(int dim, int heads_, int ffn_dim, double dropout_) : heads(
   ffn2 = register_module("ffn2", torch::nn::Linear(ffn_dim, dim));
 }
 
-torch::Tensor BlockImpl::forward(torch::Tensor x, const torch::Tensor& key_pad, bool last_only, at::Generator* gen) {
+torch::Tensor BlockImpl::forward(torch::Tensor x, const torch::Tensor& key_pad, bool last_only, DropoutRng* gen) {
   auto drop = [&](const torch::Tensor& t) { return dropout_with(t, dropout, is_training(), gen); };
   const int64_t B = x.size(0), T = x.size(1), d = x.size(2), dh = d / heads;
   auto a = ln1(x);
@@ -67,7 +61,7 @@ LongShortTransformerImpl::LongShortTransformerImpl(const ModelConfig& c, double 
 }
 
 torch::Tensor LongShortTransformerImpl::forward(const torch::Tensor& user_rows, const torch::Tensor& seq,
-                                               at::Generator* gen) {
+                                               DropoutRng* gen) {
   const int64_t B = seq.size(0), L = cfg.max_len;
   SEQREC_CHECK(seq.size(1) == L, "sequence tensor must be [B, max_len]");
   // 点击 token：物品嵌入 + 位置 0..L-1；查询 token：位置 L 的嵌入。

@@ -5,18 +5,17 @@
 #include <torch/torch.h>
 
 #include "core/safetensors.h"
-#include "models/long_short_config.h"
+#include "models/dropout.h"
+#include "models/model_config.h"
 
 namespace seqrec {
 
-// 训练时的 dropout，使用指定的随机数发生器（nn::Dropout 只能用全局发生器，多线程下不可复现）。
-torch::Tensor dropout_with(const torch::Tensor& x, double p, bool training, at::Generator* gen);
 
 // 一个 pre-LN Transformer 块：x + Attn(LN1(x))，再 x + FFN(LN2(x))。
 struct BlockImpl : torch::nn::Module {
   BlockImpl(int dim, int heads, int ffn_dim, double dropout);
   // x: [B,T,d]；key_pad: [B,T]（true 为填充）；last_only 时只计算最后一个 token 并返回 [B,1,d]。
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& key_pad, bool last_only, at::Generator* gen);
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& key_pad, bool last_only, DropoutRng* gen);
 
   int heads;
   double dropout;
@@ -30,8 +29,8 @@ struct LongShortTransformerImpl : torch::nn::Module {
   LongShortTransformerImpl(const ModelConfig& cfg, double dropout);
   // user_rows: [B] int64，user_emb 的行号（0 = 未知用户，内部用户 u 为 u+1）；
   // seq: [B, max_len] int64，左侧用 num_items 填充，最新点击在最右。返回用户向量 [B, d]。
-  // gen：训练模式下 dropout 使用的随机数发生器（每个数据并行分片一个，保证可复现）；可为空（用全局发生器）。
-  torch::Tensor forward(const torch::Tensor& user_rows, const torch::Tensor& seq, at::Generator* gen = nullptr);
+  // gen：训练模式下 dropout 使用的随机数发生器（每个数据并行分片一个，保证可复现）；可为空（用线程局部的默认源）。
+  torch::Tensor forward(const torch::Tensor& user_rows, const torch::Tensor& seq, DropoutRng* gen = nullptr);
 
   // 导出为命名张量（safetensors 命名，与原生推理一致）。
   TensorMap to_tensors();

@@ -19,16 +19,24 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, ScanPreci
   b->dir = dir;
   b->manifest = load_and_verify_manifest(dir);  // 校验版本与每个文件的 sha256
   const auto& m = b->manifest;
-  if (m.value("model_type", "") != "long_short_transformer")
-    throw Error(concat(dir, "/manifest.json: unsupported model_type ", m.value("model_type", "(none)")));
+  const std::string type = config_type_from_manifest(m.value("model_type", ""));
+  if (type.empty())
+    throw Error(concat(dir, "/manifest.json: unsupported model_type ", m.value("model_type", "(none)"),
+                       " (expected long_short_transformer, sasrec or gru4rec)"));
   if (!m.contains("model")) throw Error(concat(dir, "/manifest.json: no 'model' section"));
   const ModelConfig cfg = ModelConfig::from_json(m["model"]);
+  if (cfg.type != type)
+    throw Error(concat(dir, "/manifest.json: model_type says ", type, " but the model section says ", cfg.type));
   auto path = [&](const char* f) { return (fs::path(dir) / f).string(); };
   for (const char* f : {"model.safetensors", "item_embeddings.npy", "user_map.json", "item_map.json", "popularity.json"})
     if (!m["files"].contains(f)) throw Error(concat(dir, "/manifest.json does not list required file '", f, "'"));
 
   const std::string wpath = path("model.safetensors");
-  b->model = LongShortModel::from_tensors(safetensors_decode(read_file(wpath), wpath), cfg);
+  try {
+    b->model = make_encoder(safetensors_decode(read_file(wpath), wpath), cfg);
+  } catch (const Error& e) {
+    throw Error(concat(wpath, ": ", e.what()));
+  }
   b->users = IdMap::load(path("user_map.json"));
   b->items = IdMap::load(path("item_map.json"));
   if (static_cast<int>(b->users.size()) != cfg.num_users)
@@ -39,7 +47,7 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, ScanPreci
   if (emb.rows != cfg.num_items || emb.cols != cfg.dim)
     throw Error(concat(path("item_embeddings.npy"), " has shape (", emb.rows, ", ", emb.cols, "), expected (",
                        cfg.num_items, ", ", cfg.dim, ")"));
-  b->index = ExactIndex(std::move(emb), /*cosine=*/true, precision);
+  b->index = ExactIndex(std::move(emb), cfg.cosine(), precision);
 
   nlohmann::json pop;
   try {

@@ -9,7 +9,7 @@
 
 #include "data/id_map.h"
 #include "index/exact_index.h"
-#include "models/long_short_native.h"
+#include "models/encoder.h"
 
 namespace seqrec {
 
@@ -17,10 +17,10 @@ namespace seqrec {
 struct ModelBundle {
   std::string dir;
   nlohmann::json manifest;
-  LongShortModel model;
+  std::unique_ptr<SequenceEncoder> model;  // 按 manifest 的 model_type 构建的原生推理模型
   IdMap users;
   IdMap items;
-  ExactIndex index;                 // 余弦相似度，基于 item_embeddings.npy
+  ExactIndex index;                 // 基于 item_embeddings.npy；余弦或内积取决于模型的 similarity
   std::vector<int32_t> popular;     // 按训练集流行度降序排列的物品
   std::vector<float> popular_score; // 对应的训练次数
 

@@ -79,8 +79,8 @@ nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& r
   }
   nlohmann::ordered_json out;
   nlohmann::json ids = nlohmann::json::array(), scores = nlohmann::json::array();
-  if (user < 0 && clicks.empty()) {
-    // 既无已知用户也无已知点击：返回最热门物品，并明确标注。
+  if (clicks.empty() && (user < 0 || !b.model->uses_user())) {
+    // 没有可用的信号（无已知点击，且用户未知或模型不使用用户 ID）：返回最热门物品，并明确标注。
     const size_t k = std::min<size_t>(static_cast<size_t>(req.top_k), b.popular.size());
     for (size_t i = 0; i < k; ++i) {
       ids.push_back(b.items.id(b.popular[i]));
@@ -90,8 +90,8 @@ nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& r
     out["scores"] = std::move(scores);
     out["strategy"] = "most_popular";
   } else {
-    query.resize(static_cast<size_t>(b.model.dim()));
-    b.model.encode(user, clicks.data(), clicks.size(), query.data());
+    query.resize(static_cast<size_t>(b.model->dim()));
+    b.model->encode(user, clicks.data(), clicks.size(), query.data());
     static const std::vector<int32_t> kNone;
     auto hits = b.index.search(query.data(), req.top_k, req.exclude_clicked ? clicks : kNone);
     for (const auto& h : hits) {

@@ -8,7 +8,7 @@
 #include "core/version.h"
 #include "core/manifest.h"
 #include "core/npy.h"
-#include "models/long_short_native.h"
+#include "models/encoder.h"
 
 namespace fs = std::filesystem;
 
@@ -21,10 +21,9 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     auto path = [&](const char* f) { return (fs::path(stage) / f).string(); };
     const TrainResult& r = *info.result;
     write_file_atomic(path("model.safetensors"),
-                      safetensors_encode(r.weights, {{"format", "seqrec"}, {"model_type", "long_short_transformer"}}));
+                      safetensors_encode(r.weights, {{"format", "seqrec"}, {"model_type", model_type_name(info.model)}}));
     // item_embeddings.npy 的第 i 行 = item_map.json 中下标为 i 的物品（不含填充行）。
-    LongShortModel native = LongShortModel::from_tensors(r.weights, info.model);
-    npy_save(path("item_embeddings.npy"), native.item_embeddings());
+    npy_save(path("item_embeddings.npy"), make_encoder(r.weights, info.model)->item_embeddings());
     info.data->users.save(path("user_map.json"));
     info.data->items.save(path("item_map.json"));
     write_file_atomic(path("popularity.json"), nlohmann::json{{"train_counts", train_item_counts(*info.data)}}.dump());
@@ -33,7 +32,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     nlohmann::ordered_json m;
     m["format_version"] = kFormatVersion;
     m["seqrec_commit"] = git_commit();
-    m["model_type"] = "long_short_transformer";
+    m["model_type"] = model_type_name(info.model);
     m["seqrec_version"] = "0.1.0";
     m["model"] = info.model.to_json();
     m["training"] = info.train.to_json();

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "models/long_short_config.h"
+#include "models/model_config.h"
 #include "train/trainer.h"
 
 namespace seqrec {

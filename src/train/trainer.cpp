@@ -1,4 +1,4 @@
-// 训练循环实现。
+// 训练循环实现：一个通用的数据并行循环（run_loop），两种组批方式（长短期模型的滑动窗口、序列模型的整行）。
 #include "train/trainer.h"
 
 #include <torch/torch.h>
@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include <cblas.h>
 
@@ -14,18 +15,49 @@
 #include "core/progress.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
-#include "models/long_short_native.h"
+#include "models/encoder.h"
 #include "models/long_short_torch.h"
+#include "models/seq_torch.h"
 #include "train/adam.h"
-#include "train/softmax_loss.h"
+#include "train/losses.h"
 
 namespace seqrec {
+
+TrainOptions TrainOptions::defaults_for(const std::string& model_type) {
+  TrainOptions o;
+  if (model_type == "sasrec") {
+    // 论文设置：Adam(β2 = 0.98)、lr 1e-3、batch 128、dropout 0.2（稀疏数据用 0.5）。
+    o.epochs = 200;
+    o.batch_size = 128;
+    o.lr = 1e-3;
+    o.beta2 = 0.98;
+    o.dropout = 0.2;
+    o.eval_every = 5;
+    o.patience = 4;
+  } else if (model_type == "gru4rec") {
+    // RecBole 的 GRU4Rec 默认：lr 1e-3、dropout 0.3。
+    o.epochs = 200;
+    o.batch_size = 256;
+    o.lr = 1e-3;
+    o.dropout = 0.3;
+    o.eval_every = 5;
+    o.patience = 4;
+  }
+  return o;
+}
 
 void TrainOptions::validate() const {
   auto bad = [](const char* flag, auto v, const char* want) {
     return Error(concat(flag, " must be ", want, " (got ", v, ")"));
   };
   if (epochs < 1) throw bad("--epochs", epochs, ">= 1");
+  parse_loss(loss);
+  if (negatives < 0 || negatives > 100000) throw bad("--negatives", negatives, "in [0, 100000] (0 = the loss's default)");
+  if (!neg_sampler.empty() && neg_sampler != "uniform" && neg_sampler != "pop")
+    throw bad("--neg-sampler", neg_sampler, "uniform or pop");
+  if (!(beta1 >= 0 && beta1 < 1)) throw bad("--beta1", beta1, "in [0, 1)");
+  if (!(beta2 >= 0 && beta2 < 1)) throw bad("--beta2", beta2, "in [0, 1)");
+  if (eval_every < 1) throw bad("--eval-every", eval_every, ">= 1");
   if (batch_size < 1 || batch_size > 65536) throw bad("--batch", batch_size, "in [1, 65536]");
   if (!(lr > 0 && lr < 10)) throw bad("--lr", lr, "in (0, 10)");
   if (!(weight_decay >= 0)) throw bad("--weight-decay", weight_decay, ">= 0");
@@ -38,69 +70,207 @@ void TrainOptions::validate() const {
   if (threads < 1 || threads > 256) throw bad("--threads", threads, "in [1, 256]");
 }
 
-nlohmann::json TrainOptions::to_json() const {
-  return {{"epochs", epochs},           {"batch_size", batch_size},     {"lr", lr},
-          {"weight_decay", weight_decay}, {"optimizer", optimizer},     {"dropout", dropout},
-          {"temperature", temperature}, {"user_dropout", user_dropout}, {"history_dropout", history_dropout},
-          {"patience", patience},       {"seed", seed},                 {"threads", threads}};
+int TrainOptions::negatives_resolved() const {
+  if (negatives > 0) return negatives;
+  return loss == "sampled" ? 256 : 1;
 }
 
-TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
-                             const std::function<void(const nlohmann::json&)>& on_epoch) {
-  opt.validate();
-  cfg.validate();
-  torch::manual_seed(opt.seed);
-  // 并行方式是数据并行（每个线程一个分片），算子内部与 BLAS 都保持单线程。
-  torch::set_num_threads(1);
-  openblas_set_num_threads(1);
+std::string TrainOptions::neg_sampler_resolved() const {
+  if (!neg_sampler.empty()) return neg_sampler;
+  return loss == "sampled" ? "pop" : "uniform";
+}
+
+nlohmann::json TrainOptions::to_json() const {
+  nlohmann::json j = {{"epochs", epochs},           {"loss", loss},                 {"batch_size", batch_size},
+                      {"lr", lr},                   {"beta1", beta1},               {"beta2", beta2},
+                      {"weight_decay", weight_decay}, {"optimizer", optimizer},     {"dropout", dropout},
+                      {"eval_every", eval_every},   {"patience", patience},         {"seed", seed},
+                      {"threads", threads},         {"bucket", bucket},           {"temperature", temperature},   {"user_dropout", user_dropout},
+                      {"history_dropout", history_dropout}};
+  const LossKind k = parse_loss(loss);
+  if (k == LossKind::kBCE || k == LossKind::kBPR || k == LossKind::kSampled) {
+    j["negatives"] = negatives_resolved();
+    j["neg_sampler"] = neg_sampler_resolved();
+  }
+  if (k == LossKind::kSampled || k == LossKind::kInBatch) j["logq"] = logq;
+  return j;
+}
+
+namespace {
+
+// 一批训练数据的预测位置（整批，单线程组装）：第 r 行的位置是 [pos_off[r], pos_off[r+1])。
+struct PosBatch {
+  std::vector<int64_t> pos_off;    // [rows+1]
+  std::vector<int64_t> targets;    // [P]
+  std::vector<int32_t> row_user;   // [rows] 每行的用户（负样本排除该用户的训练物品）
+  std::vector<int64_t> negs;       // bce/bpr：[P*N]；sampled：[N]；inbatch：[U]
+  std::vector<float> neg_logq;     // sampled / inbatch
+  std::vector<float> tgt_logq;     // sampled：[P]
+  std::vector<int64_t> tgt_index;  // inbatch：[P]
+  int64_t rows() const { return static_cast<int64_t>(pos_off.size()) - 1; }
+  int64_t positions() const { return pos_off.back(); }
+  void clear() {
+    pos_off.assign(1, 0);
+    targets.clear();
+    row_user.clear();
+  }
+};
+
+// 负样本与 logQ 的准备。fill() 在组批线程中按位置顺序抽取（只取决于种子），
+// inputs() 在分片线程中把某个行区间的数据包装成张量（不复制）。
+class NegativePlan {
+ public:
+  NegativePlan(const SequenceData& data, const TrainOptions& opt)
+      : kind(parse_loss(opt.loss)),
+        n(opt.negatives_resolved()),
+        logq(opt.logq),
+        sampler_(train_item_counts(data), opt.neg_sampler_resolved() == "pop" ? 1.0 : 0.0),
+        freq_(train_item_counts(data), 1.0) {
+    if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
+      // 每个用户训练部分的物品（升序去重）：负样本不取用户训练时见过的物品（SASRec 论文的做法）。
+      user_train_.resize(data.seqs.size());
+      for (size_t u = 0; u < data.seqs.size(); ++u) {
+        const auto& s = data.seqs[u];
+        auto& t = user_train_[u];
+        t.assign(s.begin(), s.end() - std::min<size_t>(2, s.size()));
+        std::sort(t.begin(), t.end());
+        t.erase(std::unique(t.begin(), t.end()), t.end());
+      }
+    }
+  }
+
+  void fill(PosBatch& b, std::mt19937_64& rng) const {
+    b.negs.clear();
+    b.neg_logq.clear();
+    b.tgt_logq.clear();
+    b.tgt_index.clear();
+    if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
+      b.negs.reserve(static_cast<size_t>(b.positions() * n));
+      for (int64_t r = 0; r < b.rows(); ++r) {
+        const auto& ex = user_train_[static_cast<size_t>(b.row_user[static_cast<size_t>(r)])];
+        for (int64_t p = b.pos_off[static_cast<size_t>(r)]; p < b.pos_off[static_cast<size_t>(r) + 1]; ++p)
+          for (int k = 0; k < n; ++k) b.negs.push_back(sampler_.draw_excluding(rng, ex));
+      }
+    } else if (kind == LossKind::kSampled) {
+      for (int k = 0; k < n; ++k) {
+        const int32_t j = sampler_.draw(rng);
+        b.negs.push_back(j);
+        b.neg_logq.push_back(sampler_.log_q(j));
+      }
+      for (int64_t t : b.targets) b.tgt_logq.push_back(sampler_.log_q(static_cast<int32_t>(t)));
+    } else if (kind == LossKind::kInBatch) {
+      // 批内候选 = 整批目标去重（按首次出现的顺序）；logQ = 训练集中的物品频率。
+      std::unordered_map<int64_t, int64_t> index;
+      for (int64_t t : b.targets) {
+        auto it = index.emplace(t, static_cast<int64_t>(b.negs.size())).first;
+        if (it->second == static_cast<int64_t>(b.negs.size())) {
+          b.negs.push_back(t);
+          b.neg_logq.push_back(freq_.log_q(static_cast<int32_t>(t)));
+        }
+        b.tgt_index.push_back(it->second);
+      }
+    }
+  }
+
+  LossInputs inputs(const PosBatch& b, int64_t lo, int64_t hi, torch::Tensor h) const {
+    auto wrap_i = [](const std::vector<int64_t>& v, int64_t off, std::vector<int64_t> shape) {
+      return torch::from_blob(const_cast<int64_t*>(v.data()) + off, shape, torch::kInt64);
+    };
+    auto wrap_f = [](const std::vector<float>& v, int64_t off, int64_t len) {
+      return torch::from_blob(const_cast<float*>(v.data()) + off, {len}, torch::kFloat32);
+    };
+    const int64_t p0 = b.pos_off[static_cast<size_t>(lo)], P = b.pos_off[static_cast<size_t>(hi)] - p0;
+    LossInputs in;
+    in.h = std::move(h);
+    in.targets = wrap_i(b.targets, p0, {P});
+    if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
+      in.negs = wrap_i(b.negs, p0 * n, {P, n});
+    } else if (kind == LossKind::kSampled) {
+      in.negs = wrap_i(b.negs, 0, {n});
+      if (logq) {
+        in.neg_logq = wrap_f(b.neg_logq, 0, n);
+        in.tgt_logq = wrap_f(b.tgt_logq, p0, P);
+      }
+    } else if (kind == LossKind::kInBatch) {
+      const int64_t U = static_cast<int64_t>(b.negs.size());
+      in.negs = wrap_i(b.negs, 0, {U});
+      in.tgt_index = wrap_i(b.tgt_index, p0, {P});
+      if (logq) in.neg_logq = wrap_f(b.neg_logq, 0, U);
+    }
+    return in;
+  }
+
+  LossKind kind;
+  int n;
+  bool logq;
+
+ private:
+  NegativeSampler sampler_, freq_;
+  std::vector<std::vector<int32_t>> user_train_;
+};
+
+// 通用训练循环的输入：组批与分片损失由调用方提供。
+struct LoopSpec {
+  ModelConfig cfg;
+  std::vector<torch::Tensor> params;
+  torch::nn::Module* module = nullptr;
+  int64_t units = 0;  // 每轮打乱后逐批处理的单位数（样本或用户）
+  // 可选：单位的长度（训练位置数）。给出且 opt.bucket 时按长度分桶组批，减少填充。
+  std::function<int64_t(int64_t unit)> unit_length;
+  // 组装一批：ids 为本批的单位编号；返回本批的行数。单线程调用，可使用 rng。
+  std::function<int64_t(const int64_t* ids, int64_t n, std::mt19937_64& rng)> prepare;
+  // 第 [lo, hi) 行的损失（已除以整批的预测位置数，各分片之和 = 整批平均损失）。在分片线程中调用。
+  std::function<torch::Tensor(int64_t lo, int64_t hi, DropoutRng* gen)> shard_loss;
+  std::function<int64_t()> batch_positions;  // 本批的预测位置数
+  std::function<TensorMap()> weights;        // 当前权重（safetensors 命名）
+};
+
+// 验证：导出到原生模型，走与服务/评估完全相同的代码路径（全量排序，HR@10 / NDCG@10）。
+nlohmann::json validate_native(const TensorMap& w, const ModelConfig& cfg, const SequenceData& data,
+                               const std::vector<EvalCase>& cases, int threads) {
+  auto enc = make_encoder(w, cfg);
+  ExactIndex index(enc->item_embeddings(), cfg.cosine());
+  return summarize_ranks(rank_cases(*enc, index, data, cases, cfg.max_len, nullptr, threads), {10});
+}
+
+// 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
+// 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
+TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
+                     const EpochCallback& on_epoch) {
   const int workers = opt.threads;
   std::mt19937_64 rng(opt.seed);
-  std::uniform_real_distribution<double> unif(0.0, 1.0);
-
-  LongShortTransformer model(cfg, opt.dropout);
-  // 样本：训练部分每个位置一个滑动窗口（含空历史 → 第一个物品）。
-  std::vector<Sample> samples = training_samples(data, 0);
-  if (samples.empty()) throw Error("no training samples: every user needs at least 3 interactions");
   const auto valid = eval_cases(data, SplitPart::kValid);
-  const int L = cfg.max_len, N = cfg.num_items;
-  const bool cosine = cfg.similarity == "cosine";
-
-  std::vector<torch::Tensor> params = model->parameters();
-  FusedAdam optim(params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads);
+  FusedAdam optim(spec.params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads, opt.beta1, opt.beta2);
   uint64_t step = 0;
   TrainResult res;
-  res.samples_per_epoch = static_cast<int64_t>(samples.size());
+  res.samples_per_epoch = spec.units;
+  std::vector<int64_t> order(static_cast<size_t>(spec.units));
+  for (int64_t i = 0; i < spec.units; ++i) order[static_cast<size_t>(i)] = i;
   double best = -1, train_time_sum = 0;
   int since_best = 0;
   const double t_start = now_seconds();
-  // 批数据的复用缓冲（避免每步分配新张量）。
-  std::vector<int64_t> users_buf, seq_buf, tgt_buf;
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
-    model->train();
-    std::shuffle(samples.begin(), samples.end(), rng);
-    Progress prog(concat("epoch ", epoch, "/", opt.epochs), res.samples_per_epoch,
-                  opt.progress && Progress::stderr_is_tty());
+    spec.module->train();
+    std::shuffle(order.begin(), order.end(), rng);
+    // 批的划分：[起点, 数量]。分桶时，每 64 批的单位按长度排序后切批，再打乱全部批的次序：
+    // 每个单位每轮仍恰好出现一次，但同一批内长度相近，截短后填充少得多。
+    std::vector<std::pair<int64_t, int64_t>> batches;
+    for (int64_t b0 = 0; b0 < spec.units; b0 += opt.batch_size)
+      batches.push_back({b0, std::min<int64_t>(opt.batch_size, spec.units - b0)});
+    if (spec.unit_length && opt.bucket) {
+      const int64_t chunk = static_cast<int64_t>(opt.batch_size) * 64;
+      for (int64_t c0 = 0; c0 < spec.units; c0 += chunk) {
+        auto first = order.begin() + c0, last = order.begin() + std::min(spec.units, c0 + chunk);
+        std::stable_sort(first, last, [&](int64_t a, int64_t b) { return spec.unit_length(a) < spec.unit_length(b); });
+      }
+      std::shuffle(batches.begin(), batches.end(), rng);
+    }
+    Progress prog(concat("epoch ", epoch, "/", opt.epochs), spec.units, opt.progress && Progress::stderr_is_tty());
     const double t0 = now_seconds();
     double loss_sum = 0;
-    int64_t done = 0;
-    for (size_t b0 = 0; b0 < samples.size(); b0 += static_cast<size_t>(opt.batch_size)) {
-      const int64_t B = static_cast<int64_t>(std::min<size_t>(opt.batch_size, samples.size() - b0));
-      users_buf.assign(static_cast<size_t>(B), 0);
-      seq_buf.assign(static_cast<size_t>(B * L), N);
-      tgt_buf.resize(static_cast<size_t>(B));
-      for (int64_t i = 0; i < B; ++i) {
-        const Sample& s = samples[b0 + static_cast<size_t>(i)];
-        const auto& seq = data.seqs[static_cast<size_t>(s.user)];
-        users_buf[static_cast<size_t>(i)] = unif(rng) < opt.user_dropout ? 0 : s.user + 1;
-        tgt_buf[static_cast<size_t>(i)] = seq[static_cast<size_t>(s.pos)];
-        if (unif(rng) < opt.history_dropout) continue;  // 清空历史：只剩长期兴趣
-        const int32_t start = std::max(0, s.pos - L);
-        const int32_t n = s.pos - start;
-        for (int32_t t = 0; t < n; ++t)
-          seq_buf[static_cast<size_t>(i * L + (L - n) + t)] = seq[static_cast<size_t>(start + t)];
-      }
-      // 数据并行：批按线程数切成连续分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
-      // 因此给定种子与线程数，结果逐位可复现。
+    int64_t done = 0, positions = 0;
+    for (const auto& [b0, nb] : batches) {
+      const int64_t B = spec.prepare(order.data() + b0, nb, rng);
       const int W = static_cast<int>(std::min<int64_t>(workers, B));
       std::vector<std::vector<torch::Tensor>> grads(static_cast<size_t>(W));
       std::vector<double> shard_loss(static_cast<size_t>(W), 0.0);
@@ -108,24 +278,9 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
       auto run_shard = [&](int w) {
         try {
           at::set_num_threads(1);  // OpenMP 线程数是线程局部的：分片线程内的算子也必须单线程
-          const int64_t lo = B * w / W, hi = B * (w + 1) / W, n = hi - lo;
-          auto gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed * 1000003ULL + step * 64ULL + w);
-          auto users = torch::from_blob(users_buf.data() + lo, {n}, torch::kInt64);
-          auto seqs = torch::from_blob(seq_buf.data() + lo * L, {n, L}, torch::kInt64);
-          auto tgts = torch::from_blob(tgt_buf.data() + lo, {n}, torch::kInt64);
-          auto u = model->forward(users, seqs, &gen);
-          auto items = model->item_emb->weight.slice(0, 0, N);
-          torch::Tensor loss;
-          if (cosine) {
-            namespace F = torch::nn::functional;
-            loss = chunked_softmax_cross_entropy(F::normalize(u, F::NormalizeFuncOptions().dim(1)),
-                                                 F::normalize(items, F::NormalizeFuncOptions().dim(1)), tgts,
-                                                 1.0 / opt.temperature);
-          } else {
-            loss = chunked_softmax_cross_entropy(u, items, tgts, 1.0);
-          }
-          loss = loss * (static_cast<double>(n) / B);  // 各分片损失之和 = 整批的平均损失
-          grads[static_cast<size_t>(w)] = torch::autograd::grad({loss}, params, {}, false, false, true);
+          DropoutRng gen{opt.seed * 1000003ULL + step * 64ULL + static_cast<uint64_t>(w), 0};
+          auto loss = spec.shard_loss(B * w / W, B * (w + 1) / W, &gen);
+          grads[static_cast<size_t>(w)] = torch::autograd::grad({loss}, spec.params, {}, false, false, true);
           shard_loss[static_cast<size_t>(w)] = loss.item<double>();
         } catch (const std::exception& e) {
           shard_err[static_cast<size_t>(w)] = e.what();
@@ -141,48 +296,204 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
       for (int w = 0; w < W; ++w) lv += shard_loss[static_cast<size_t>(w)];
       optim.step(grads);  // 按分片顺序求和梯度并更新
       ++step;
-      if (!std::isfinite(lv))
-        throw Error(concat("training diverged at epoch ", epoch, " (loss ", lv, "); lower --lr"));
-      loss_sum += lv * B;
-      done += B;
-      prog.update(done, loss_sum / done);
+      if (!std::isfinite(lv)) throw Error(concat("training diverged at epoch ", epoch, " (loss ", lv, "); lower --lr"));
+      const int64_t P = spec.batch_positions();
+      loss_sum += lv * static_cast<double>(P);
+      positions += P;
+      done += nb;
+      prog.update(done, loss_sum / std::max<int64_t>(1, positions));
     }
     prog.finish();
     const double epoch_s = now_seconds() - t0;
     train_time_sum += epoch_s;
-
-    // 验证：导出到原生模型，走与服务/评估完全相同的代码路径。
-    model->eval();
-    TensorMap w = model->to_tensors();
-    LongShortModel native = LongShortModel::from_tensors(w, cfg);
-    ExactIndex index(native.item_embeddings(), cosine);
-    auto ranks = rank_cases(native, index, data, valid, L);
-    auto m = summarize_ranks(ranks, {10});
-    const double ndcg = m["NDCG@10"].get<double>();
-    nlohmann::ordered_json rec = {{"epoch", epoch},
-                                  {"loss", loss_sum / done},
-                                  {"epoch_seconds", epoch_s},
-                                  {"samples_per_second", done / epoch_s},
-                                  {"valid_HR@10", m["HR@10"]},
-                                  {"valid_NDCG@10", ndcg},
-                                  {"elapsed_seconds", now_seconds() - t_start}};
-    res.epoch_log += rec.dump() + "\n";
     res.epochs_run = epoch;
-    if (on_epoch) on_epoch(rec);
-    if (ndcg > best) {
-      best = ndcg;
-      since_best = 0;
-      res.best_epoch = epoch;
-      res.best_valid = m;
-      res.weights = std::move(w);
-    } else if (++since_best >= opt.patience) {
-      break;
+    nlohmann::ordered_json rec = {{"epoch", epoch},
+                                  {"loss", loss_sum / std::max<int64_t>(1, positions)},
+                                  {"epoch_seconds", epoch_s},
+                                  {"samples_per_second", done / epoch_s}};
+    const bool evaluate = epoch % opt.eval_every == 0 || epoch == opt.epochs;
+    bool stop = false;
+    if (evaluate) {
+      spec.module->eval();
+      TensorMap w = spec.weights();
+      const double tv = now_seconds();
+      auto m = validate_native(w, spec.cfg, data, valid, opt.threads);
+      const double ndcg = m["NDCG@10"].get<double>();
+      rec["valid_HR@10"] = m["HR@10"];
+      rec["valid_NDCG@10"] = ndcg;
+      rec["valid_seconds"] = now_seconds() - tv;
+      if (ndcg > best) {
+        best = ndcg;
+        since_best = 0;
+        res.best_epoch = epoch;
+        res.best_valid = m;
+        res.weights = std::move(w);
+      } else if (++since_best >= opt.patience) {
+        stop = true;
+      }
     }
+    rec["elapsed_seconds"] = now_seconds() - t_start;
+    res.epoch_log += rec.dump() + "\n";
+    if (on_epoch) on_epoch(rec);
+    if (stop) break;
   }
   res.train_seconds = now_seconds() - t_start;
   res.seconds_per_epoch = train_time_sum / res.epochs_run;
   res.samples_per_second = res.samples_per_epoch / res.seconds_per_epoch;
   return res;
+}
+
+// 设置线程：并行方式是数据并行（每个线程一个分片），算子内部与 BLAS 都保持单线程。
+void init_threads(const TrainOptions& opt) {
+  torch::manual_seed(opt.seed);
+  torch::set_num_threads(1);
+  openblas_set_num_threads(1);
+}
+
+// 余弦打分时把查询与物品都归一化，logits 乘 1/温度；内积打分时原样、倍数 1。
+torch::Tensor loss_for(const NegativePlan& plan, const PosBatch& b, int64_t lo, int64_t hi, torch::Tensor h,
+                       torch::Tensor items, const ModelConfig& cfg, const TrainOptions& opt) {
+  namespace F = torch::nn::functional;
+  double scale = 1.0;
+  if (cfg.cosine()) {
+    h = F::normalize(h, F::NormalizeFuncOptions().dim(1));
+    items = F::normalize(items, F::NormalizeFuncOptions().dim(1));
+    scale = 1.0 / opt.temperature;
+  }
+  return loss_sum(plan.kind, plan.inputs(b, lo, hi, std::move(h)), items, scale) /
+         static_cast<double>(std::max<int64_t>(1, b.positions()));
+}
+
+}  // namespace
+
+TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
+                             const EpochCallback& on_epoch) {
+  opt.validate();
+  cfg.validate();
+  init_threads(opt);
+  LongShortTransformer model(cfg, opt.dropout);
+  // 样本：训练部分每个位置一个滑动窗口（含空历史 → 第一个物品）。
+  const std::vector<Sample> samples = training_samples(data, 0);
+  if (samples.empty()) throw Error("no training samples: every user needs at least 3 interactions");
+  const int L = cfg.max_len, N = cfg.num_items;
+  const NegativePlan plan(data, opt);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  // 批数据的复用缓冲（避免每步分配新张量）。
+  std::vector<int64_t> users_buf, seq_buf;
+  PosBatch batch;
+
+  LoopSpec spec;
+  spec.cfg = cfg;
+  spec.params = model->parameters();
+  spec.module = model.ptr().get();
+  spec.units = static_cast<int64_t>(samples.size());
+  spec.prepare = [&](const int64_t* ids, int64_t B, std::mt19937_64& rng) {
+    users_buf.assign(static_cast<size_t>(B), 0);
+    seq_buf.assign(static_cast<size_t>(B * L), N);
+    batch.clear();
+    for (int64_t i = 0; i < B; ++i) {
+      const Sample& s = samples[static_cast<size_t>(ids[i])];
+      const auto& seq = data.seqs[static_cast<size_t>(s.user)];
+      users_buf[static_cast<size_t>(i)] = unif(rng) < opt.user_dropout ? 0 : s.user + 1;
+      batch.targets.push_back(seq[static_cast<size_t>(s.pos)]);
+      batch.pos_off.push_back(i + 1);
+      batch.row_user.push_back(s.user);
+      if (unif(rng) < opt.history_dropout) continue;  // 清空历史：只剩长期兴趣
+      const int32_t start = std::max(0, s.pos - L);
+      const int32_t n = s.pos - start;
+      for (int32_t t = 0; t < n; ++t)
+        seq_buf[static_cast<size_t>(i * L + (L - n) + t)] = seq[static_cast<size_t>(start + t)];
+    }
+    plan.fill(batch, rng);
+    return B;
+  };
+  spec.shard_loss = [&](int64_t lo, int64_t hi, DropoutRng* gen) {
+    const int64_t n = hi - lo;
+    auto users = torch::from_blob(users_buf.data() + lo, {n}, torch::kInt64);
+    auto seqs = torch::from_blob(seq_buf.data() + lo * L, {n, L}, torch::kInt64);
+    auto u = model->forward(users, seqs, gen);
+    return loss_for(plan, batch, lo, hi, u, model->item_emb->weight.slice(0, 0, N), cfg, opt);
+  };
+  spec.batch_positions = [&] { return batch.positions(); };
+  spec.weights = [&] { return model->to_tensors(); };
+  return run_loop(spec, data, opt, on_epoch);
+}
+
+TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
+                                 const EpochCallback& on_epoch) {
+  opt.validate();
+  cfg.validate();
+  init_threads(opt);
+  auto net = make_seq_net(cfg, opt.dropout);
+  const int L = cfg.max_len, N = cfg.num_items;
+  // 每轮每个用户一行：训练部分（去掉验证、测试目标）为 s[0..m)，输入 s[a..m-1)，目标 s[a+1..m)，
+  // 其中 a = max(0, m-1-L)，即最后 max_len 个位置（与 SASRec 论文及其复现相同）。
+  std::vector<int32_t> users;
+  for (int32_t u = 0; u < data.num_users(); ++u)
+    if (data.seqs[static_cast<size_t>(u)].size() >= 4) users.push_back(u);
+  if (users.empty()) throw Error("no training rows: no user has 2 or more training interactions (4 in all)");
+  const NegativePlan plan(data, opt);
+  PosBatch batch;
+  std::vector<int32_t> row_start;  // 每行输入在用户序列中的起点 a
+
+  LoopSpec spec;
+  spec.cfg = cfg;
+  spec.params = net->parameters();
+  spec.module = net.get();
+  spec.units = static_cast<int64_t>(users.size());
+  spec.unit_length = [&](int64_t i) {
+    return std::min<int64_t>(static_cast<int64_t>(data.seqs[static_cast<size_t>(users[static_cast<size_t>(i)])].size()) - 3, L);
+  };
+  spec.prepare = [&](const int64_t* ids, int64_t B, std::mt19937_64& rng) {
+    batch.clear();
+    row_start.clear();
+    for (int64_t i = 0; i < B; ++i) {
+      const int32_t u = users[static_cast<size_t>(ids[i])];
+      const auto& s = data.seqs[static_cast<size_t>(u)];
+      const int32_t m = static_cast<int32_t>(s.size()) - 2;
+      const int32_t a = std::max(0, m - 1 - L);
+      for (int32_t t = a + 1; t < m; ++t) batch.targets.push_back(s[static_cast<size_t>(t)]);
+      batch.pos_off.push_back(static_cast<int64_t>(batch.targets.size()));
+      batch.row_user.push_back(u);
+      row_start.push_back(a);
+    }
+    plan.fill(batch, rng);
+    return B;
+  };
+  spec.shard_loss = [&](int64_t lo, int64_t hi, DropoutRng* gen) {
+    // 分片内按最长的一行截短（左侧全是填充的列去掉：位置右对齐，结果不变）。
+    int64_t T = 1;
+    for (int64_t r = lo; r < hi; ++r)
+      T = std::max(T, batch.pos_off[static_cast<size_t>(r) + 1] - batch.pos_off[static_cast<size_t>(r)]);
+    const int64_t n = hi - lo;
+    // 张量自己持有数据（反向传播时 embedding / index_select 还要用到这些下标）。
+    auto seq_t = torch::full({n, T}, N, torch::kInt64);
+    auto idx_t = torch::empty({batch.pos_off[static_cast<size_t>(hi)] - batch.pos_off[static_cast<size_t>(lo)]}, torch::kInt64);
+    int64_t* seq = seq_t.data_ptr<int64_t>();
+    int64_t* idx = idx_t.data_ptr<int64_t>();
+    int64_t k = 0;
+    const bool left = net->left_padded();
+    for (int64_t r = lo; r < hi; ++r) {
+      const auto& s = data.seqs[static_cast<size_t>(batch.row_user[static_cast<size_t>(r)])];
+      const int64_t len = batch.pos_off[static_cast<size_t>(r) + 1] - batch.pos_off[static_cast<size_t>(r)];
+      const int64_t a = row_start[static_cast<size_t>(r)], c0 = left ? T - len : 0;
+      for (int64_t t = 0; t < len; ++t) {
+        seq[(r - lo) * T + c0 + t] = s[static_cast<size_t>(a + t)];
+        idx[k++] = (r - lo) * T + c0 + t;
+      }
+    }
+    auto h = net->forward(seq_t, gen).reshape({n * T, cfg.dim}).index_select(0, idx_t);
+    return loss_for(plan, batch, lo, hi, h, net->item_table(), cfg, opt);
+  };
+  spec.batch_positions = [&] { return batch.positions(); };
+  spec.weights = [&] { return net->to_tensors(); };
+  return run_loop(spec, data, opt, on_epoch);
+}
+
+TrainResult train_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
+                        const EpochCallback& on_epoch) {
+  if (cfg.type == "long_short") return train_long_short(data, cfg, opt, on_epoch);
+  return train_sequence_model(data, cfg, opt, on_epoch);
 }
 
 }  // namespace seqrec

@@ -1,5 +1,8 @@
-// 训练循环：下一次点击预测，查询向量与全部物品嵌入打分，softmax 交叉熵，Adam/AdamW，
-// 每轮在验证集上做全量排序评估（HR@10/NDCG@10），早停，保留最佳一轮的权重。
+// 训练循环：下一次点击预测，查询向量与物品嵌入打分，损失可选（见 losses.h），Adam/AdamW，
+// 数据并行（每个线程一个分片，梯度按固定顺序相加），定期在验证集上做全量排序评估（HR@10/NDCG@10），
+// 早停，保留最佳一次评估的权重。
+//   long_short：每个训练位置一个滑动窗口样本（用户 + 之前的 max_len 个点击 → 下一个物品）；
+//   sasrec / gru4rec：每轮每个用户一行（训练部分最后 max_len+1 个物品），每个位置都预测下一个物品。
 // 本头文件不包含 LibTorch，调用方（如 seqrec train）无需承担其编译开销。
 #pragma once
 
@@ -10,13 +13,20 @@
 
 #include "core/safetensors.h"
 #include "data/dataset.h"
-#include "models/long_short_config.h"
+#include "models/model_config.h"
 
 namespace seqrec {
 
 // 训练选项（全部有默认值，写入 manifest）。
 struct TrainOptions {
   int epochs = 30;               // 最多训练轮数
+  std::string loss = "ce";       // ce | bce | bpr | sampled | inbatch（见 losses.h）
+  int negatives = 0;             // 负样本数：0 = 按损失的默认值（bce/bpr 为 1，sampled 为 256）
+  std::string neg_sampler;       // uniform | pop：空 = 按损失的默认值（bce/bpr 均匀，sampled 按流行度）
+  bool logq = true;              // sampled / inbatch 是否做 logQ 校正
+  double beta1 = 0.9, beta2 = 0.999;  // Adam 的动量系数
+  int eval_every = 1;            // 每隔几轮在验证集上评估一次（最后一轮总会评估）
+  bool bucket = true;            // sasrec/gru4rec：按长度分桶组批（打乱后每 64 批内按长度排序，批的次序再打乱）
   int batch_size = 512;
   double lr = 2e-3;
   double weight_decay = 0.0;
@@ -25,13 +35,18 @@ struct TrainOptions {
   double temperature = 0.1;      // similarity=cosine 时 logits = cos / temperature
   double user_dropout = 0.1;     // 以此概率把用户换成“未知用户”，训练只靠短期兴趣
   double history_dropout = 0.1;  // 以此概率清空点击历史，训练只靠长期兴趣
-  int patience = 3;              // 验证 NDCG@10 连续这么多轮不提升则停止
+  int patience = 3;              // 验证 NDCG@10 连续这么多次评估不提升则停止
   uint64_t seed = 42;
   int threads = 2;               // LibTorch 线程数
   bool progress = true;          // 是否在终端显示进度行（非终端时总是安静）
 
+  // 按模型类型给出训练默认值（sasrec 为论文设置：lr 1e-3、batch 128、β2 0.98、dropout 0.2）。
+  static TrainOptions defaults_for(const std::string& model_type);
   void validate() const;
   nlohmann::json to_json() const;
+  // 实际使用的负样本数与抽样方式（把 0 / 空 解析为按损失的默认值）。
+  int negatives_resolved() const;
+  std::string neg_sampler_resolved() const;
 };
 
 // 训练结果。
@@ -47,8 +62,16 @@ struct TrainResult {
   int64_t samples_per_epoch = 0;
 };
 
-// 训练模型。on_epoch 在每轮结束后以该轮的 JSON 记录调用（可为空）。
+using EpochCallback = std::function<void(const nlohmann::json&)>;
+
+// 训练长短期兴趣 Transformer。on_epoch 在每轮结束后以该轮的 JSON 记录调用（可为空）。
 TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
-                             const std::function<void(const nlohmann::json&)>& on_epoch);
+                             const EpochCallback& on_epoch);
+// 训练 SASRec 或 GRU4Rec（cfg.type）。
+TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
+                                 const EpochCallback& on_epoch);
+// 按 cfg.type 选择上面两者之一。
+TrainResult train_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
+                        const EpochCallback& on_epoch);
 
 }  // namespace seqrec

@@ -1,0 +1,71 @@
+// 快速 dropout 的实现：自定义 autograd 函数，前向一次遍历同时生成掩码（每元素 1 字节）并写出结果，
+// 反向按同一掩码缩放梯度。
+#include "models/dropout.h"
+
+namespace seqrec {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+// SplitMix64 的输出函数（对计数器做哈希）。
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// y = x ⊙ keep · scale；keep 由（base，元素下标）决定。
+struct FastDropout : public torch::autograd::Function<FastDropout> {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, int64_t thr, double scale, int64_t base) {
+    x = x.contiguous();
+    auto y = torch::empty_like(x);
+    auto keep = torch::empty(x.sizes(), x.options().dtype(torch::kUInt8));
+    const float* xp = x.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    uint8_t* kp = keep.data_ptr<uint8_t>();
+    const int64_t n = x.numel();
+    const float s = static_cast<float>(scale);
+    const uint32_t t = static_cast<uint32_t>(thr);
+    int64_t i = 0;
+    for (uint64_t c = 0; i < n; ++c) {
+      uint64_t r = mix64(static_cast<uint64_t>(base) + c * 0x9e3779b97f4a7c15ULL);
+      for (int k = 0; k < 4 && i < n; ++k, ++i, r >>= 16) {
+        const bool on = static_cast<uint32_t>(r & 0xffff) >= t;
+        kp[i] = on;
+        yp[i] = on ? xp[i] * s : 0.0f;
+      }
+    }
+    ctx->save_for_backward({keep});
+    ctx->saved_data["scale"] = scale;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
+    auto keep = ctx->get_saved_variables()[0];
+    const float s = static_cast<float>(ctx->saved_data["scale"].toDouble());
+    auto g = grad_out[0].contiguous();
+    auto gx = torch::empty_like(g);
+    const float* gp = g.data_ptr<float>();
+    const uint8_t* kp = keep.data_ptr<uint8_t>();
+    float* op = gx.data_ptr<float>();
+    const int64_t n = g.numel();
+    for (int64_t i = 0; i < n; ++i) op[i] = kp[i] ? gp[i] * s : 0.0f;
+    return {gx, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor dropout_with(const torch::Tensor& x, double p, bool training, DropoutRng* rng) {
+  if (!training || p <= 0) return x;
+  static thread_local DropoutRng fallback{0x5eed, 0};
+  if (!rng) rng = &fallback;
+  const int64_t thr = static_cast<int64_t>(p * 65536.0 + 0.5);  // 16 位均匀数 < thr 时丢弃
+  const double scale = 65536.0 / (65536.0 - static_cast<double>(thr));
+  const uint64_t base = mix64(rng->seed * 0x9e3779b97f4a7c15ULL + (++rng->calls));
+  return FastDropout::apply(x, thr, scale, static_cast<int64_t>(base));
+}
+
+}  // namespace seqrec

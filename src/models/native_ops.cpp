@@ -1,0 +1,55 @@
+// 原生推理共用工具的实现。
+#include "models/native_ops.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/kernels.h"
+
+namespace seqrec {
+
+std::vector<float> take_tensor(const TensorMap& t, const std::string& name, const std::vector<int64_t>& shape) {
+  auto it = t.find(name);
+  if (it == t.end()) throw Error(concat("model weights: tensor '", name, "' is missing"));
+  if (it->second.shape != shape) {
+    std::string want, got;
+    for (auto d : shape) want += std::to_string(d) + ",";
+    for (auto d : it->second.shape) got += std::to_string(d) + ",";
+    throw Error(concat("model weights: tensor '", name, "' has shape [", got, "], expected [", want, "]"));
+  }
+  return it->second.data;
+}
+
+void layer_norm_rows(const float* x, int rows, int d, const float* w, const float* b, float eps, float* y) {
+  static thread_local std::vector<float> ones;
+  if (static_cast<int>(ones.size()) < d) ones.assign(static_cast<size_t>(d), 1.0f);
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<size_t>(r) * d;
+    float* yr = y + static_cast<size_t>(r) * d;
+    // 均值与方差用 SIMD 点积内核计算（先减均值再求平方和，与 PyTorch 的两遍算法一致）。
+    const float mean = dot(xr, ones.data(), d) / static_cast<float>(d);
+    for (int i = 0; i < d; ++i) yr[i] = xr[i] - mean;
+    const float var = dot(yr, yr, d) / static_cast<float>(d);
+    const float inv = 1.0f / std::sqrt(var + eps);
+    for (int i = 0; i < d; ++i) yr[i] = yr[i] * inv * w[i] + b[i];
+  }
+}
+
+void LinearWeights::apply(const float* x, int rows, float* y) const {
+  linear_rows(x, rows, in, w.data(), b.empty() ? nullptr : b.data(), out, y);
+}
+
+NormWeights take_norm(const TensorMap& t, const std::string& prefix, int64_t d) {
+  return {take_tensor(t, prefix + ".weight", {d}), take_tensor(t, prefix + ".bias", {d})};
+}
+
+LinearWeights take_linear(const TensorMap& t, const std::string& prefix, int64_t in, int64_t out) {
+  LinearWeights l;
+  l.w = take_tensor(t, prefix + ".weight", {out, in});
+  l.b = take_tensor(t, prefix + ".bias", {out});
+  l.in = static_cast<int>(in);
+  l.out = static_cast<int>(out);
+  return l;
+}
+
+}  // namespace seqrec

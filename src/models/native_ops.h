@@ -1,0 +1,37 @@
+// 原生推理模型共用的小工具：取出并校验权重张量、逐行 LayerNorm、线性层。
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/safetensors.h"
+
+namespace seqrec {
+
+// 取出名为 name 的张量并校验形状，返回数据；缺失或形状不符时抛出 Error（指明张量名与两种形状）。
+std::vector<float> take_tensor(const TensorMap& t, const std::string& name, const std::vector<int64_t>& shape);
+
+// 逐行 LayerNorm：y = (x − mean) / sqrt(var + eps) · w + b。x 与 y 可以是同一块内存。
+void layer_norm_rows(const float* x, int rows, int d, const float* w, const float* b, float eps, float* y);
+
+// LayerNorm 的权重（weight、bias）。
+struct NormWeights {
+  std::vector<float> w, b;
+  void apply(const float* x, int rows, int d, float eps, float* y) const {
+    layer_norm_rows(x, rows, d, w.data(), b.data(), eps, y);
+  }
+};
+// 线性层的权重（PyTorch 布局：weight [out, in]，bias [out]）。
+struct LinearWeights {
+  std::vector<float> w, b;
+  int in = 0, out = 0;
+  // Y[rows, out] = X[rows, in]·Wᵀ + b
+  void apply(const float* x, int rows, float* y) const;
+};
+
+// 从 prefix + ".weight"/".bias" 读取 LayerNorm（形状 [d]）。
+NormWeights take_norm(const TensorMap& t, const std::string& prefix, int64_t d);
+// 从 prefix + ".weight"/".bias" 读取线性层（形状 [out, in] 与 [out]）。
+LinearWeights take_linear(const TensorMap& t, const std::string& prefix, int64_t in, int64_t out);
+
+}  // namespace seqrec

@@ -1,0 +1,87 @@
+// 训练损失与负样本抽取的实现。
+#include "train/losses.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "train/softmax_loss.h"
+
+namespace seqrec {
+
+LossKind parse_loss(const std::string& name) {
+  if (name == "ce") return LossKind::kCE;
+  if (name == "bce") return LossKind::kBCE;
+  if (name == "bpr") return LossKind::kBPR;
+  if (name == "sampled") return LossKind::kSampled;
+  if (name == "inbatch") return LossKind::kInBatch;
+  throw Error(concat("--loss must be ce, bce, bpr, sampled or inbatch (got '", name, "')"));
+}
+
+const char* loss_name(LossKind k) {
+  switch (k) {
+    case LossKind::kCE: return "ce";
+    case LossKind::kBCE: return "bce";
+    case LossKind::kBPR: return "bpr";
+    case LossKind::kSampled: return "sampled";
+    case LossKind::kInBatch: return "inbatch";
+  }
+  return "?";
+}
+
+torch::Tensor loss_sum(LossKind kind, const LossInputs& in, const torch::Tensor& items, double scale) {
+  namespace F = torch::nn::functional;
+  const auto& h = in.h;
+  const int64_t P = h.size(0);
+  if (P == 0) return (h.sum() + items.sum()) * 0.0;  // 没有可训练的位置：损失为 0（仍与参数相连）
+  if (kind == LossKind::kCE) return chunked_softmax_cross_entropy(h, items, in.targets, scale) * static_cast<double>(P);
+  // 目标的打分 s⁺ [P]。
+  auto pos = (h * items.index_select(0, in.targets)).sum(1).mul(scale);
+  if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
+    const int64_t N = in.negs.size(1);
+    auto ne = items.index_select(0, in.negs.reshape({-1})).view({P, N, -1});  // [P,N,d]
+    auto neg = torch::bmm(ne, h.unsqueeze(2)).squeeze(2).mul(scale);          // [P,N]
+    if (kind == LossKind::kBCE) return F::softplus(-pos).sum() + F::softplus(neg).sum();
+    return F::softplus(neg - pos.unsqueeze(1)).mean(1).sum();
+  }
+  // sampled / inbatch：对候选集合做 softmax。
+  auto logits = torch::mm(h, items.index_select(0, in.negs).t()).mul(scale);  // [P, N 或 U]
+  if (in.neg_logq.defined()) logits = logits - in.neg_logq.unsqueeze(0);
+  if (kind == LossKind::kInBatch) return F::cross_entropy(logits, in.tgt_index, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  // sampled：第 0 列为目标，其余为共享负样本；与目标相同的负样本屏蔽掉。
+  auto p = in.tgt_logq.defined() ? pos - in.tgt_logq : pos;
+  logits = logits.masked_fill(in.negs.unsqueeze(0).eq(in.targets.unsqueeze(1)), -std::numeric_limits<float>::infinity());
+  auto all = torch::cat({p.unsqueeze(1), logits}, 1);
+  return (torch::logsumexp(all, 1) - p).sum();
+}
+
+NegativeSampler::NegativeSampler(const std::vector<int64_t>& counts, double alpha) : n_(static_cast<int32_t>(counts.size())) {
+  SEQREC_CHECK(n_ > 0, "no items to sample from");
+  log_q_.assign(counts.size(), -std::log(static_cast<float>(n_)));
+  if (alpha == 0) return;
+  std::vector<double> w(counts.size());
+  double total = 0;
+  for (size_t i = 0; i < counts.size(); ++i) total += (w[i] = std::pow(static_cast<double>(counts[i]) + 1.0, alpha));
+  cdf_.resize(counts.size());
+  double acc = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    acc += w[i] / total;
+    cdf_[i] = acc;
+    log_q_[i] = static_cast<float>(std::log(w[i] / total));
+  }
+  cdf_.back() = 1.0;
+}
+
+int32_t NegativeSampler::draw(std::mt19937_64& rng) const {
+  if (cdf_.empty()) return static_cast<int32_t>(rng() % static_cast<uint64_t>(n_));
+  const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  return static_cast<int32_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin()) % n_;
+}
+
+int32_t NegativeSampler::draw_excluding(std::mt19937_64& rng, const std::vector<int32_t>& ex) const {
+  int32_t j = draw(rng);
+  for (int tries = 0; tries < 64 && std::binary_search(ex.begin(), ex.end(), j); ++tries) j = draw(rng);
+  return j;
+}
+
+}  // namespace seqrec

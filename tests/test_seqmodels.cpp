@@ -1,0 +1,363 @@
+// SASRec / GRU4Rec 测试：LibTorch 训练模块与原生推理逐位置一致（三种 LayerNorm 放法、GRU 投影）；
+// 因果性（后面的点击不影响前面的输出）；填充不影响输出；损失与手算/参考实现一致；负样本抽取；
+// 训练可复现且学到东西；命令行训练 → 导出 → 推荐 → 评估的完整流程。
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/error.h"
+#include "data/synthetic.h"
+#include "models/gru4rec_native.h"
+#include "models/sasrec_native.h"
+#include "models/seq_torch.h"
+#include "serve/model_bundle.h"
+#include "serve/recommender.h"
+#include "test_util.h"
+#include "train/losses.h"
+#include "train/trainer.h"
+
+namespace seqrec {
+namespace {
+
+namespace F = torch::nn::functional;
+
+ModelConfig seq_config(const std::string& type, const std::string& norm = "paper", int hidden = 0) {
+  ModelConfig c = ModelConfig::defaults_for(type);
+  c.num_items = 30;
+  c.dim = 8;
+  c.layers = 2;
+  c.heads = 2;
+  c.ffn_dim = 12;
+  c.max_len = 7;
+  c.norm = norm;
+  c.hidden = hidden;
+  return c;
+}
+
+// 随机初始化全部参数（包括 LayerNorm 与偏置），让比较覆盖每个参数。
+std::shared_ptr<SeqNetImpl> random_net(const ModelConfig& c) {
+  torch::manual_seed(5);
+  auto net = make_seq_net(c, 0.3);
+  torch::NoGradGuard ng;
+  for (auto& p : net->parameters()) p.normal_(0.0, 0.4);
+  net->item_emb->weight[c.num_items].zero_();
+  net->eval();
+  return net;
+}
+
+// 训练模块对一批序列（按模块的填充方向补齐到 T）的输出；返回每行真实位置的输出 [len, d]。
+std::vector<std::vector<float>> torch_rows(SeqNetImpl& net, const std::vector<std::vector<int32_t>>& rows, int64_t T) {
+  const int64_t B = static_cast<int64_t>(rows.size()), N = net.cfg.num_items, d = net.cfg.dim;
+  auto seq = torch::full({B, T}, N, torch::kInt64);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = static_cast<int64_t>(rows[b].size()), c0 = net.left_padded() ? T - len : 0;
+    for (int64_t t = 0; t < len; ++t) seq[b][c0 + t] = rows[b][t];
+  }
+  torch::NoGradGuard ng;
+  auto h = net.forward(seq, nullptr).contiguous();
+  std::vector<std::vector<float>> out;
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = static_cast<int64_t>(rows[b].size()), c0 = net.left_padded() ? T - len : 0;
+    auto r = h[b].slice(0, c0, c0 + len).contiguous();
+    out.emplace_back(r.data_ptr<float>(), r.data_ptr<float>() + len * d);
+  }
+  return out;
+}
+
+void expect_near(const std::vector<float>& a, const std::vector<float>& b, float tol, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol * (1 + std::fabs(b[i]))) << what << " at " << i;
+}
+
+const std::vector<std::vector<int32_t>> kRows = {{3}, {1, 2, 3, 4, 5, 6, 7}, {9, 9, 0, 29}, {5, 17}};
+
+class SasRecParity : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SasRecParity, NativeMatchesTorchAtEveryPosition) {
+  const ModelConfig c = seq_config("sasrec", GetParam());
+  auto net = random_net(c);
+  const auto native = SasRecModel::from_tensors(net->to_tensors(), c);
+  const auto ref = torch_rows(*net, kRows, c.max_len);
+  for (size_t r = 0; r < kRows.size(); ++r) {
+    const auto all = native.encode_all(kRows[r].data(), kRows[r].size());
+    expect_near(all, ref[r], 1e-4f, "row " + std::to_string(r));
+    // encode() 只算最后一行：等于最后一个位置的输出。
+    std::vector<float> last(static_cast<size_t>(c.dim));
+    native.encode(-1, kRows[r].data(), kRows[r].size(), last.data());
+    expect_near(last, std::vector<float>(all.end() - c.dim, all.end()), 1e-5f, "last row");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Norms, SasRecParity, ::testing::Values("paper", "pre", "post"));
+
+TEST(SasRec, CausalAndPaddingInvariant) {
+  for (const char* norm : {"paper", "pre", "post"}) {
+    const ModelConfig c = seq_config("sasrec", norm);
+    auto net = random_net(c);
+    // 因果：改变最后一个点击，前面位置的输出不变（训练模块与原生推理都如此）。
+    std::vector<int32_t> a = {4, 8, 15, 16, 23}, b = a;
+    b.back() = 11;
+    const auto ra = torch_rows(*net, {a}, c.max_len)[0], rb = torch_rows(*net, {b}, c.max_len)[0];
+    const size_t prefix = (a.size() - 1) * static_cast<size_t>(c.dim);
+    EXPECT_EQ(std::vector<float>(ra.begin(), ra.begin() + prefix), std::vector<float>(rb.begin(), rb.begin() + prefix)) << norm;
+    EXPECT_NE(ra, rb);
+    const auto native = SasRecModel::from_tensors(net->to_tensors(), c);
+    const auto na = native.encode_all(a.data(), a.size()), nb = native.encode_all(b.data(), b.size());
+    EXPECT_EQ(std::vector<float>(na.begin(), na.begin() + prefix), std::vector<float>(nb.begin(), nb.begin() + prefix));
+    // 填充：同一序列在截短的批（T = 5）与补满的批（T = max_len）中输出相同；与批中其他行无关。
+    const auto short_batch = torch_rows(*net, {a}, 5)[0];
+    const auto long_batch = torch_rows(*net, {a, {1, 2, 3, 4, 5, 6, 7}}, c.max_len)[0];
+    expect_near(short_batch, ra, 1e-5f, "trimmed");
+    expect_near(long_batch, ra, 1e-5f, "other rows");
+  }
+}
+
+TEST(SasRec, UsesOnlyTheLastMaxLenClicksAndNoUser) {
+  const ModelConfig c = seq_config("sasrec");
+  auto net = random_net(c);
+  const auto native = SasRecModel::from_tensors(net->to_tensors(), c);
+  std::vector<int32_t> long_seq = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  std::vector<int32_t> tail(long_seq.end() - c.max_len, long_seq.end());
+  std::vector<float> a(8), b(8), u(8);
+  native.encode(-1, long_seq.data(), long_seq.size(), a.data());
+  native.encode(-1, tail.data(), tail.size(), b.data());
+  native.encode(3, tail.data(), tail.size(), u.data());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(b, u);
+  EXPECT_FALSE(native.uses_user());
+  // 形状不符的权重被拒绝，并指明张量名。
+  auto w = net->to_tensors();
+  w["pos_emb"].shape = {3, 8};
+  try {
+    SasRecModel::from_tensors(w, c);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pos_emb"), std::string::npos);
+  }
+}
+
+TEST(Gru4Rec, NativeMatchesTorchWithAndWithoutProjection) {
+  for (int hidden : {0, 12}) {
+    ModelConfig c = seq_config("gru4rec", "paper", hidden);
+    c.layers = 2;
+    auto net = random_net(c);
+    const auto native = Gru4RecModel::from_tensors(net->to_tensors(), c);
+    const auto ref = torch_rows(*net, kRows, c.max_len);
+    for (size_t r = 0; r < kRows.size(); ++r) {
+      expect_near(native.encode_all(kRows[r].data(), kRows[r].size()), ref[r], 1e-4f, "hidden " + std::to_string(hidden));
+    }
+    // 右侧填充：补满到 max_len 与不补，真实位置的输出相同。
+    expect_near(torch_rows(*net, {kRows[2]}, 4)[0], ref[2], 1e-5f, "padding");
+  }
+}
+
+// ---- 损失 ----
+
+struct LossCase {
+  torch::Tensor h, items, targets;
+};
+
+LossCase loss_case() {
+  torch::manual_seed(9);
+  return {torch::randn({5, 4}, torch::requires_grad()), torch::randn({10, 4}, torch::requires_grad()),
+          torch::tensor({1, 3, 3, 0, 9}, torch::kInt64)};
+}
+
+TEST(Losses, CrossEntropyMatchesTorch) {
+  auto c = loss_case();
+  LossInputs in;
+  in.h = c.h;
+  in.targets = c.targets;
+  auto got = loss_sum(LossKind::kCE, in, c.items, 2.0);
+  auto want = F::cross_entropy(torch::mm(c.h, c.items.t()) * 2.0, c.targets, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-4);
+}
+
+TEST(Losses, BceAndBprMatchHandComputed) {
+  auto c = loss_case();
+  auto negs = torch::tensor({2, 5, 4, 4, 0, 1, 7, 8, 6, 2}, torch::kInt64).view({5, 2});
+  LossInputs in;
+  in.h = c.h;
+  in.targets = c.targets;
+  in.negs = negs;
+  double bce = 0, bpr = 0;
+  auto sig = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  for (int p = 0; p < 5; ++p) {
+    const double s = (c.h[p] * c.items[c.targets[p].item<int64_t>()]).sum().item<double>();
+    bce -= std::log(sig(s));
+    for (int k = 0; k < 2; ++k) {
+      const double n = (c.h[p] * c.items[negs[p][k].item<int64_t>()]).sum().item<double>();
+      bce -= std::log(1 - sig(n));
+      bpr -= std::log(sig(s - n)) / 2;
+    }
+  }
+  EXPECT_NEAR(loss_sum(LossKind::kBCE, in, c.items, 1.0).item<double>(), bce, 1e-4);
+  EXPECT_NEAR(loss_sum(LossKind::kBPR, in, c.items, 1.0).item<double>(), bpr, 1e-4);
+}
+
+TEST(Losses, SampledSoftmaxMasksAccidentalHitsAndCorrectsLogQ) {
+  auto c = loss_case();
+  auto negs = torch::tensor({3, 7, 1}, torch::kInt64);  // 3 与第 1、2 行的目标相同，1 与第 0 行相同
+  auto logq = torch::tensor({-1.0f, -2.0f, -0.5f});
+  LossInputs in;
+  in.h = c.h;
+  in.targets = c.targets;
+  in.negs = negs;
+  in.neg_logq = logq;
+  in.tgt_logq = torch::tensor({-0.5f, -1.0f, -1.0f, -3.0f, -2.5f});
+  double want = 0;
+  for (int p = 0; p < 5; ++p) {
+    const int64_t t = c.targets[p].item<int64_t>();
+    const double pos = (c.h[p] * c.items[t]).sum().item<double>() - in.tgt_logq[p].item<double>();
+    double z = std::exp(pos);
+    for (int k = 0; k < 3; ++k) {
+      if (negs[k].item<int64_t>() == t) continue;  // accidental hit
+      z += std::exp((c.h[p] * c.items[negs[k].item<int64_t>()]).sum().item<double>() - logq[k].item<double>());
+    }
+    want += std::log(z) - pos;
+  }
+  EXPECT_NEAR(loss_sum(LossKind::kSampled, in, c.items, 1.0).item<double>(), want, 1e-4);
+}
+
+TEST(Losses, InBatchIsSoftmaxOverDistinctBatchTargets) {
+  auto c = loss_case();
+  LossInputs in;
+  in.h = c.h;
+  in.targets = c.targets;
+  in.negs = torch::tensor({1, 3, 0, 9}, torch::kInt64);          // 批内目标去重
+  in.tgt_index = torch::tensor({0, 1, 1, 2, 3}, torch::kInt64);  // 目标在其中的位置
+  auto logits = torch::mm(c.h, c.items.index_select(0, in.negs).t());
+  auto want = F::cross_entropy(logits, in.tgt_index, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  EXPECT_NEAR(loss_sum(LossKind::kInBatch, in, c.items, 1.0).item<double>(), want.item<double>(), 1e-4);
+  // 梯度能传到查询与物品。
+  loss_sum(LossKind::kInBatch, in, c.items, 1.0).backward();
+  EXPECT_GT(c.h.grad().abs().sum().item<double>(), 0);
+  EXPECT_GT(c.items.grad().abs().sum().item<double>(), 0);
+  EXPECT_THROW(parse_loss("hinge"), Error);
+}
+
+TEST(NegativeSampler, ExcludesHistoryAndFollowsPopularity) {
+  std::mt19937_64 rng(1);
+  const NegativeSampler uni({5, 0, 0, 0, 0, 0}, 0.0);
+  const std::vector<int32_t> seen = {0, 2, 3};
+  for (int i = 0; i < 200; ++i) {
+    const int32_t j = uni.draw_excluding(rng, seen);
+    ASSERT_TRUE(j == 1 || j == 4 || j == 5) << j;
+  }
+  const NegativeSampler pop({99, 0, 0}, 1.0);  // 权重 100 : 1 : 1
+  int hits = 0;
+  for (int i = 0; i < 2000; ++i) hits += pop.draw(rng) == 0;
+  EXPECT_GT(hits, 1800);
+  EXPECT_NEAR(std::exp(pop.log_q(0)) + std::exp(pop.log_q(1)) + std::exp(pop.log_q(2)), 1.0, 1e-5);
+  EXPECT_NEAR(uni.log_q(3), -std::log(6.0), 1e-6);
+}
+
+// ---- 训练 ----
+
+SequenceData synthetic_data() {
+  SyntheticOptions so;
+  so.users = 150;
+  so.items = 60;
+  so.groups = 4;
+  so.mean_length = 15;
+  return build_sequences(generate_synthetic(so), {});
+}
+
+TEST(SeqTrainer, EveryLossTrainsReproduciblyAndLearns) {
+  const SequenceData data = synthetic_data();
+  for (const std::string type : {"sasrec", "gru4rec"}) {
+    for (const std::string loss : {"ce", "bce", "bpr", "sampled", "inbatch"}) {
+      ModelConfig c = ModelConfig::defaults_for(type);
+      c.num_users = data.num_users();
+      c.num_items = data.num_items();
+      c.dim = 16;
+      c.ffn_dim = 16;
+      c.hidden = 0;
+      c.max_len = 10;
+      TrainOptions o = TrainOptions::defaults_for(type);
+      o.loss = loss;
+      o.negatives = loss == "sampled" ? 20 : 2;
+      o.epochs = 6;
+      o.eval_every = 3;
+      o.batch_size = 32;
+      o.lr = 5e-3;
+      o.progress = false;
+      auto r1 = train_sequence_model(data, c, o, nullptr);
+      auto r2 = train_sequence_model(data, c, o, nullptr);
+      const std::string what = type + "/" + loss;
+      EXPECT_EQ(r1.weights.at("item_emb").data, r2.weights.at("item_emb").data) << what;
+      // 两次评估（第 3、6 轮）各一行带验证指标的日志，共 6 行。
+      EXPECT_EQ(std::count(r1.epoch_log.begin(), r1.epoch_log.end(), '\n'), 6) << what;
+      EXPECT_GT(r1.best_valid["HR@10"].get<double>(), 1.5 * 10.0 / c.num_items) << what;  // 明显好于随机（随机为 10/60）
+    }
+  }
+}
+
+TEST(SeqTrainer, LongShortAcceptsTheNewLosses) {
+  const SequenceData data = synthetic_data();
+  ModelConfig c;
+  c.num_users = data.num_users();
+  c.num_items = data.num_items();
+  c.dim = 16;
+  c.ffn_dim = 32;
+  c.max_len = 8;
+  for (const std::string loss : {"bce", "sampled", "inbatch"}) {
+    TrainOptions o;
+    o.loss = loss;
+    o.negatives = loss == "sampled" ? 20 : 1;
+    o.epochs = 3;
+    o.batch_size = 64;
+    o.lr = 5e-3;
+    o.progress = false;
+    auto r = train_long_short(data, c, o, nullptr);
+    EXPECT_GT(r.best_valid["HR@10"].get<double>(), 10.0 / c.num_items) << loss;
+  }
+}
+
+// ---- 命令行：训练 → 导出 → 加载 → 推荐 → 评估 ----
+
+TEST(SeqCli, TrainServeAndEvalSasRecAndGru4Rec) {
+  test::TempDir dir;
+  SyntheticOptions so;
+  so.users = 120;
+  so.items = 50;
+  so.groups = 5;
+  so.mean_length = 12;
+  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
+  for (const std::string type : {"sasrec", "gru4rec"}) {
+    const std::string out = dir.file(type);
+    auto [rc, log] = test::run_cli("train --model " + type + " --data " + dir.file("ratings.csv") + " --out " + out +
+                                   " --epochs 2 --eval-every 1 --dim 8 --max-len 10 --loss bce --quiet");
+    ASSERT_EQ(rc, 0) << log;
+    EXPECT_NE(log.find("\"type\":\"" + type + "\""), std::string::npos) << log;
+    auto b = ModelBundle::load(out, ScanPrecision::kInt8);
+    EXPECT_EQ(b->manifest["model_type"], type);
+    EXPECT_EQ(b->model->config().type, type);
+    EXPECT_EQ(b->manifest["training"]["loss"], "bce");
+    // 有点击：模型推荐；没有点击（即使用户已知）：这些模型不用用户 ID，回退到最热门。
+    RecommendRequest req;
+    req.user_id = b->users.id(0);
+    req.recent_clicks = {b->items.id(1), b->items.id(2)};
+    req.top_k = 5;
+    auto r = recommend(*b, req);
+    EXPECT_EQ(r["strategy"], "model");
+    EXPECT_EQ(r["recommended_item_ids"].size(), 5u);
+    req.recent_clicks.clear();
+    EXPECT_EQ(recommend(*b, req)["strategy"], "most_popular");
+    auto [rc2, ev] = test::run_cli("eval --model " + out + " --json", true);
+    ASSERT_EQ(rc2, 0) << ev;
+    auto j = nlohmann::json::parse(ev);
+    EXPECT_GT(j["model"]["HR@10"].get<double>(), 0.0);
+  }
+  auto [rc3, bad] = test::run_cli("train --model sasrec --norm sideways --out " + dir.file("x"));
+  EXPECT_NE(rc3, 0);
+  EXPECT_NE(bad.find("--norm"), std::string::npos) << bad;
+  auto [rc4, bad2] = test::run_cli("train --model transformerxl --out " + dir.file("x"));
+  EXPECT_NE(rc4, 0);
+  EXPECT_NE(bad2.find("--model"), std::string::npos) << bad2;
+}
+
+}  // namespace
+}  // namespace seqrec
