@@ -78,7 +78,8 @@ void run_eval(const EvalFlags& f) {
                                 {"seconds", secs}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("%s split, leave-one-out: %s; %d items, %zu users, %.2fs (commit %s):\n%s", f.split.c_str(),
+    std::printf("%s split, %s: %s; %d items, %zu cases, %.2fs (commit %s):\n%s", f.split.c_str(),
+                data.train_end.empty() ? "leave-one-out" : "temporal",
                 proto.describe().c_str(), data.num_items(), cases.size(), secs, git_commit(),
                 metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
     // 按用户历史长度分组（目标之前的交互数）

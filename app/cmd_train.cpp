@@ -124,7 +124,8 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     auto mm = summarize_ranks(rank_cases(*native, index, data, cases, cfg.max_len, nullptr, topt.threads), ks);
     auto pm = summarize_ranks(rank_cases_static(pop, cases), ks);
     const char* name = part == SplitPart::kValid ? "valid" : "test";
-    std::printf("%s (leave-one-out, full ranking over %d items, %zu users):\n%s", name, cfg.num_items, cases.size(),
+    std::printf("%s (%s, full ranking over %d items, %zu cases):\n%s", name,
+                data.train_end.empty() ? "leave-one-out" : "temporal split", cfg.num_items, cases.size(),
                 metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
     metrics[name] = {{"model", mm}, {"most_popular", pm}};
   }

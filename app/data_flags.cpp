@@ -44,6 +44,16 @@ void DataFlags::add_to(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--min-item-inter", filter.min_item_interactions, "k-core: minimum interactions per item")
       ->capture_default_str();
+  cmd->add_option("--split-mode", filter.split,
+                  "loo: leave-one-out (last item = test, second-to-last = validation); temporal: global time split, "
+                  "the last --temporal-test of all interactions (by time) are test targets, the --temporal-valid "
+                  "before them validation targets")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"loo", "temporal"}));
+  cmd->add_option("--temporal-valid", filter.valid_frac, "temporal split: share of interactions in the validation period")
+      ->capture_default_str();
+  cmd->add_option("--temporal-test", filter.test_frac, "temporal split: share of interactions in the test period")
+      ->capture_default_str();
   cmd->add_option("--synthetic-users", synthetic.users, "built-in dataset: number of users")->capture_default_str();
   cmd->add_option("--synthetic-items", synthetic.items, "built-in dataset: number of items")->capture_default_str();
   cmd->add_option("--synthetic-seed", synthetic.seed, "built-in dataset: random seed")->capture_default_str();
@@ -64,6 +74,7 @@ nlohmann::json DataFlags::to_json() const {
   j["filter"] = {{"min_rating", std::isfinite(filter.min_rating) ? nlohmann::json(filter.min_rating) : nlohmann::json()},
                  {"min_user_interactions", filter.min_user_interactions},
                  {"min_item_interactions", filter.min_item_interactions}};
+  j["split"] = {{"mode", filter.split}, {"valid_frac", filter.valid_frac}, {"test_frac", filter.test_frac}};
   return j;
 }
 
@@ -93,6 +104,11 @@ DataFlags DataFlags::from_json(const nlohmann::json& j) {
     if (!fl.at("min_rating").is_null()) f.filter.min_rating = fl.at("min_rating");
     f.filter.min_user_interactions = fl.at("min_user_interactions");
     f.filter.min_item_interactions = fl.at("min_item_interactions");
+    if (j.contains("split")) {  // 早期的 manifest 没有这一项（留一法）
+      f.filter.split = j["split"].at("mode");
+      f.filter.valid_frac = j["split"].at("valid_frac");
+      f.filter.test_frac = j["split"].at("test_frac");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(concat("manifest.json: data description is incomplete: ", e.what()));
   }

@@ -28,6 +28,17 @@ TEST(Cache, RoundTrip) {
   ASSERT_EQ(back->items.size(), d.items.size());
   for (size_t i = 0; i < d.items.size(); ++i) EXPECT_EQ(back->items.id(int32_t(i)), d.items.id(int32_t(i)));
   EXPECT_EQ(back->users.id(2), d.users.id(2));
+  EXPECT_TRUE(back->train_end.empty());
+  // 时间切分的边界也要保存下来。
+  auto raw = parse_sequences("1 5 6 7 8\n2 6 7 9\n3 5 9 8 7 6\n", "s.txt", DataFormat::kSeqUid);
+  FilterOptions f;
+  f.split = "temporal";
+  const auto t = build_sequences(raw, f);
+  auto back2 = decode_sequence_data(encode_sequence_data(t), &why);
+  ASSERT_TRUE(back2) << why;
+  EXPECT_EQ(back2->train_end, t.train_end);
+  EXPECT_EQ(back2->valid_end, t.valid_end);
+  EXPECT_FALSE(t.train_end.empty());
 }
 
 TEST(Cache, CorruptFilesAreRejected) {
@@ -38,10 +49,10 @@ TEST(Cache, CorruptFilesAreRejected) {
   EXPECT_FALSE(decode_sequence_data(good.substr(0, good.size() - 7), &why));
   EXPECT_NE(why.find("truncated"), std::string::npos) << why;
   EXPECT_FALSE(decode_sequence_data(good + "x", &why));
-  // 把最后一个物品下标改成越界值
+  // 把最后一个物品下标改成越界值（其后是 8 字节的切分数与 "END1"）
   std::string bad = good;
   const int32_t huge = 1 << 30;
-  std::memcpy(&bad[bad.size() - 8], &huge, 4);
+  std::memcpy(&bad[bad.size() - 16], &huge, 4);
   EXPECT_FALSE(decode_sequence_data(bad, &why));
   EXPECT_NE(why.find("out of range"), std::string::npos) << why;
 }

@@ -30,6 +30,40 @@ TEST(Dataset, SortsByTimeStablyAndSplits) {
   EXPECT_EQ(valid[0].end, 2);
 }
 
+TEST(Dataset, TemporalSplitByGlobalTime) {
+  // valid 0.2、test 0.2：t < 8 训练，8 <= t < 10 验证，t >= 10 测试。
+  auto raw = parse("user_id,item_id,timestamp\nu1,a,1\nu1,b,2\nu1,c,7\nu1,d,9\n"
+                   "u2,a,3\nu2,c,4\nu2,e,5\nu2,b,6\nu3,e,8\nu3,a,10\nu3,b,11\nu3,c,12\n");
+  FilterOptions f;
+  f.split = "temporal";
+  f.valid_frac = 0.2;
+  f.test_frac = 0.2;
+  f.min_user_interactions = 3;
+  SequenceData d = build_sequences(raw, f);
+  // 12 个交互：分位点下标 floor(0.6·12) = 7 → t = 8，floor(0.8·12) = 9 → t = 10。
+  ASSERT_EQ(d.num_users(), 3);
+  EXPECT_EQ(d.train_end, (std::vector<int32_t>{3, 4, 0}));  // u1: 1,2,7 < 8；u2 全部；u3 的 8 不算
+  EXPECT_EQ(d.valid_end, (std::vector<int32_t>{4, 4, 1}));  // u1: 9；u3: 8
+  auto valid = eval_cases(d, SplitPart::kValid);
+  ASSERT_EQ(valid.size(), 1u);  // u1 的 d（u3 的 e 没有更早的历史，不计入）
+  EXPECT_EQ(valid[0].end, 3);
+  EXPECT_EQ(d.items.id(valid[0].target), "d");
+  auto test = eval_cases(d, SplitPart::kTest);
+  ASSERT_EQ(test.size(), 3u);  // u3 的 a、b、c，历史逐个增长
+  EXPECT_EQ(test[0].end, 1);
+  EXPECT_EQ(test[2].end, 3);
+  EXPECT_EQ(d.items.id(test[2].target), "c");
+  // 训练样本与流行度只用训练部分。
+  auto samples = training_samples(d, 0);
+  EXPECT_EQ(samples.size(), 7u);
+  auto counts = train_item_counts(d);
+  EXPECT_EQ(counts[static_cast<size_t>(d.items.find("e"))], 1);
+  EXPECT_EQ(counts[static_cast<size_t>(d.items.find("d"))], 0);
+  f.valid_frac = 0.6;
+  f.test_frac = 0.5;
+  EXPECT_THROW(build_sequences(raw, f), Error);
+}
+
 TEST(Dataset, SlidingWindowSamplesUseTrainingPartOnly) {
   auto raw = parse("user_id,item_id,timestamp\nu,a,1\nu,b,2\nu,c,3\nu,d,4\nu,e,5\n");
   SequenceData d = build_sequences(raw, {});

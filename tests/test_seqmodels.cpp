@@ -351,6 +351,15 @@ TEST(SeqCli, TrainServeAndEvalSasRecAndGru4Rec) {
     auto j = nlohmann::json::parse(ev);
     EXPECT_GT(j["model"]["HR@10"].get<double>(), 0.0);
   }
+  // 时间切分：训练与评估都按同一切分（eval 从 manifest 重建数据集）。
+  const std::string tmodel = dir.file("temporal");
+  auto [rct, logt] = test::run_cli("train --model sasrec --split-mode temporal --data " + dir.file("ratings.csv") +
+                                   " --out " + tmodel + " --epochs 1 --dim 8 --max-len 10 --quiet");
+  ASSERT_EQ(rct, 0) << logt;
+  EXPECT_NE(logt.find("temporal split"), std::string::npos) << logt;
+  auto [rce, evt] = test::run_cli("eval --model " + tmodel, true);
+  ASSERT_EQ(rce, 0) << evt;
+  EXPECT_NE(evt.find("temporal"), std::string::npos) << evt;
   auto [rc3, bad] = test::run_cli("train --model sasrec --norm sideways --out " + dir.file("x"));
   EXPECT_NE(rc3, 0);
   EXPECT_NE(bad.find("--norm"), std::string::npos) << bad;

@@ -1,6 +1,7 @@
 // 预处理缓存实现。二进制布局（小端）：
-//   "SEQRECD1" | u64 raw_interactions | u64 len + user_map JSON | u64 len + item_map JSON |
-//   u64 用户数 | 每个用户：u32 长度 + int32 物品下标 ... | "END1"
+//   "SEQRECD2" | u64 raw_interactions | u64 len + user_map JSON | u64 len + item_map JSON |
+//   u64 用户数 | 每个用户：u32 长度 + int32 物品下标 ... |
+//   u64 切分数（0 或用户数）| int32 train_end[...] | int32 valid_end[...] | "END1"
 #include "data/cache.h"
 
 #include <sys/stat.h>
@@ -16,8 +17,8 @@ namespace seqrec {
 
 namespace {
 
-constexpr char kMagic[8] = {'S', 'E', 'Q', 'R', 'E', 'C', 'D', '1'};
-constexpr int kCacheVersion = 1;
+constexpr char kMagic[8] = {'S', 'E', 'Q', 'R', 'E', 'C', 'D', '2'};
+constexpr int kCacheVersion = 2;
 
 // 追加一个定长整数。
 template <typename T>
@@ -86,6 +87,10 @@ std::string encode_sequence_data(const SequenceData& d) {
     put<uint32_t>(out, static_cast<uint32_t>(s.size()));
     out.append(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(int32_t));
   }
+  // 显式切分（temporal）：u64 个数（0 = 留一法），然后 train_end、valid_end 各一个 i32 数组。
+  put<uint64_t>(out, d.train_end.size());
+  for (const auto* v : {&d.train_end, &d.valid_end})
+    out.append(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(int32_t));
   out += "END1";
   return out;
 }
@@ -122,6 +127,19 @@ std::optional<SequenceData> decode_sequence_data(const std::string& bytes, std::
     for (int32_t v : s)
       if (v < 0 || v >= n_items) return fail("item index out of range");
   }
+  const uint64_t nsplit = r.get<uint64_t>();
+  if (!r.ok) return fail("truncated");
+  if (nsplit != 0 && nsplit != users) return fail("split does not match the user count");
+  for (auto* v : {&d.train_end, &d.valid_end}) {
+    const std::string raw = r.bytes(nsplit * sizeof(int32_t));
+    if (!r.ok) return fail("truncated");
+    v->resize(nsplit);
+    std::memcpy(v->data(), raw.data(), raw.size());
+  }
+  for (uint64_t u = 0; u < nsplit; ++u)
+    if (d.train_end[u] < 0 || d.train_end[u] > d.valid_end[u] ||
+        d.valid_end[u] > static_cast<int32_t>(d.seqs[u].size()))
+      return fail("split boundaries out of range");
   if (r.bytes(4) != "END1" || r.pos != bytes.size()) return fail("truncated or trailing bytes");
   return d;
 }

@@ -14,6 +14,20 @@ void FilterOptions::validate() const {
                        "validation item and a test item), got ", min_user_interactions));
   if (min_item_interactions < 1)
     throw Error(concat("--min-item-inter must be >= 1, got ", min_item_interactions));
+  if (split != "loo" && split != "temporal") throw Error(concat("--split-mode must be loo or temporal, got '", split, "'"));
+  if (!(valid_frac > 0 && test_frac > 0 && valid_frac + test_frac < 1))
+    throw Error(concat("--temporal-valid and --temporal-test must be > 0 with a sum below 1, got ", valid_frac, " and ",
+                       test_frac));
+}
+
+int32_t SequenceData::train_len(int32_t u) const {
+  if (!train_end.empty()) return train_end[static_cast<size_t>(u)];
+  return std::max<int32_t>(0, static_cast<int32_t>(seqs[static_cast<size_t>(u)].size()) - 2);
+}
+
+int32_t SequenceData::valid_len(int32_t u) const {
+  if (!valid_end.empty()) return valid_end[static_cast<size_t>(u)];
+  return std::max<int32_t>(0, static_cast<int32_t>(seqs[static_cast<size_t>(u)].size()) - 1);
 }
 
 int64_t SequenceData::num_interactions() const {
@@ -95,14 +109,37 @@ SequenceData build_sequences(const Interactions& raw, const FilterOptions& opt) 
     out.seqs[u].reserve(r.size());
     for (size_t i : r) out.seqs[u].push_back(imap[static_cast<size_t>(raw.item[i])]);
   }
+  if (opt.split == "temporal") {
+    // 全局时间切分点：保留下来的交互时间的 (1 − valid − test) 与 (1 − test) 分位数；
+    // 时间等于切分点的交互归入后一段。
+    std::vector<double> times;
+    times.reserve(static_cast<size_t>(kept));
+    for (const auto& r : rows)
+      for (size_t i : r) times.push_back(raw.time[i]);
+    auto quantile = [&](double q) {
+      const size_t k = std::min(times.size() - 1, static_cast<size_t>(q * static_cast<double>(times.size())));
+      std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(k), times.end());
+      return times[k];
+    };
+    const double t_valid = quantile(1.0 - opt.valid_frac - opt.test_frac), t_test = quantile(1.0 - opt.test_frac);
+    for (const auto& r : rows) {
+      int32_t a = 0, b = 0;
+      for (size_t i : r) {
+        a += raw.time[i] < t_valid;
+        b += raw.time[i] < t_test;
+      }
+      out.train_end.push_back(a);
+      out.valid_end.push_back(b);
+    }
+  }
   return out;
 }
 
 std::vector<Sample> training_samples(const SequenceData& data, int min_pos) {
   std::vector<Sample> out;
   for (int32_t u = 0; u < data.num_users(); ++u) {
-    const int32_t n = static_cast<int32_t>(data.seqs[static_cast<size_t>(u)].size());
-    for (int32_t p = min_pos; p <= n - 3; ++p) out.push_back({u, p});
+    const int32_t m = data.train_len(u);
+    for (int32_t p = min_pos; p < m; ++p) out.push_back({u, p});
   }
   return out;
 }
@@ -113,17 +150,25 @@ std::vector<EvalCase> eval_cases(const SequenceData& data, SplitPart part) {
   for (int32_t u = 0; u < data.num_users(); ++u) {
     const auto& s = data.seqs[static_cast<size_t>(u)];
     const int32_t n = static_cast<int32_t>(s.size());
-    SEQREC_CHECK(n >= 3, "user sequence shorter than 3");
-    const int32_t end = part == SplitPart::kValid ? n - 2 : n - 1;
-    out.push_back({u, end, s[static_cast<size_t>(end)]});
+    if (data.train_end.empty()) {
+      SEQREC_CHECK(n >= 3, "user sequence shorter than 3");
+      const int32_t end = part == SplitPart::kValid ? n - 2 : n - 1;
+      out.push_back({u, end, s[static_cast<size_t>(end)]});
+      continue;
+    }
+    const int32_t lo = part == SplitPart::kValid ? data.train_len(u) : data.valid_len(u);
+    const int32_t hi = part == SplitPart::kValid ? data.valid_len(u) : n;
+    for (int32_t p = std::max(lo, 1); p < hi; ++p) out.push_back({u, p, s[static_cast<size_t>(p)]});
   }
   return out;
 }
 
 std::vector<int64_t> train_item_counts(const SequenceData& data) {
   std::vector<int64_t> c(static_cast<size_t>(data.num_items()), 0);
-  for (const auto& s : data.seqs)
-    for (size_t i = 0; i + 2 < s.size(); ++i) ++c[static_cast<size_t>(s[i])];
+  for (int32_t u = 0; u < data.num_users(); ++u) {
+    const auto& s = data.seqs[static_cast<size_t>(u)];
+    for (int32_t i = 0; i < data.train_len(u); ++i) ++c[static_cast<size_t>(s[static_cast<size_t>(i)])];
+  }
   return c;
 }
 

@@ -21,6 +21,12 @@ struct FilterOptions {
   double min_rating = -std::numeric_limits<double>::infinity();  // 低于此评分的交互被丢弃
   int min_user_interactions = 3;  // 每个用户至少的交互数（留一法需要 >= 3）
   int min_item_interactions = 1;  // 每个物品至少的交互数
+  // 切分方式：loo = 留一法（每个用户最后一个为测试、倒数第二个为验证）；
+  // temporal = 全局时间切分：按全部交互的时间分位数切出最后 test_frac 为测试期、其前 valid_frac 为验证期，
+  // 每个用户在验证期/测试期内的每个交互都是一个评估用例（历史 = 它之前的全部交互）。
+  std::string split = "loo";
+  double valid_frac = 0.1;
+  double test_frac = 0.1;
   void validate() const;
 };
 
@@ -30,6 +36,12 @@ struct SequenceData {
   IdMap items;
   std::vector<std::vector<int32_t>> seqs;
   int64_t raw_interactions = 0;  // 过滤前的交互数
+  // 显式切分（temporal）：用户 u 的 seqs[u][0, train_end[u]) 为训练，[train_end[u], valid_end[u]) 为验证目标，
+  // 其余为测试目标。两者为空表示留一法（train_end = n−2，valid_end = n−1）。
+  std::vector<int32_t> train_end, valid_end;
+  // 用户 u 的训练部分长度与“训练 + 验证”长度。
+  int32_t train_len(int32_t u) const;
+  int32_t valid_len(int32_t u) const;
   int64_t num_interactions() const;
   int32_t num_users() const { return static_cast<int32_t>(users.size()); }
   int32_t num_items() const { return static_cast<int32_t>(items.size()); }
@@ -47,8 +59,8 @@ struct Sample {
   int32_t pos;
 };
 
-// 留一法的训练部分：每个用户序列去掉最后两个（验证、测试目标）。
-// 对训练部分中的每个位置 pos（min_pos..n-3）生成一个滑动窗口样本；min_pos=1 即“每个前缀预测下一个”，
+// 训练部分（留一法：每个用户序列去掉最后两个；temporal：验证期之前的交互）。
+// 对训练部分中的每个位置 pos（min_pos..train_len-1）生成一个滑动窗口样本；min_pos=1 即“每个前缀预测下一个”，
 // min_pos=0 额外加入“空历史预测第一个物品”的样本（训练只依赖长期兴趣的情形）。
 std::vector<Sample> training_samples(const SequenceData& data, int min_pos);
 
@@ -60,7 +72,8 @@ struct EvalCase {
 };
 
 enum class SplitPart { kValid, kTest };
-// 留一法的验证（倒数第二个）或测试（最后一个）用例，每个用户一个。
+// 验证或测试用例。留一法：每个用户一个（倒数第二个 / 最后一个）；temporal：验证期/测试期内的每个交互一个，
+// 没有任何更早交互的（历史为空）不计入。
 std::vector<EvalCase> eval_cases(const SequenceData& data, SplitPart part);
 
 // 训练部分中每个物品的出现次数（用于最热门基线与冷启动回退）。

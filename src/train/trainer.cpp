@@ -132,7 +132,7 @@ class NegativePlan {
       for (size_t u = 0; u < data.seqs.size(); ++u) {
         const auto& s = data.seqs[u];
         auto& t = user_train_[u];
-        t.assign(s.begin(), s.end() - std::min<size_t>(2, s.size()));
+        t.assign(s.begin(), s.begin() + data.train_len(static_cast<int32_t>(u)));
         std::sort(t.begin(), t.end());
         t.erase(std::unique(t.begin(), t.end()), t.end());
       }
@@ -426,12 +426,12 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
   init_threads(opt);
   auto net = make_seq_net(cfg, opt.dropout);
   const int L = cfg.max_len, N = cfg.num_items;
-  // 每轮每个用户一行：训练部分（去掉验证、测试目标）为 s[0..m)，输入 s[a..m-1)，目标 s[a+1..m)，
+  // 每轮每个用户一行：训练部分为 s[0..m)（m = train_len），输入 s[a..m-1)，目标 s[a+1..m)，
   // 其中 a = max(0, m-1-L)，即最后 max_len 个位置（与 SASRec 论文及其复现相同）。
   std::vector<int32_t> users;
   for (int32_t u = 0; u < data.num_users(); ++u)
-    if (data.seqs[static_cast<size_t>(u)].size() >= 4) users.push_back(u);
-  if (users.empty()) throw Error("no training rows: no user has 2 or more training interactions (4 in all)");
+    if (data.train_len(u) >= 2) users.push_back(u);
+  if (users.empty()) throw Error("no training rows: no user has 2 or more training interactions");
   const NegativePlan plan(data, opt);
   PosBatch batch;
   std::vector<int32_t> row_start;  // 每行输入在用户序列中的起点 a
@@ -442,7 +442,7 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
   spec.module = net.get();
   spec.units = static_cast<int64_t>(users.size());
   spec.unit_length = [&](int64_t i) {
-    return std::min<int64_t>(static_cast<int64_t>(data.seqs[static_cast<size_t>(users[static_cast<size_t>(i)])].size()) - 3, L);
+    return std::min<int64_t>(data.train_len(users[static_cast<size_t>(i)]) - 1, L);
   };
   spec.prepare = [&](const int64_t* ids, int64_t B, std::mt19937_64& rng) {
     batch.clear();
@@ -450,7 +450,7 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
     for (int64_t i = 0; i < B; ++i) {
       const int32_t u = users[static_cast<size_t>(ids[i])];
       const auto& s = data.seqs[static_cast<size_t>(u)];
-      const int32_t m = static_cast<int32_t>(s.size()) - 2;
+      const int32_t m = data.train_len(u);
       const int32_t a = std::max(0, m - 1 - L);
       for (int32_t t = a + 1; t < m; ++t) batch.targets.push_back(s[static_cast<size_t>(t)]);
       batch.pos_off.push_back(static_cast<int64_t>(batch.targets.size()));

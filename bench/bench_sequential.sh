@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# 基准程序（不是测试）：序列模型的准确率与训练速度（issue 3 的目标表）。
+#   bench/bench_sequential.sh accuracy [ROW...]   训练并评估，打印 HR@10/NDCG@10、轮数、耗时、峰值内存
+#   bench/bench_sequential.sh speed               与 ../shared/peers/sasrec_torch 并排测每轮训练时间
+# 行（ROW）：ml1m-ce ml1m-bce ml1m-gru beauty games（默认全部）。数据在 ../shared/data，不在时打印原因并以 0 退出。
+# 环境变量：WORK（输出目录，默认 /tmp/seqrec_bench_sequential）、EXTRA（追加给每个 seqrec train 的参数）、
+#           SPEED_EPOCHS（速度测量的轮数，默认 3）。
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA=${DATA:-$ROOT/../shared/data}
+PEER=${PEER:-$ROOT/../shared/peers/sasrec_torch}
+WORK=${WORK:-/tmp/seqrec_bench_sequential}
+SEQREC=$ROOT/build/seqrec
+EXTRA=${EXTRA:-}
+MODE=${1:-accuracy}
+shift || true
+if [ ! -d "$DATA/ml-1m-seq" ]; then echo "bench_sequential: skipped: $DATA/ml-1m-seq not found (real data lives in ../shared/data, outside the repo)"; exit 0; fi
+[ -x "$SEQREC" ] || { echo "bench_sequential: build first: scripts/build.sh"; exit 1; }
+mkdir -p "$WORK"
+echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(date -u +%FT%TZ)"
+
+ML1M="$DATA/ml-1m-seq/train/input.txt"
+# 每行：数据文件、seqrec train 参数、评估协议（full / sampled）
+row_args() {
+  case "$1" in
+    ml1m-ce)  echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss ce|full" ;;
+    ml1m-bce) echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss bce --negatives 1 --eval-every 10 --patience 5 --epochs 400|full" ;;
+    ml1m-gru) echo "$ML1M|--model gru4rec --max-len 200 --dim 64 --hidden 128 --loss ce|full" ;;
+    beauty)   echo "$DATA/amazon-beauty/Beauty.txt|--model sasrec --max-len 50 --dropout 0.5 --loss ce|full" ;;
+    games)    echo "$DATA/sasrec-games/Video.txt|--model sasrec --max-len 50 --dropout 0.5 --loss bce --negatives 1 --eval-every 10 --patience 5 --epochs 400|sampled" ;;
+    *) echo "unknown row $1" >&2; exit 2 ;;
+  esac
+}
+
+# 峰值内存（MiB）与墙钟时间（s），从 /usr/bin/time -v 的输出中取。
+peak_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
+wall_s() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%.0f", s}' "$1"; }
+
+if [ "$MODE" = accuracy ]; then
+  ROWS=${*:-ml1m-ce ml1m-bce ml1m-gru beauty games}
+  printf "| row | protocol | HR@10 | NDCG@10 | best / run epochs | s/epoch | wall s | peak MiB | command |\n|---|---|---|---|---|---|---|---|---|\n" > "$WORK/table.md"
+  for R in $ROWS; do
+    IFS='|' read -r FILE ARGS PROTO <<< "$(row_args "$R")"
+    if [ ! -f "$FILE" ]; then echo "$R: skipped: $FILE not found"; continue; fi
+    OUTDIR="$WORK/$R"
+    CMD="seqrec train --data $FILE $ARGS $EXTRA --out $OUTDIR --quiet"
+    echo "== $R: $CMD"
+    /usr/bin/time -v -o "$WORK/$R.time" "$SEQREC" train --data "$FILE" $ARGS $EXTRA --out "$OUTDIR" --quiet \
+      --log "$WORK/$R.epochs.jsonl" > "$WORK/$R.train.log" 2> "$WORK/$R.train.err" || { tail "$WORK/$R.train.err"; exit 1; }
+    tail -n 3 "$WORK/$R.train.err"
+    "$SEQREC" eval --model "$OUTDIR" --protocol "$PROTO" --json > "$WORK/$R.eval.json" 2>/dev/null
+    /usr/bin/python3 - "$WORK/$R.eval.json" "$OUTDIR/manifest.json" "$R" "$PROTO" "$(wall_s "$WORK/$R.time")" \
+        "$(peak_mib "$WORK/$R.time")" "$CMD" >> "$WORK/table.md" <<'PY'
+import json, sys
+ev, man, row, proto, wall, peak, cmd = sys.argv[1:]
+e = json.load(open(ev)); m = json.load(open(man))
+r = m["training_result"]
+print(f"| {row} | {proto} | {e['model']['HR@10']:.4f} | {e['model']['NDCG@10']:.4f} | {r['best_epoch']} / {r['epochs_run']} "
+      f"| {r['seconds_per_epoch']:.2f} | {wall} | {peak} | `{cmd}` |")
+PY
+    tail -n 1 "$WORK/table.md"
+  done
+  echo; cat "$WORK/table.md"
+elif [ "$MODE" = speed ]; then
+  # 同一配置（ML-1M，maxlen 200，d 50，2 块，1 头，batch 128，2 线程），每轮训练时间（不含评估）。
+  E=${SPEED_EPOCHS:-3}
+  printf "| loss | seqrec s/epoch | sasrec_torch s/epoch | speed-up |\n|---|---|---|---|\n" > "$WORK/speed.md"
+  for LOSS in bce ce; do
+    "$SEQREC" train --model sasrec --data "$ML1M" --max-len 200 --dim 50 --layers 2 --heads 1 --batch 128 --threads 2 \
+      --loss "$LOSS" --epochs "$E" --eval-every 1000 --out "$WORK/speed_$LOSS" --quiet --log "$WORK/speed_$LOSS.jsonl" \
+      > /dev/null 2>&1
+    /usr/bin/python3 "$PEER/sasrec.py" --data "$ML1M" --maxlen 200 --hidden 50 --blocks 2 --heads 1 --batch 128 \
+      --threads 2 --loss "$LOSS" --epochs "$E" --eval-every 0 > "$WORK/peer_$LOSS.jsonl"
+    /usr/bin/python3 - "$WORK/speed_$LOSS.jsonl" "$WORK/peer_$LOSS.jsonl" "$LOSS" >> "$WORK/speed.md" <<'PY'
+import json, sys
+mine = [json.loads(l)["epoch_seconds"] for l in open(sys.argv[1])]
+peer = [j["epoch_s"] for j in map(json.loads, open(sys.argv[2])) if j.get("event") == "epoch"]
+a, b = sum(mine) / len(mine), sum(peer) / len(peer)
+print(f"| {sys.argv[3]} | {a:.2f} | {b:.2f} | {b / a:.1f}x |")
+PY
+    tail -n 1 "$WORK/speed.md"
+  done
+  echo; cat "$WORK/speed.md"
+else
+  echo "usage: $0 accuracy [ROW...] | speed"; exit 2
+fi
