@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "data/synthetic.h"
+#include "eval/evaluator.h"
 #include "models/gru4rec_native.h"
 #include "models/sasrec_native.h"
 #include "models/seq_torch.h"
@@ -314,6 +315,19 @@ TEST(SeqTrainer, LongShortAcceptsTheNewLosses) {
     auto r = train_long_short(data, c, o, nullptr);
     EXPECT_GT(r.best_valid["HR@10"].get<double>(), 10.0 / c.num_items) << loss;
   }
+}
+
+TEST(SeqEval, RanksDoNotDependOnThreads) {
+  const SequenceData data = synthetic_data();
+  ModelConfig c = seq_config("sasrec");
+  c.num_items = data.num_items();
+  auto net = random_net(c);
+  const auto native = SasRecModel::from_tensors(net->to_tensors(), c);
+  ExactIndex index(native.item_embeddings(), false);
+  const auto cases = eval_cases(data, SplitPart::kTest);
+  const auto r1 = rank_cases(native, index, data, cases, c.max_len, nullptr, 1);
+  EXPECT_EQ(r1, rank_cases(native, index, data, cases, c.max_len, nullptr, 2));
+  EXPECT_EQ(r1, rank_cases(native, index, data, cases, c.max_len, nullptr, 7));
 }
 
 // ---- 命令行：训练 → 导出 → 加载 → 推荐 → 评估 ----

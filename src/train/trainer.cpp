@@ -222,6 +222,7 @@ struct LoopSpec {
   // 第 [lo, hi) 行的损失（已除以整批的预测位置数，各分片之和 = 整批平均损失）。在分片线程中调用。
   std::function<torch::Tensor(int64_t lo, int64_t hi, DropoutRng* gen)> shard_loss;
   std::function<int64_t()> batch_positions;  // 本批的预测位置数
+  std::function<double()> batch_denominator; // 本批损失之和除以的数（见 loss_for）
   std::function<TensorMap()> weights;        // 当前权重（safetensors 命名）
 };
 
@@ -298,7 +299,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
       ++step;
       if (!std::isfinite(lv)) throw Error(concat("training diverged at epoch ", epoch, " (loss ", lv, "); lower --lr"));
       const int64_t P = spec.batch_positions();
-      loss_sum += lv * static_cast<double>(P);
+      loss_sum += lv * spec.batch_denominator();
       positions += P;
       done += nb;
       prog.update(done, loss_sum / std::max<int64_t>(1, positions));
@@ -350,9 +351,10 @@ void init_threads(const TrainOptions& opt) {
   openblas_set_num_threads(1);
 }
 
+// 分片 [lo, hi) 的损失之和除以 denom（整批的归一化常数）。
 // 余弦打分时把查询与物品都归一化，logits 乘 1/温度；内积打分时原样、倍数 1。
 torch::Tensor loss_for(const NegativePlan& plan, const PosBatch& b, int64_t lo, int64_t hi, torch::Tensor h,
-                       torch::Tensor items, const ModelConfig& cfg, const TrainOptions& opt) {
+                       torch::Tensor items, const ModelConfig& cfg, const TrainOptions& opt, double denom) {
   namespace F = torch::nn::functional;
   double scale = 1.0;
   if (cfg.cosine()) {
@@ -360,8 +362,7 @@ torch::Tensor loss_for(const NegativePlan& plan, const PosBatch& b, int64_t lo, 
     items = F::normalize(items, F::NormalizeFuncOptions().dim(1));
     scale = 1.0 / opt.temperature;
   }
-  return loss_sum(plan.kind, plan.inputs(b, lo, hi, std::move(h)), items, scale) /
-         static_cast<double>(std::max<int64_t>(1, b.positions()));
+  return loss_sum(plan.kind, plan.inputs(b, lo, hi, std::move(h)), items, scale) / denom;
 }
 
 }  // namespace
@@ -412,9 +413,11 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
     auto users = torch::from_blob(users_buf.data() + lo, {n}, torch::kInt64);
     auto seqs = torch::from_blob(seq_buf.data() + lo * L, {n, L}, torch::kInt64);
     auto u = model->forward(users, seqs, gen);
-    return loss_for(plan, batch, lo, hi, u, model->item_emb->weight.slice(0, 0, N), cfg, opt);
+    return loss_for(plan, batch, lo, hi, u, model->item_emb->weight.slice(0, 0, N), cfg, opt,
+                    static_cast<double>(batch.positions()));
   };
   spec.batch_positions = [&] { return batch.positions(); };
+  spec.batch_denominator = [&] { return static_cast<double>(batch.positions()); };
   spec.weights = [&] { return model->to_tensors(); };
   return run_loop(spec, data, opt, on_epoch);
 }
@@ -435,6 +438,16 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
   const NegativePlan plan(data, opt);
   PosBatch batch;
   std::vector<int32_t> row_start;  // 每行输入在用户序列中的起点 a
+  // 损失的归一化：随机组批时除以本批的位置数（批内平均）；分桶组批时各批长短悬殊，除以“每批平均位置数”
+  // 这个常数，使每个位置在一轮中的权重相同（与随机组批的期望一致），而不是短序列的批被放大。
+  int64_t total_positions = 0;
+  for (int32_t u : users) total_positions += std::min<int64_t>(data.train_len(u) - 1, L);
+  const double mean_positions =
+      static_cast<double>(total_positions) /
+      static_cast<double>((static_cast<int64_t>(users.size()) + opt.batch_size - 1) / opt.batch_size);
+  auto denom = [&, mean_positions]() -> double {
+    return opt.bucket ? mean_positions : static_cast<double>(std::max<int64_t>(1, batch.positions()));
+  };
 
   LoopSpec spec;
   spec.cfg = cfg;
@@ -483,9 +496,10 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
       }
     }
     auto h = net->forward(seq_t, gen).reshape({n * T, cfg.dim}).index_select(0, idx_t);
-    return loss_for(plan, batch, lo, hi, h, net->item_table(), cfg, opt);
+    return loss_for(plan, batch, lo, hi, h, net->item_table(), cfg, opt, denom());
   };
   spec.batch_positions = [&] { return batch.positions(); };
+  spec.batch_denominator = denom;
   spec.weights = [&] { return net->to_tensors(); };
   return run_loop(spec, data, opt, on_epoch);
 }
