@@ -23,9 +23,9 @@ ML1M="$DATA/ml-1m-seq/train/input.txt"
 # 每行：数据文件、seqrec train 参数、评估协议（full / sampled）
 row_args() {
   case "$1" in
-    ml1m-ce)  echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss ce|full" ;;
+    ml1m-ce)  echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss ce --patience 6|full" ;;
     ml1m-bce) echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss bce --negatives 1 --eval-every 10 --patience 5 --epochs 400|full" ;;
-    ml1m-gru) echo "$ML1M|--model gru4rec --max-len 200 --dim 64 --hidden 128 --loss ce|full" ;;
+    ml1m-gru) echo "$ML1M|--model gru4rec --max-len 200 --dim 64 --hidden 128 --batch 128 --loss ce --patience 6|full" ;;
     beauty)   echo "$DATA/amazon-beauty/Beauty.txt|--model sasrec --max-len 50 --dropout 0.5 --loss ce|full" ;;
     games)    echo "$DATA/sasrec-games/Video.txt|--model sasrec --max-len 50 --dropout 0.5 --loss bce --negatives 1 --eval-every 10 --patience 5 --epochs 400|sampled" ;;
     *) echo "unknown row $1" >&2; exit 2 ;;
@@ -37,7 +37,7 @@ peak_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "
 wall_s() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%.0f", s}' "$1"; }
 
 if [ "$MODE" = accuracy ]; then
-  ROWS=${*:-ml1m-ce ml1m-bce ml1m-gru beauty games}
+  ROWS=${*:-ml1m-ce beauty games ml1m-gru ml1m-bce}
   printf "| row | protocol | HR@10 | NDCG@10 | best / run epochs | s/epoch | wall s | peak MiB | command |\n|---|---|---|---|---|---|---|---|---|\n" > "$WORK/table.md"
   for R in $ROWS; do
     IFS='|' read -r FILE ARGS PROTO <<< "$(row_args "$R")"
