@@ -45,13 +45,7 @@ Gru4RecModel Gru4RecModel::from_tensors(const TensorMap& t, const ModelConfig& c
   return m;
 }
 
-Matrix Gru4RecModel::item_embeddings() const {
-  Matrix m;
-  m.rows = cfg_.num_items;
-  m.cols = cfg_.dim;
-  m.data.assign(item_emb_.begin(), item_emb_.begin() + m.rows * m.cols);
-  return m;
-}
+Matrix Gru4RecModel::item_embeddings() const { return embedding_rows(item_emb_, cfg_.num_items, cfg_.dim); }
 
 void Gru4RecModel::forward(const int32_t* c, int T, bool all_rows, float* out) const {
   static thread_local Scratch s;

@@ -62,13 +62,7 @@ LongShortModel LongShortModel::from_tensors(const TensorMap& t, const ModelConfi
   return m;
 }
 
-Matrix LongShortModel::item_embeddings() const {
-  Matrix m;
-  m.rows = cfg_.num_items;
-  m.cols = cfg_.dim;
-  m.data.assign(item_emb_.begin(), item_emb_.begin() + m.rows * m.cols);
-  return m;
-}
+Matrix LongShortModel::item_embeddings() const { return embedding_rows(item_emb_, cfg_.num_items, cfg_.dim); }
 
 void LongShortModel::encode(int32_t user, const int32_t* clicks, size_t n_all, float* out) const {
   static thread_local Scratch s;

@@ -74,35 +74,8 @@ torch::Tensor LongShortTransformerImpl::forward(const torch::Tensor& user_rows, 
   return ln_f(x.select(1, x.size(1) - 1)) + user_emb(user_rows);
 }
 
-// 训练模块参数名 → safetensors 名：三个嵌入表去掉 ".weight" 后缀，其余不变。
-static std::string export_name(const std::string& n) {
-  for (const char* e : {"item_emb.weight", "user_emb.weight", "pos_emb.weight"})
-    if (n == e) return n.substr(0, n.find('.'));
-  return n;
-}
+TensorMap LongShortTransformerImpl::to_tensors() { return module_to_tensors(*this); }
 
-TensorMap LongShortTransformerImpl::to_tensors() {
-  TensorMap out;
-  for (const auto& p : named_parameters()) {
-    auto t = p.value().detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
-    Tensor x;
-    x.shape.assign(t.sizes().begin(), t.sizes().end());
-    x.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    out.emplace(export_name(p.key()), std::move(x));
-  }
-  return out;
-}
-
-void LongShortTransformerImpl::load_tensors(const TensorMap& t) {
-  torch::NoGradGuard ng;
-  for (auto& p : named_parameters()) {
-    const std::string name = export_name(p.key());
-    auto it = t.find(name);
-    if (it == t.end()) throw Error(concat("weights: tensor '", name, "' is missing"));
-    std::vector<int64_t> shape(p.value().sizes().begin(), p.value().sizes().end());
-    if (it->second.shape != shape) throw Error(concat("weights: tensor '", name, "' has the wrong shape"));
-    p.value().copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), shape, torch::kFloat32));
-  }
-}
+void LongShortTransformerImpl::load_tensors(const TensorMap& t) { module_load_tensors(*this, t); }
 
 }  // namespace seqrec

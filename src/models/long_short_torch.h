@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/safetensors.h"
-#include "models/dropout.h"
+#include "models/torch_util.h"
 #include "models/model_config.h"
 
 namespace seqrec {

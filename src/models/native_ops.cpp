@@ -39,6 +39,14 @@ void LinearWeights::apply(const float* x, int rows, float* y) const {
   linear_rows(x, rows, in, w.data(), b.empty() ? nullptr : b.data(), out, y);
 }
 
+Matrix embedding_rows(const std::vector<float>& emb, int64_t rows, int64_t cols) {
+  Matrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.data.assign(emb.begin(), emb.begin() + rows * cols);
+  return m;
+}
+
 NormWeights take_norm(const TensorMap& t, const std::string& prefix, int64_t d) {
   return {take_tensor(t, prefix + ".weight", {d}), take_tensor(t, prefix + ".bias", {d})};
 }

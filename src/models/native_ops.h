@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/npy.h"
 #include "core/safetensors.h"
 
 namespace seqrec {
@@ -28,6 +29,9 @@ struct LinearWeights {
   // Y[rows, out] = X[rows, in]·Wᵀ + b
   void apply(const float* x, int rows, float* y) const;
 };
+
+// 嵌入表 emb（[rows + 1, cols]，最后一行为填充）的前 rows 行，作为打分用的物品矩阵。
+Matrix embedding_rows(const std::vector<float>& emb, int64_t rows, int64_t cols);
 
 // 从 prefix + ".weight"/".bias" 读取 LayerNorm（形状 [d]）。
 NormWeights take_norm(const TensorMap& t, const std::string& prefix, int64_t d);

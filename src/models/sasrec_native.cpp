@@ -41,13 +41,7 @@ SasRecModel SasRecModel::from_tensors(const TensorMap& t, const ModelConfig& cfg
   return m;
 }
 
-Matrix SasRecModel::item_embeddings() const {
-  Matrix m;
-  m.rows = cfg_.num_items;
-  m.cols = cfg_.dim;
-  m.data.assign(item_emb_.begin(), item_emb_.begin() + m.rows * m.cols);
-  return m;
-}
+Matrix SasRecModel::item_embeddings() const { return embedding_rows(item_emb_, cfg_.num_items, cfg_.dim); }
 
 void SasRecModel::forward(const int32_t* c, int n, bool all_rows, float* out) const {
   static thread_local Scratch s;

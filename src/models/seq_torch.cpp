@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "models/dropout.h"
+#include "models/torch_util.h"
 #include "models/sasrec_native.h"     // kSasRecLnEps
 
 namespace seqrec {
@@ -138,38 +138,11 @@ struct Gru4RecNetImpl : SeqNetImpl {
   torch::nn::Linear proj{nullptr};
 };
 
-// 参数名 → safetensors 名：嵌入表去掉 ".weight"。
-std::string export_name(const std::string& n) {
-  for (const char* e : {"item_emb.weight", "pos_emb.weight"})
-    if (n == e) return n.substr(0, n.find('.'));
-  return n;
-}
-
 }  // namespace
 
-TensorMap SeqNetImpl::to_tensors() {
-  TensorMap out;
-  for (const auto& p : named_parameters()) {
-    auto t = p.value().detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
-    Tensor x;
-    x.shape.assign(t.sizes().begin(), t.sizes().end());
-    x.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    out.emplace(export_name(p.key()), std::move(x));
-  }
-  return out;
-}
+TensorMap SeqNetImpl::to_tensors() { return module_to_tensors(*this); }
 
-void SeqNetImpl::load_tensors(const TensorMap& t) {
-  torch::NoGradGuard ng;
-  for (auto& p : named_parameters()) {
-    const std::string name = export_name(p.key());
-    auto it = t.find(name);
-    if (it == t.end()) throw Error(concat("weights: tensor '", name, "' is missing"));
-    std::vector<int64_t> shape(p.value().sizes().begin(), p.value().sizes().end());
-    if (it->second.shape != shape) throw Error(concat("weights: tensor '", name, "' has the wrong shape"));
-    p.value().copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), shape, torch::kFloat32));
-  }
-}
+void SeqNetImpl::load_tensors(const TensorMap& t) { module_load_tensors(*this, t); }
 
 std::shared_ptr<SeqNetImpl> make_seq_net(const ModelConfig& cfg, double dropout) {
   cfg.validate();

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "core/safetensors.h"
-#include "models/dropout.h"
+#include "models/torch_util.h"
 #include "models/model_config.h"
 
 namespace seqrec {

@@ -1,6 +1,8 @@
-// 快速 dropout 的实现：自定义 autograd 函数，前向一次遍历同时生成掩码（每元素 1 字节）并写出结果，
+// 训练工具的实现。dropout 是自定义 autograd 函数：前向一次遍历同时生成掩码（每元素 1 字节）并写出结果，
 // 反向按同一掩码缩放梯度。
-#include "models/dropout.h"
+#include "models/torch_util.h"
+
+#include "core/error.h"
 
 namespace seqrec {
 
@@ -66,6 +68,36 @@ torch::Tensor dropout_with(const torch::Tensor& x, double p, bool training, Drop
   const double scale = 65536.0 / (65536.0 - static_cast<double>(thr));
   const uint64_t base = mix64(rng->seed * 0x9e3779b97f4a7c15ULL + (++rng->calls));
   return FastDropout::apply(x, thr, scale, static_cast<int64_t>(base));
+}
+
+std::string export_name(const std::string& n) {
+  for (const char* e : {"item_emb.weight", "user_emb.weight", "pos_emb.weight"})
+    if (n == e) return n.substr(0, n.find('.'));
+  return n;
+}
+
+TensorMap module_to_tensors(torch::nn::Module& m) {
+  TensorMap out;
+  for (const auto& p : m.named_parameters()) {
+    auto t = p.value().detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+    Tensor x;
+    x.shape.assign(t.sizes().begin(), t.sizes().end());
+    x.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    out.emplace(export_name(p.key()), std::move(x));
+  }
+  return out;
+}
+
+void module_load_tensors(torch::nn::Module& m, const TensorMap& t) {
+  torch::NoGradGuard ng;
+  for (auto& p : m.named_parameters()) {
+    const std::string name = export_name(p.key());
+    auto it = t.find(name);
+    if (it == t.end()) throw Error(concat("weights: tensor '", name, "' is missing"));
+    std::vector<int64_t> shape(p.value().sizes().begin(), p.value().sizes().end());
+    if (it->second.shape != shape) throw Error(concat("weights: tensor '", name, "' has the wrong shape"));
+    p.value().copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), shape, torch::kFloat32));
+  }
 }
 
 }  // namespace seqrec
