@@ -56,6 +56,9 @@ void run_eval(const EvalFlags& f) {
   const std::vector<int> buckets = parse_thresholds(f.length_buckets);
   const CaseRanker ranker(data, proto);
   const auto cases = eval_cases(data, f.split == "test" ? SplitPart::kTest : SplitPart::kValid);
+  if (cases.empty())
+    throw Error(concat("no ", f.split, " cases: no interaction in the ", f.split,
+                       " period has an earlier one by the same user (temporal split too narrow?)"));
   const auto model_ranks = rank_cases(*bundle->model, bundle->index, data, cases, bundle->model->config().max_len,
                                      &ranker, f.threads);
   const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);

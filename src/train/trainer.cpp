@@ -121,11 +121,14 @@ struct PosBatch {
 class NegativePlan {
  public:
   NegativePlan(const SequenceData& data, const TrainOptions& opt)
+      : NegativePlan(data, opt, train_item_counts(data)) {}
+
+  NegativePlan(const SequenceData& data, const TrainOptions& opt, const std::vector<int64_t>& counts)
       : kind(parse_loss(opt.loss)),
         n(opt.negatives_resolved()),
         logq(opt.logq),
-        sampler_(train_item_counts(data), opt.neg_sampler_resolved() == "pop" ? 1.0 : 0.0),
-        freq_(train_item_counts(data), 1.0) {
+        sampler_(counts, opt.neg_sampler_resolved() == "pop" ? 1.0 : 0.0),
+        freq_(counts, 1.0) {
     if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
       // 每个用户训练部分的物品（升序去重）：负样本不取用户训练时见过的物品（SASRec 论文的做法）。
       user_train_.resize(data.seqs.size());
@@ -217,8 +220,8 @@ struct LoopSpec {
   int64_t units = 0;  // 每轮打乱后逐批处理的单位数（样本或用户）
   // 可选：单位的长度（训练位置数）。给出且 opt.bucket 时按长度分桶组批，减少填充。
   std::function<int64_t(int64_t unit)> unit_length;
-  // 组装一批：ids 为本批的单位编号；返回本批的行数。单线程调用，可使用 rng。
-  std::function<int64_t(const int64_t* ids, int64_t n, std::mt19937_64& rng)> prepare;
+  // 组装一批：ids 为本批的 n 个单位编号，每个单位一行。单线程调用，可使用 rng。
+  std::function<void(const int64_t* ids, int64_t n, std::mt19937_64& rng)> prepare;
   // 第 [lo, hi) 行的损失（已除以整批的预测位置数，各分片之和 = 整批平均损失）。在分片线程中调用。
   std::function<torch::Tensor(int64_t lo, int64_t hi, DropoutRng* gen)> shard_loss;
   std::function<int64_t()> batch_positions;  // 本批的预测位置数
@@ -241,6 +244,9 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   const int workers = opt.threads;
   std::mt19937_64 rng(opt.seed);
   const auto valid = eval_cases(data, SplitPart::kValid);
+  if (valid.empty())
+    throw Error("no validation cases: with --split-mode temporal, no interaction in the validation period has an "
+                "earlier one by the same user; raise --temporal-valid");
   FusedAdam optim(spec.params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads, opt.beta1, opt.beta2);
   uint64_t step = 0;
   TrainResult res;
@@ -271,7 +277,8 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
     double loss_sum = 0;
     int64_t done = 0, positions = 0;
     for (const auto& [b0, nb] : batches) {
-      const int64_t B = spec.prepare(order.data() + b0, nb, rng);
+      spec.prepare(order.data() + b0, nb, rng);
+      const int64_t B = nb;
       const int W = static_cast<int>(std::min<int64_t>(workers, B));
       std::vector<std::vector<torch::Tensor>> grads(static_cast<size_t>(W));
       std::vector<double> shard_loss(static_cast<size_t>(W), 0.0);
@@ -406,7 +413,6 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
         seq_buf[static_cast<size_t>(i * L + (L - n) + t)] = seq[static_cast<size_t>(start + t)];
     }
     plan.fill(batch, rng);
-    return B;
   };
   spec.shard_loss = [&](int64_t lo, int64_t hi, DropoutRng* gen) {
     const int64_t n = hi - lo;
@@ -471,7 +477,6 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
       row_start.push_back(a);
     }
     plan.fill(batch, rng);
-    return B;
   };
   spec.shard_loss = [&](int64_t lo, int64_t hi, DropoutRng* gen) {
     // 分片内按最长的一行截短（左侧全是填充的列去掉：位置右对齐，结果不变）。
