@@ -45,7 +45,10 @@ void check_same_ids(const IdMap& data, const IdMap& model, const char* what) {
 void run_eval(const EvalFlags& f) {
   const std::vector<int> ks = parse_ks(f.ks);
   if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
-  auto bundle = ModelBundle::load(f.model, parse_scan_precision(f.precision));
+  BundleOptions bo;
+  bo.precision = parse_scan_precision(f.precision);
+  bo.index = "exact";  // 研究协议：精确的全量排序（近似索引的召回率由 `seqrec index` 报告）
+  auto bundle = ModelBundle::load(f.model, bo);
   DataFlags df = f.data.data.empty() ? DataFlags::from_json(bundle->manifest.at("data").at("options")) : f.data;
   SequenceData data = df.load();
   check_same_ids(data.users, bundle->users, "user");
@@ -59,7 +62,7 @@ void run_eval(const EvalFlags& f) {
   if (cases.empty())
     throw Error(concat("no ", f.split, " cases: no interaction in the ", f.split,
                        " period has an earlier one by the same user (temporal split too narrow?)"));
-  const auto model_ranks = rank_cases(*bundle->model, bundle->index, data, cases, bundle->model->config().max_len,
+  const auto model_ranks = rank_cases(*bundle->model, *bundle->exact, data, cases, bundle->model->config().max_len,
                                      &ranker, f.threads);
   const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);
   auto mm = summarize_ranks(model_ranks, ks);

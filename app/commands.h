@@ -10,5 +10,6 @@ void setup_train(CLI::App& app);
 void setup_eval(CLI::App& app);
 void setup_recommend(CLI::App& app);
 void setup_serve(CLI::App& app);
+void setup_index(CLI::App& app);
 
 }  // namespace seqrec::app

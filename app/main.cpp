@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   seqrec::app::setup_eval(app);
   seqrec::app::setup_recommend(app);
   seqrec::app::setup_serve(app);
+  seqrec::app::setup_index(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,7 @@ PKGS=(
   nlohmann-json3-dev libcli11-dev
   libssl-dev                               # SHA-256 校验和（OpenSSL）
   libgoogle-perftools-dev                  # tcmalloc：大张量的分配不再反复缺页
+  libfaiss-dev                             # 近似检索：HNSW / IVF 索引（seqrec index）
   libgtest-dev libgmock-dev
   curl
   "$@"

@@ -1,6 +1,9 @@
 // 测试公用工具：临时目录（测试结束自动删除）。
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +13,8 @@
 
 #include <filesystem>
 #include <string>
+
+#include "data/synthetic.h"
 
 namespace seqrec::test {
 
@@ -31,6 +36,34 @@ class TempDir {
   std::string path_;
 };
 
+// 连到回环地址的 port 并发送 data（原始 HTTP 字节），返回套接字（接收超时 timeout_s 秒）；连接失败返回 -1。
+inline int raw_open(int port, const std::string& data, int timeout_s = 5) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{timeout_s, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+// 读到对端关闭或超时，关闭套接字，返回收到的全部字节。
+inline std::string raw_read_all(int fd) {
+  std::string got;
+  if (fd < 0) return got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return got;
+}
+
 #ifdef SEQREC_BINARY
 // 运行 seqrec 程序，返回（退出码，stdout+stderr；stdout_only 时只有 stdout）。
 inline std::pair<int, std::string> run_cli(const std::string& args, bool stdout_only = false) {
@@ -45,6 +78,22 @@ inline std::pair<int, std::string> run_cli(const std::string& args, bool stdout_
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   const int status = ::pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// 在 d 中写一个小的合成 ratings.csv（users×items，groups 个兴趣组），再用 seqrec train 训练一个
+// 很小的长短期模型到 out（1 层、dim 16、max_len 8；extra 追加参数）。返回（退出码，输出）。
+inline std::pair<int, std::string> train_tiny(const TempDir& d, int users, int items, int groups, double mean_length,
+                                              const std::string& out, const std::string& extra = "--epochs 1") {
+  if (!std::filesystem::exists(d.file("ratings.csv"))) {
+    SyntheticOptions so;
+    so.users = users;
+    so.items = items;
+    so.groups = groups;
+    so.mean_length = mean_length;
+    write_interactions_csv(d.file("ratings.csv"), generate_synthetic(so));
+  }
+  return run_cli("train --data " + d.file("ratings.csv") + " --out " + out +
+                 " --dim 16 --ffn-dim 32 --layers 1 --max-len 8 --quiet " + extra);
 }
 #endif
 

@@ -19,14 +19,16 @@ nlohmann::json file_checksums(const std::string& dir, const std::vector<std::str
   return out;
 }
 
-nlohmann::json load_and_verify_manifest(const std::string& dir) {
+nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw) {
   if (!fs::is_directory(dir)) throw Error(concat("model directory '", dir, "' does not exist"));
   const std::string mpath = (fs::path(dir) / "manifest.json").string();
   if (!fs::exists(mpath))
     throw Error(concat("'", mpath, "' is missing: not a complete seqrec model directory"));
   nlohmann::json m;
+  const std::string text = read_file(mpath);
+  if (raw) *raw = text;
   try {
-    m = nlohmann::json::parse(read_file(mpath));
+    m = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(concat("'", mpath, "' is not valid JSON: ", e.what()));
   }

@@ -16,6 +16,7 @@ nlohmann::json file_checksums(const std::string& dir, const std::vector<std::str
 
 // 读取并校验 dir/manifest.json：格式版本、每个列出的文件存在且 sha256 一致。
 // 任何不符都抛出 Error，指明是哪个文件出了什么问题。返回解析后的 manifest。
-nlohmann::json load_and_verify_manifest(const std::string& dir);
+// raw 非空时写入 manifest.json 的原始文本（用于计算模型版本）。
+nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw = nullptr);
 
 }  // namespace seqrec

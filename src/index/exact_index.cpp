@@ -140,6 +140,76 @@ std::vector<Hit> ExactIndex::search(const float* query, int k, const std::vector
   return select(scores.data(), k, exclude);
 }
 
+size_t ExactIndex::memory_bytes() const {
+  return items_.data.size() * sizeof(float) + items_f16_.size() * sizeof(uint16_t) + items_sq8_.memory_bytes();
+}
+
+std::vector<Hit> ExactIndex::search_subset(const float* prepared, int k, const std::vector<int32_t>& allow,
+                                           const std::vector<int32_t>& exclude) const {
+  const std::vector<int32_t> ex = sorted_unique(exclude, items_.rows);
+  std::vector<Hit> hits;
+  for (int32_t a : sorted_unique(allow, items_.rows))
+    if (!std::binary_search(ex.begin(), ex.end(), a))
+      hits.push_back({a, matvec_row(items_.row(a), items_.cols, prepared)});  // 与全量扫描相同的单行内核
+  const size_t kk = std::min(hits.size(), static_cast<size_t>(std::max(k, 0)));
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(kk), hits.end(), better);
+  hits.resize(kk);
+  return hits;
+}
+
+std::vector<Hit> ExactIndex::retrieve(const float* query, int k, const SearchFilter& filter) const {
+  if (!filter.allow) return search(query, k, filter.exclude);
+  static thread_local std::vector<float> q;
+  q.resize(static_cast<size_t>(items_.cols));
+  prepare_query(query, q.data());
+  return search_subset(q.data(), k, *filter.allow, filter.exclude);
+}
+
+std::vector<std::vector<Hit>> ExactIndex::retrieve_batch(const float* queries, int n, int k,
+                                                         const std::vector<SearchFilter>& filters) const {
+  std::vector<std::vector<Hit>> out(static_cast<size_t>(std::max(n, 0)));
+  static const SearchFilter kNone;
+  auto filter_of = [&](int i) -> const SearchFilter& { return filters.empty() ? kNone : filters[static_cast<size_t>(i)]; };
+  // 有 allow 的查询逐个走子集打分；其余（以及半精度存储时全部）一起分块打分。
+  std::vector<int> dense;
+  for (int i = 0; i < n; ++i) {
+    if (filter_of(i).allow || !items_f16_.empty() || n == 1) out[static_cast<size_t>(i)] = retrieve(queries + int64_t(i) * items_.cols, k, filter_of(i));
+    else dense.push_back(i);
+  }
+  if (dense.empty() || k <= 0) return out;
+  const int64_t d = items_.cols, N = items_.rows;
+  const int b = static_cast<int>(dense.size());
+  std::vector<float> q(static_cast<size_t>(b) * d);
+  for (int j = 0; j < b; ++j) prepare_query(queries + int64_t(dense[static_cast<size_t>(j)]) * d, q.data() + int64_t(j) * d);
+  // 物品按块处理：块内 sgemm 得到 [b, chunk] 的得分，每个查询在块内取 top-k 并入候选，最后合并。
+  // 块的大小让得分缓冲区保持在约 16 MiB 以内，百万物品的目录也不需要 b×N 的大矩阵。
+  const int64_t chunk = std::max<int64_t>(1024, (int64_t(4) << 20) / b);
+  std::vector<float> buf(static_cast<size_t>(b * std::min(chunk, N)));
+  std::vector<std::vector<Hit>> cand(static_cast<size_t>(b));
+  std::vector<std::vector<int32_t>> ex(static_cast<size_t>(b));
+  for (int j = 0; j < b; ++j) ex[static_cast<size_t>(j)] = sorted_unique(filter_of(dense[static_cast<size_t>(j)]).exclude, N);
+  for (int64_t r0 = 0; r0 < N; r0 += chunk) {
+    const int64_t r1 = std::min(N, r0 + chunk), m = r1 - r0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, static_cast<int>(m), static_cast<int>(d), 1.0f, q.data(),
+                static_cast<int>(d), items_.row(r0), static_cast<int>(d), 0.0f, buf.data(), static_cast<int>(m));
+    for (int j = 0; j < b; ++j) {
+      float* s = buf.data() + int64_t(j) * m;
+      const auto& e = ex[static_cast<size_t>(j)];
+      for (auto it = std::lower_bound(e.begin(), e.end(), static_cast<int32_t>(r0)); it != e.end() && *it < r1; ++it)
+        s[*it - r0] = -std::numeric_limits<float>::infinity();
+      for (Hit h : top_k(s, m, k)) cand[static_cast<size_t>(j)].push_back({static_cast<int32_t>(h.item + r0), h.score});
+    }
+  }
+  for (int j = 0; j < b; ++j) {
+    auto& c = cand[static_cast<size_t>(j)];
+    const size_t kk = std::min(c.size(), static_cast<size_t>(k));
+    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(kk), c.end(), better);
+    c.resize(kk);
+    out[static_cast<size_t>(dense[static_cast<size_t>(j)])] = std::move(c);
+  }
+  return out;
+}
+
 void ExactIndex::score_batch(const float* queries, int b, float* out) const {
   const int64_t n = items_.rows, d = items_.cols;
   if (!items_f16_.empty()) {

@@ -10,15 +10,10 @@
 #include <vector>
 
 #include "core/npy.h"
+#include "index/retriever.h"
 #include "index/sq8.h"
 
 namespace seqrec {
-
-// 一个检索结果：物品下标与得分。
-struct Hit {
-  int32_t item;
-  float score;
-};
 
 // search() 扫描全部物品时使用的数值格式。
 enum class ScanPrecision {
@@ -30,7 +25,7 @@ enum class ScanPrecision {
 // 解析 "fp32" / "fp16" / "int8"；其他值抛出 Error。
 ScanPrecision parse_scan_precision(const std::string& s);
 
-class ExactIndex {
+class ExactIndex : public Retriever {
  public:
   ExactIndex() = default;
   ExactIndex(ExactIndex&& o) noexcept { *this = std::move(o); }
@@ -46,9 +41,22 @@ class ExactIndex {
   // items：[N, d] 物品向量；cosine 为 true 时按行 L2 归一化（零向量保持为零）。
   ExactIndex(Matrix items, bool cosine, ScanPrecision precision = ScanPrecision::kFp32);
 
-  int64_t size() const { return items_.rows; }
-  int dim() const { return static_cast<int>(items_.cols); }
+  int64_t size() const override { return items_.rows; }
+  int dim() const override { return static_cast<int>(items_.cols); }
+  std::string kind() const override { return "exact"; }
+  size_t memory_bytes() const override;
   bool cosine() const { return cosine_; }
+  // 检索用的物品矩阵（余弦时已按行归一化）。
+  const Matrix& items() const { return items_; }
+
+  // Retriever 接口：带过滤的 top-k。有 allow 时只给这些物品打分（与候选数成正比，而不是 N）。
+  std::vector<Hit> retrieve(const float* query, int k, const SearchFilter& filter) const override;
+  // 批量：没有 allow 的查询一起用 sgemm 分块打分（每块物品只读一次内存），其余逐个检索。
+  std::vector<std::vector<Hit>> retrieve_batch(const float* queries, int n, int k,
+                                               const std::vector<SearchFilter>& filters) const override;
+  // 只在 allow 中（去掉 exclude）选 top-k；prepared 是 prepare_query 的输出。
+  std::vector<Hit> search_subset(const float* prepared, int k, const std::vector<int32_t>& allow,
+                                 const std::vector<int32_t>& exclude) const;
   ScanPrecision precision() const { return precision_; }
 
   // 单个查询的 top-k（按得分降序，平局时下标小者在前）。exclude 中的物品被跳过，

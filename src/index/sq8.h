@@ -31,6 +31,8 @@ class Sq8Items {
   explicit Sq8Items(const Matrix& items);
 
   int64_t padded_rows() const { return blocks_ * kBlock; }
+  // 量化副本占用的字节数。
+  size_t memory_bytes() const { return packed_.size() + scale_.size() * sizeof(float); }
 
   // 量化查询并计算误差界。
   Query quantize(const float* q) const;

@@ -9,15 +9,18 @@
 #include "core/files.h"
 #include "core/manifest.h"
 #include "core/npy.h"
+#include "index/model_index.h"
 
 namespace fs = std::filesystem;
 
 namespace seqrec {
 
-std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, ScanPrecision precision) {
+std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const BundleOptions& opt) {
   auto b = std::make_unique<ModelBundle>();
   b->dir = dir;
-  b->manifest = load_and_verify_manifest(dir);  // 校验版本与每个文件的 sha256
+  std::string raw;
+  b->manifest = load_and_verify_manifest(dir, &raw);  // 校验版本与每个文件的 sha256
+  b->version = sha256_hex(raw).substr(0, 12);
   const auto& m = b->manifest;
   const std::string type = config_type_from_manifest(m.value("model_type", ""));
   if (type.empty())
@@ -47,7 +50,9 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, ScanPreci
   if (emb.rows != cfg.num_items || emb.cols != cfg.dim)
     throw Error(concat(path("item_embeddings.npy"), " has shape (", emb.rows, ", ", emb.cols, "), expected (",
                        cfg.num_items, ", ", cfg.dim, ")"));
-  b->index = ExactIndex(std::move(emb), cfg.cosine(), precision);
+  auto exact = std::make_shared<ExactIndex>(std::move(emb), cfg.cosine(), opt.precision);
+  b->exact = exact;
+  b->retriever = load_retriever(dir, m, exact, opt.index, opt.ef_search, opt.nprobe);
 
   nlohmann::json pop;
   try {

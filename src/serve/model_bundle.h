@@ -9,24 +9,41 @@
 
 #include "data/id_map.h"
 #include "index/exact_index.h"
+#include "index/retriever.h"
 #include "models/encoder.h"
 
 namespace seqrec {
+
+// 加载选项。
+struct BundleOptions {
+  ScanPrecision precision = ScanPrecision::kFp32;  // 精确检索扫描物品向量的数值格式
+  std::string index = "auto";  // auto：目录里有 FAISS 索引就用它；exact：总用精确检索
+  int ef_search = 0;           // >0 时覆盖 HNSW 索引的 ef_search
+  int nprobe = 0;              // >0 时覆盖 IVF 索引的 nprobe
+};
 
 // 已加载的模型及其映射、检索索引和流行度回退列表。
 struct ModelBundle {
   std::string dir;
   nlohmann::json manifest;
+  std::string version;  // 模型版本：manifest.json 内容的 sha256 前 12 位（目录内容变了，版本就变）
   std::unique_ptr<SequenceEncoder> model;  // 按 manifest 的 model_type 构建的原生推理模型
   IdMap users;
   IdMap items;
-  ExactIndex index;                 // 基于 item_embeddings.npy；余弦或内积取决于模型的 similarity
+  std::shared_ptr<const ExactIndex> exact;    // 基于 item_embeddings.npy；余弦或内积取决于模型的 similarity
+  std::shared_ptr<const Retriever> retriever; // 服务用的检索后端：exact 本身，或 FAISS 索引（以 exact 为退路）
   std::vector<int32_t> popular;     // 按训练集流行度降序排列的物品
   std::vector<float> popular_score; // 对应的训练次数
 
   // 加载并校验：缺文件、sha256 不符、形状/数量不一致都会抛出 Error，指明文件与原因。
   // precision：检索扫描物品向量时的数值格式（见 ExactIndex / ScanPrecision）。
-  static std::unique_ptr<ModelBundle> load(const std::string& dir, ScanPrecision precision = ScanPrecision::kFp32);
+  static std::unique_ptr<ModelBundle> load(const std::string& dir, const BundleOptions& opt = {});
+  // 只指定扫描精度（其余选项默认）。
+  static std::unique_ptr<ModelBundle> load(const std::string& dir, ScanPrecision precision) {
+    BundleOptions o;
+    o.precision = precision;
+    return load(dir, o);
+  }
 };
 
 }  // namespace seqrec

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace seqrec {
 
@@ -23,6 +24,87 @@ RequestError bad_id(const std::string& field, const nlohmann::json& v) {
   return RequestError(field, concat("'", field, "' must be a string or an integer, got ", v.type_name()));
 }
 
+// 解析一个物品 ID 数组字段（recent_clicks、allow_items、deny_items）。
+std::vector<std::string> parse_id_array(const nlohmann::json& j, const char* field, size_t max_size) {
+  const auto& c = j[field];
+  if (!c.is_array()) throw RequestError(field, concat("'", field, "' must be an array, got ", c.type_name()));
+  if (c.size() > max_size)
+    throw RequestError(field, concat("'", field, "' has ", c.size(), " entries; at most ", max_size, " are accepted"));
+  std::vector<std::string> out;
+  out.reserve(c.size());
+  for (size_t i = 0; i < c.size(); ++i) {
+    out.emplace_back();
+    if (!id_to_string(c[i], &out.back())) throw bad_id(concat(field, "[", i, "]"), c[i]);
+  }
+  return out;
+}
+
+// 一个请求映射到内部下标之后的状态。
+struct Plan {
+  int32_t user = -1;
+  std::vector<int32_t> clicks;  // 已知的点击（内部下标）
+  nlohmann::json unknown = nlohmann::json::array();
+  SearchFilter filter;          // exclude_clicked + deny_items → exclude；allow_items → allow
+  bool use_model = false;       // false：没有可用信号，回退到最热门
+};
+
+Plan make_plan(const ModelBundle& b, const RecommendRequest& req) {
+  Plan p;
+  p.user = req.user_id ? b.users.find(*req.user_id) : -1;
+  for (const auto& id : req.recent_clicks) {
+    const int32_t it = b.items.find(id);
+    if (it >= 0) p.clicks.push_back(it);
+    else p.unknown.push_back(id);
+  }
+  if (req.exclude_clicked) p.filter.exclude = p.clicks;
+  for (const auto& id : req.deny_items) {
+    const int32_t it = b.items.find(id);
+    if (it >= 0) p.filter.exclude.push_back(it);
+  }
+  if (req.allow_items) {
+    p.filter.allow.emplace();
+    for (const auto& id : *req.allow_items) {
+      const int32_t it = b.items.find(id);
+      if (it >= 0) p.filter.allow->push_back(it);
+    }
+  }
+  // 没有可用的信号（无已知点击，且用户未知或模型不使用用户 ID）：回退到最热门物品，并明确标注。
+  p.use_model = !(p.clicks.empty() && (p.user < 0 || !b.model->uses_user()));
+  return p;
+}
+
+// 组装一个响应（不含 model_version，批量时由外层统一给出）。
+nlohmann::ordered_json make_result(const ModelBundle& b, const std::vector<Hit>& hits, Plan& p, const char* strategy) {
+  nlohmann::ordered_json out;
+  nlohmann::json ids = nlohmann::json::array(), scores = nlohmann::json::array();
+  for (const auto& h : hits) {
+    ids.push_back(b.items.id(h.item));
+    scores.push_back(h.score);
+  }
+  out["recommended_item_ids"] = std::move(ids);
+  out["scores"] = std::move(scores);
+  out["strategy"] = strategy;
+  out["user_known"] = p.user >= 0;
+  out["unknown_clicks"] = std::move(p.unknown);
+  return out;
+}
+
+// 最热门回退（同样遵守过滤条件）。
+std::vector<Hit> popular_hits(const ModelBundle& b, const Plan& p, int k) {
+  const int64_t n = static_cast<int64_t>(b.popular.size());
+  const std::vector<int32_t> ex = sorted_unique(p.filter.exclude, n);
+  std::vector<int32_t> al;
+  if (p.filter.allow) al = sorted_unique(*p.filter.allow, n);
+  std::vector<Hit> hits;
+  for (size_t i = 0; i < b.popular.size() && static_cast<int>(hits.size()) < k; ++i) {
+    const int32_t it = b.popular[i];
+    if (std::binary_search(ex.begin(), ex.end(), it)) continue;
+    if (p.filter.allow && !std::binary_search(al.begin(), al.end(), it)) continue;
+    hits.push_back({it, b.popular_score[i]});
+  }
+  return hits;
+}
+
 }  // namespace
 
 RecommendRequest request_from_json(const nlohmann::json& j, int max_top_k) {
@@ -36,15 +118,7 @@ RecommendRequest request_from_json(const nlohmann::json& j, int max_top_k) {
   }
   if (!j.contains("recent_clicks"))
     throw RequestError("recent_clicks", "missing field 'recent_clicks' (array of item ids, oldest first)");
-  const auto& c = j["recent_clicks"];
-  if (!c.is_array()) throw RequestError("recent_clicks", concat("'recent_clicks' must be an array, got ", c.type_name()));
-  if (c.size() > kMaxClicks)
-    throw RequestError("recent_clicks", concat("'recent_clicks' has ", c.size(), " entries; at most ", kMaxClicks, " are accepted"));
-  r.recent_clicks.reserve(c.size());
-  for (size_t i = 0; i < c.size(); ++i) {
-    r.recent_clicks.emplace_back();
-    if (!id_to_string(c[i], &r.recent_clicks.back())) throw bad_id(concat("recent_clicks[", i, "]"), c[i]);
-  }
+  r.recent_clicks = parse_id_array(j, "recent_clicks", kMaxClicks);
   if (j.contains("top_k")) {
     const auto& k = j["top_k"];
     if (!k.is_number_integer()) throw RequestError("top_k", concat("'top_k' must be an integer, got ", k.type_name()));
@@ -58,6 +132,8 @@ RecommendRequest request_from_json(const nlohmann::json& j, int max_top_k) {
       throw RequestError("exclude_clicked", "'exclude_clicked' must be true or false");
     r.exclude_clicked = j["exclude_clicked"].get<bool>();
   }
+  if (j.contains("allow_items")) r.allow_items = parse_id_array(j, "allow_items", kMaxFilterItems);
+  if (j.contains("deny_items")) r.deny_items = parse_id_array(j, "deny_items", kMaxFilterItems);
   return r;
 }
 
@@ -67,43 +143,86 @@ RecommendRequest parse_recommend_request(const std::string& body, int max_top_k)
   return request_from_json(j, max_top_k);
 }
 
+std::vector<RecommendRequest> parse_batch_request(const std::string& body, int max_top_k, int max_batch) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw RequestError("", "request body is not valid JSON");
+  if (!j.is_object()) throw RequestError("", "request body must be a JSON object {\"requests\": [...]}");
+  if (!j.contains("requests")) throw RequestError("requests", "missing field 'requests' (array of recommend requests)");
+  const auto& a = j["requests"];
+  if (!a.is_array()) throw RequestError("requests", concat("'requests' must be an array, got ", a.type_name()));
+  if (a.empty()) throw RequestError("requests", "'requests' is empty");
+  if (a.size() > static_cast<size_t>(max_batch))
+    throw RequestError("requests", concat("'requests' has ", a.size(), " entries; at most ", max_batch,
+                                          " are accepted (--max-batch)"));
+  std::vector<RecommendRequest> out;
+  out.reserve(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    try {
+      out.push_back(request_from_json(a[i], max_top_k));
+    } catch (const RequestError& e) {
+      const std::string field = e.field().empty() ? concat("requests[", i, "]") : concat("requests[", i, "].", e.field());
+      throw RequestError(field, concat("requests[", i, "]: ", e.what()));
+    }
+  }
+  return out;
+}
+
 nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& req) {
   static thread_local std::vector<float> query;
-  const int32_t user = req.user_id ? b.users.find(*req.user_id) : -1;
-  std::vector<int32_t> clicks;
-  nlohmann::json unknown = nlohmann::json::array();
-  for (const auto& id : req.recent_clicks) {
-    const int32_t it = b.items.find(id);
-    if (it >= 0) clicks.push_back(it);
-    else unknown.push_back(id);
-  }
+  Plan p = make_plan(b, req);
   nlohmann::ordered_json out;
-  nlohmann::json ids = nlohmann::json::array(), scores = nlohmann::json::array();
-  if (clicks.empty() && (user < 0 || !b.model->uses_user())) {
-    // 没有可用的信号（无已知点击，且用户未知或模型不使用用户 ID）：返回最热门物品，并明确标注。
-    const size_t k = std::min<size_t>(static_cast<size_t>(req.top_k), b.popular.size());
-    for (size_t i = 0; i < k; ++i) {
-      ids.push_back(b.items.id(b.popular[i]));
-      scores.push_back(b.popular_score[i]);
-    }
-    out["recommended_item_ids"] = std::move(ids);
-    out["scores"] = std::move(scores);
-    out["strategy"] = "most_popular";
+  if (!p.use_model) {
+    out = make_result(b, popular_hits(b, p, req.top_k), p, "most_popular");
   } else {
     query.resize(static_cast<size_t>(b.model->dim()));
-    b.model->encode(user, clicks.data(), clicks.size(), query.data());
-    static const std::vector<int32_t> kNone;
-    auto hits = b.index.search(query.data(), req.top_k, req.exclude_clicked ? clicks : kNone);
-    for (const auto& h : hits) {
-      ids.push_back(b.items.id(h.item));
-      scores.push_back(h.score);
-    }
-    out["recommended_item_ids"] = std::move(ids);
-    out["scores"] = std::move(scores);
-    out["strategy"] = "model";
+    b.model->encode(p.user, p.clicks.data(), p.clicks.size(), query.data());
+    out = make_result(b, b.retriever->retrieve(query.data(), req.top_k, p.filter), p, "model");
   }
-  out["user_known"] = user >= 0;
-  out["unknown_clicks"] = std::move(unknown);
+  out["model_version"] = b.version;
+  return out;
+}
+
+nlohmann::ordered_json recommend_batch(const ModelBundle& b, const std::vector<RecommendRequest>& reqs,
+                                       double deadline) {
+  const size_t n = reqs.size();
+  const int64_t d = b.model->dim();
+  std::vector<Plan> plans;
+  plans.reserve(n);
+  std::vector<size_t> model_rows;  // 用模型回答的请求
+  std::vector<float> queries;
+  std::vector<SearchFilter> filters;
+  int max_k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    plans.push_back(make_plan(b, reqs[i]));
+    if (!plans.back().use_model) continue;
+    model_rows.push_back(i);
+    queries.resize(queries.size() + static_cast<size_t>(d));
+    b.model->encode(plans[i].user, plans[i].clicks.data(), plans[i].clicks.size(), queries.data() + queries.size() - d);
+    filters.push_back(plans[i].filter);
+    max_k = std::max(max_k, reqs[i].top_k);
+    if (deadline > 0 && now_seconds() > deadline)
+      throw RequestTimeout(concat("batch exceeded the request time limit after encoding ", i + 1, " of ", n, " requests"));
+  }
+  bool any_filter = false;
+  for (const auto& f : filters) any_filter |= !f.empty();
+  // 一次批量检索；每个请求从 max_k 个结果里取自己的 top_k（结果按得分降序，前缀即其 top-k）。
+  const auto hits = model_rows.empty() ? std::vector<std::vector<Hit>>()
+                                       : b.retriever->retrieve_batch(queries.data(), static_cast<int>(model_rows.size()),
+                                                                     max_k, any_filter ? filters : std::vector<SearchFilter>());
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  size_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!plans[i].use_model) {
+      results.push_back(make_result(b, popular_hits(b, plans[i], reqs[i].top_k), plans[i], "most_popular"));
+      continue;
+    }
+    std::vector<Hit> h = hits[m++];
+    if (h.size() > static_cast<size_t>(reqs[i].top_k)) h.resize(static_cast<size_t>(reqs[i].top_k));
+    results.push_back(make_result(b, h, plans[i], "model"));
+  }
+  nlohmann::ordered_json out;
+  out["model_version"] = b.version;
+  out["results"] = std::move(results);
   return out;
 }
 

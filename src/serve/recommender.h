@@ -5,8 +5,15 @@
 //   recent_clicks    必填；字符串或整数组成的数组，按时间从旧到新，可以为空
 //   top_k            可选，默认 10，范围 [1, max_top_k]
 //   exclude_clicked  可选，默认 false；为 true 时不推荐 recent_clicks 中的物品
-// 响应：recommended_item_ids（物品外部 ID 字符串）、scores（余弦相似度；回退时为训练次数）、
-//   strategy（"model" 或 "most_popular"）、user_known、unknown_clicks（被丢弃的未知点击）。
+//   allow_items      可选，物品 ID 数组：只从这些物品中推荐（业务白名单；未知 ID 忽略）
+//   deny_items       可选，物品 ID 数组：绝不推荐这些物品（业务黑名单；未知 ID 忽略）
+// 过滤后只要还有足够的物品，总是返回 top_k 个（近似索引会加大候选数重查，最后退回精确扫描）。
+// 响应：recommended_item_ids（物品外部 ID 字符串）、scores（模型相似度；回退时为训练次数）、
+//   strategy（"model" 或 "most_popular"）、user_known、unknown_clicks（被丢弃的未知点击）、
+//   model_version（给出答案的模型版本）。
+//
+// 批量请求 POST /recommend/batch：{"requests": [单个请求, ...]}，响应 {"model_version", "results": [...]}，
+// 结果与逐个请求相同（同一个模型版本回答整批），没有过滤条件的查询一起打分（一次矩阵乘法）。
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -36,19 +43,37 @@ struct RecommendRequest {
   std::vector<std::string> recent_clicks;
   int top_k = 10;
   bool exclude_clicked = false;
+  std::optional<std::vector<std::string>> allow_items;  // 白名单（有值时只从中推荐）
+  std::vector<std::string> deny_items;                  // 黑名单
+};
+
+// 请求超过了允许的处理时间（映射为 HTTP 503）。
+class RequestTimeout : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // 默认的 top_k 上限（可由 serve --max-top-k 修改）。
 constexpr int kDefaultMaxTopK = 1000;
 // recent_clicks 的最大长度（超出即视为异常请求；模型只使用最近 max_len 个）。
 constexpr size_t kMaxClicks = 10000;
+// allow_items / deny_items 的最大长度。
+constexpr size_t kMaxFilterItems = 100000;
 
 // 解析 JSON 文本为请求；任何问题抛出 RequestError（字段名 + 原因）。
 RecommendRequest parse_recommend_request(const std::string& body, int max_top_k);
 // 从已解析的 JSON 构造请求。
 RecommendRequest request_from_json(const nlohmann::json& j, int max_top_k);
 
+// 解析批量请求 {"requests": [...]}；条数超过 max_batch 或任一条有问题时抛出 RequestError（字段如 requests[3].top_k）。
+std::vector<RecommendRequest> parse_batch_request(const std::string& body, int max_top_k, int max_batch);
+
 // 处理请求，返回响应 JSON。线程安全。
 nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& req);
+
+// 处理一批请求，返回 {"model_version", "results": [...]}。deadline（now_seconds() 的时刻，0 = 不限）
+// 过后还没算完时抛出 RequestTimeout。线程安全。
+nlohmann::ordered_json recommend_batch(const ModelBundle& b, const std::vector<RecommendRequest>& reqs,
+                                       double deadline = 0);
 
 }  // namespace seqrec

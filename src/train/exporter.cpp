@@ -14,6 +14,25 @@ namespace fs = std::filesystem;
 
 namespace seqrec {
 
+Matrix sample_queries(const SequenceEncoder& enc, const SequenceData& data, int max_queries) {
+  // 等间隔抽取有训练历史的用户（确定性，覆盖整个用户范围）。
+  std::vector<int32_t> users;
+  for (int32_t u = 0; u < data.num_users(); ++u)
+    if (data.train_len(u) > 0) users.push_back(u);
+  const size_t n = std::min(users.size(), static_cast<size_t>(std::max(max_queries, 0)));
+  Matrix q;
+  q.rows = static_cast<int64_t>(n);
+  q.cols = enc.dim();
+  q.data.resize(static_cast<size_t>(q.rows * q.cols));
+  const size_t max_len = static_cast<size_t>(std::max(enc.config().max_len, 1));
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t u = users[i * users.size() / n];
+    const size_t len = static_cast<size_t>(data.train_len(u)), from = len > max_len ? len - max_len : 0;
+    enc.encode(u, data.seqs[static_cast<size_t>(u)].data() + from, len - from, q.row(static_cast<int64_t>(i)));
+  }
+  return q;
+}
+
 void export_model(const std::string& dir, const ExportInfo& info) {
   SEQREC_CHECK(info.data && info.result);
   const std::string stage = make_staging_dir(dir);
@@ -23,7 +42,10 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     write_file_atomic(path("model.safetensors"),
                       safetensors_encode(r.weights, {{"format", "seqrec"}, {"model_type", model_type_name(info.model)}}));
     // item_embeddings.npy 的第 i 行 = item_map.json 中下标为 i 的物品（不含填充行）。
-    npy_save(path("item_embeddings.npy"), make_encoder(r.weights, info.model)->item_embeddings());
+    const auto encoder = make_encoder(r.weights, info.model);
+    npy_save(path("item_embeddings.npy"), encoder->item_embeddings());
+    // queries.npy：真实查询的样本（训练历史的编码），`seqrec index` 用它测近似索引的召回率。
+    npy_save(path("queries.npy"), sample_queries(*encoder, *info.data, kQuerySample));
     info.data->users.save(path("user_map.json"));
     info.data->items.save(path("item_map.json"));
     write_file_atomic(path("popularity.json"), nlohmann::json{{"train_counts", train_item_counts(*info.data)}}.dump());
@@ -45,7 +67,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
     m["metrics"] = info.metrics;
     m["files"] = file_checksums(stage, {"model.safetensors", "item_embeddings.npy", "user_map.json",
-                                        "item_map.json", "popularity.json", "train_log.jsonl"});
+                                        "item_map.json", "popularity.json", "train_log.jsonl", "queries.npy"});
     write_file_atomic(path("manifest.json"), m.dump(2));  // 最后写 manifest：有它才算完整
     fsync_path(stage);
     publish_dir(stage, dir);

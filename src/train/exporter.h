@@ -8,6 +8,7 @@
 #include <string>
 
 #include "data/dataset.h"
+#include "models/encoder.h"
 #include "models/model_config.h"
 #include "train/trainer.h"
 
@@ -22,6 +23,12 @@ struct ExportInfo {
   nlohmann::json data_options;  // 数据来源与读取/过滤选项
   nlohmann::json metrics;       // 验证/测试指标（模型与基线）
 };
+
+// 导出时保存的真实查询样本数（queries.npy）。
+constexpr int kQuerySample = 1000;
+
+// 从训练历史中等间隔抽取至多 max_queries 个用户，编码其训练序列（最近 max_len 个点击），得到 [n, dim] 的查询。
+Matrix sample_queries(const SequenceEncoder& enc, const SequenceData& data, int max_queries);
 
 // 原子地导出到 dir（已存在则整体替换）。
 void export_model(const std::string& dir, const ExportInfo& info);
