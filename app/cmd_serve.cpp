@@ -1,9 +1,10 @@
-// `seqrec serve`：加载模型目录（校验失败则拒绝启动），然后在回环地址上提供 HTTP 服务。
-// SIGINT/SIGTERM 由专门的线程用 sigwait 接收，再调用 stop()，以便正常退出。
+// `seqrec serve`：在回环地址上提供 HTTP 服务并加载模型目录（校验失败则拒绝启动）。
+// SIGINT/SIGTERM/SIGHUP 由专门的线程用 sigwait 接收：前两者排空后退出，SIGHUP 在后台热加载。
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "core/files.h"
 #include "serve/http_server.h"
 #include "serve/model_bundle.h"
+#include "serve/model_slot.h"
 
 namespace seqrec::app {
 
@@ -21,46 +23,83 @@ namespace {
 struct ServeFlags {
   std::string model;
   std::string precision = "int8";
+  BundleOptions bundle;
   ServeOptions opt;
 };
 
-// 启动服务：屏蔽信号 → 加载并校验模型 → 绑定端口 → 处理请求，直到收到 SIGINT/SIGTERM。
-void run_serve(const ServeFlags& f) {
+// 启动服务：屏蔽信号 → 绑定端口并开始应答（/health/ready 在模型加载完之前是 503）→ 加载并校验模型
+// （失败则退出）→ 处理请求，直到 SIGINT/SIGTERM（排空后退出）；SIGHUP 在后台重新加载 --model 目录。
+void run_serve(ServeFlags f) {
   f.opt.validate();
+  if (f.opt.admin_token.empty())
+    if (const char* t = std::getenv("SEQREC_ADMIN_TOKEN")) f.opt.admin_token = t;
+  f.bundle.precision = parse_scan_precision(f.precision);
   // 先屏蔽信号，之后创建的所有线程都继承这个屏蔽字，信号只由等待线程接收。
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  const double t0 = now_seconds();
-  auto bundle = ModelBundle::load(f.model, parse_scan_precision(f.precision));
-  HttpServer server(*bundle, f.opt);
+  const BundleOptions bo = f.bundle;
+  ModelSlot slot(f.model, [bo](const std::string& dir) -> std::shared_ptr<const ModelBundle> {
+    const double t0 = now_seconds();
+    try {
+      std::shared_ptr<const ModelBundle> b = ModelBundle::load(dir, bo);
+      std::fprintf(stderr, "loaded %s: version %s, %zu items, %zu users, %s retrieval, %.2fs\n", dir.c_str(),
+                   b->version.c_str(), b->items.size(), b->users.size(), b->retriever->kind().c_str(), now_seconds() - t0);
+      if (b->items.size() > 100000 && b->retriever->kind() == "exact")
+        std::fprintf(stderr, "note: %zu items with exact retrieval; `seqrec index --model %s --type hnsw` builds a "
+                     "FAISS index for faster answers\n", b->items.size(), dir.c_str());
+      return b;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "load of %s failed (%.2fs): %s\n", dir.c_str(), now_seconds() - t0, e.what());
+      throw;
+    }
+  });
+  HttpServer server(slot, f.opt);
   const int port = server.bind();
-  std::fprintf(stderr, "loaded %s (%zu items, %zu users) in %.2fs\n", f.model.c_str(), bundle->items.size(),
-               bundle->users.size(), now_seconds() - t0);
-  std::string example_user = bundle->users.size() ? bundle->users.id(0) : "";
-  std::string example_item = bundle->items.size() ? bundle->items.id(0) : "";
+  std::thread serving([&server] { server.serve(); });
   if (f.opt.io == "epoll")
     std::fprintf(stderr, "listening on http://%s:%d (%d epoll threads)\n", f.opt.host.c_str(), port, f.opt.resolved_threads());
   else
     std::fprintf(stderr, "listening on http://%s:%d (one thread per connection, at most %d)\n", f.opt.host.c_str(), port,
                  f.opt.max_connections);
+  const ModelSlot::Outcome first = slot.reload_now();
+  if (!first.ok) {
+    server.stop();
+    serving.join();
+    throw Error(concat("cannot serve ", f.model, ": ", first.error));
+  }
+  const auto b = slot.current();
+  const std::string example_user = b->users.size() ? b->users.id(0) : "";
+  const std::string example_item = b->items.size() ? b->items.id(0) : "";
   std::fprintf(stderr,
                "try: curl -s -X POST http://%s:%d/recommend -H 'Content-Type: application/json' "
                "-d '{\"user_id\": \"%s\", \"recent_clicks\": [\"%s\"], \"top_k\": 10}'\n",
                f.opt.host.c_str(), port, example_user.c_str(), example_item.c_str());
-  std::thread waiter([&server, set] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    std::fprintf(stderr, "signal %d: shutting down\n", sig);
-    server.stop();
+  if (f.opt.admin_token.empty()) std::fprintf(stderr, "admin routes disabled (no --admin-token / SEQREC_ADMIN_TOKEN)\n");
+  // 信号等待线程：SIGHUP → 后台重新加载；SIGINT/SIGTERM → 排空并退出。
+  std::thread waiter([&server, &slot, set] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        std::fprintf(stderr, "SIGHUP: reloading %s\n", slot.default_dir().c_str());
+        if (!slot.start_reload()) std::fprintf(stderr, "SIGHUP ignored: a reload is already in progress\n");
+        continue;
+      }
+      std::fprintf(stderr, "signal %d: draining (at most %ds) and shutting down\n", sig, server.options().drain_timeout_s);
+      server.stop();
+      return;
+    }
   });
-  server.serve();
+  serving.join();
   // serve() 也可能因其他原因返回：向等待线程发信号让它结束。
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  slot.wait();  // 不在加载中途退出
 }
 
 }  // namespace
@@ -68,11 +107,16 @@ void run_serve(const ServeFlags& f) {
 // 注册 serve 子命令。
 void setup_serve(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
-  auto* cmd = app.add_subcommand("serve", "serve POST /recommend and GET /health over HTTP");
-  cmd->add_option("--model", f->model, "model directory")->required();
-  cmd->add_option("--precision", f->precision, "scan of the item vectors: int8 (int8 scan + exact fp32 re-rank; same answers as fp32, 4x less memory traffic), fp32, or fp16 (approximate scores)")
+  auto* cmd = app.add_subcommand("serve", "serve POST /recommend (and /recommend/batch, health, metrics, admin) over HTTP");
+  cmd->add_option("--model", f->model, "model directory (SIGHUP and POST /admin/reload re-read it)")->required();
+  cmd->add_option("--precision", f->precision, "exact scan of the item vectors: int8 (int8 scan + exact fp32 re-rank; same answers as fp32, 4x less memory traffic), fp32, or fp16 (approximate scores)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "fp16", "int8"}));
+  cmd->add_option("--index", f->bundle.index, "retrieval: auto (the FAISS index built by `seqrec index` when the model has one, else exact) or exact")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "exact"}));
+  cmd->add_option("--ef-search", f->bundle.ef_search, "HNSW index: candidate list length at search time (0 = as built)")->capture_default_str();
+  cmd->add_option("--nprobe", f->bundle.nprobe, "IVF index: inverted lists visited per query (0 = as built)")->capture_default_str();
   cmd->add_option("--host", f->opt.host, "address to bind")->capture_default_str();
   cmd->add_option("--port", f->opt.port, "port (0 = any free port)")->capture_default_str();
   cmd->add_option("--io", f->opt.io,
@@ -86,8 +130,18 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--idle-timeout", f->opt.idle_timeout_s, "close a connection idle for this many seconds")
       ->capture_default_str();
-  cmd->add_option("--max-body", f->opt.max_body_bytes, "maximum request body in bytes")->capture_default_str();
+  cmd->add_option("--max-body", f->opt.max_body_bytes, "maximum request body in bytes (413 above)")->capture_default_str();
   cmd->add_option("--max-top-k", f->opt.max_top_k, "maximum top_k a request may ask for")->capture_default_str();
+  cmd->add_option("--max-batch", f->opt.max_batch, "maximum requests in one POST /recommend/batch")->capture_default_str();
+  cmd->add_option("--request-timeout", f->opt.request_timeout_ms,
+                  "per-request time limit in ms: a body not received in time gets 408, a batch not answered in time 503 (0 = none)")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", f->opt.drain_timeout_s, "on SIGTERM, seconds to let in-flight requests finish")
+      ->capture_default_str();
+  cmd->add_option("--admin-token", f->opt.admin_token,
+                  "token for POST /admin/reload and GET /admin/status (header 'Authorization: Bearer TOKEN'); "
+                  "default: $SEQREC_ADMIN_TOKEN; none = admin routes disabled");
+  cmd->add_option("--access-log", f->opt.access_log, "JSON-lines access log: - (stderr) or a file to append to (default: off)");
   cmd->callback([f] { run_serve(*f); });
 }
 

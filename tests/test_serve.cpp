@@ -19,6 +19,7 @@
 #include "data/synthetic.h"
 #include "serve/http_server.h"
 #include "serve/model_bundle.h"
+#include "serve/model_slot.h"
 #include "serve/recommender.h"
 #include "test_util.h"
 
@@ -33,23 +34,18 @@ class ServeE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    SyntheticOptions so;
-    so.users = 150;
-    so.items = 80;
-    so.groups = 5;
-    so.mean_length = 12;
-    write_interactions_csv(dir_->file("ratings.csv"), generate_synthetic(so));
     model_ = dir_->file("model");
-    auto [rc, out] = run_cli("train --data " + dir_->file("ratings.csv") + " --out " + model_ +
-                             " --epochs 2 --dim 16 --ffn-dim 32 --layers 1 --max-len 8 --quiet");
+    auto [rc, out] = test::train_tiny(*dir_, 150, 80, 5, 12, model_, "--epochs 2");
     ASSERT_EQ(rc, 0) << out;
     train_output_ = new std::string(out);
-    bundle_ = ModelBundle::load(model_).release();
+    slot_ = new ModelSlot(model_, [](const std::string& d) { return std::shared_ptr<const ModelBundle>(ModelBundle::load(d)); });
+    ASSERT_TRUE(slot_->reload_now().ok);
+    bundle_ = slot_->current().get();
     ServeOptions o;
     o.port = 0;
     o.threads = 16;
     o.max_body_bytes = 4096;
-    server_ = new HttpServer(*bundle_, o);
+    server_ = new HttpServer(*slot_, o);
     port_ = server_->bind();
     thread_ = new std::thread([] { server_->serve(); });
   }
@@ -58,7 +54,7 @@ class ServeE2E : public ::testing::Test {
     thread_->join();
     delete thread_;
     delete server_;
-    delete bundle_;
+    delete slot_;
     delete train_output_;
     delete dir_;
   }
@@ -81,7 +77,8 @@ class ServeE2E : public ::testing::Test {
   static test::TempDir* dir_;
   static std::string model_;
   static std::string* train_output_;
-  static ModelBundle* bundle_;
+  static ModelSlot* slot_;
+  static const ModelBundle* bundle_;
   static HttpServer* server_;
   static std::thread* thread_;
   static int port_;
@@ -90,7 +87,8 @@ class ServeE2E : public ::testing::Test {
 test::TempDir* ServeE2E::dir_ = nullptr;
 std::string ServeE2E::model_;
 std::string* ServeE2E::train_output_ = nullptr;
-ModelBundle* ServeE2E::bundle_ = nullptr;
+ModelSlot* ServeE2E::slot_ = nullptr;
+const ModelBundle* ServeE2E::bundle_ = nullptr;
 HttpServer* ServeE2E::server_ = nullptr;
 std::thread* ServeE2E::thread_ = nullptr;
 int ServeE2E::port_ = 0;
@@ -99,7 +97,7 @@ TEST_F(ServeE2E, TrainPrintsModelAndBaselineAndWritesArtifacts) {
   EXPECT_NE(train_output_->find("most-popular"), std::string::npos);
   EXPECT_NE(train_output_->find("NDCG@10"), std::string::npos);
   for (const char* f : {"model.safetensors", "item_embeddings.npy", "user_map.json", "item_map.json", "manifest.json",
-                        "popularity.json", "train_log.jsonl"})
+                        "popularity.json", "train_log.jsonl", "queries.npy"})
     EXPECT_TRUE(fs::exists(model_ + "/" + f)) << f;
   auto m = nlohmann::json::parse(read_file(model_ + "/manifest.json"));
   EXPECT_EQ(m["model"]["dim"], 16);
@@ -203,26 +201,7 @@ TEST_F(ServeE2E, BadRequestsAre400WithField) {
 }
 
 // 在一个原始 TCP 连接上发送 raw，读到对端关闭或超时为止，返回收到的全部字节。
-std::string raw_exchange(int port, const std::string& raw) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "";
-  }
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
-  std::string got;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return got;
-}
+std::string raw_exchange(int port, const std::string& raw) { return test::raw_read_all(test::raw_open(port, raw, 2)); }
 
 // 数出现次数。
 size_t count_of(const std::string& s, const std::string& what) {
@@ -284,7 +263,7 @@ TEST_F(ServeE2E, EpollModelBehavesTheSame) {
   o.io = "epoll";
   o.threads = 2;
   o.max_body_bytes = 4096;
-  HttpServer s(*bundle_, o);
+  HttpServer s(*slot_, o);
   const int port = s.bind();
   std::thread t([&] { s.serve(); });
   check_http11(port);
@@ -393,7 +372,7 @@ TEST(Cli, BadInputGivesClearErrors) {
   EXPECT_NE(out6.find("not a directory"), std::string::npos) << out6;
   EXPECT_EQ(read_file("/tmp/seqrec-test-not-a-dir"), "keep");
   std::remove("/tmp/seqrec-test-not-a-dir");
-  auto [rc4, out4] = run_cli("serve --model /nonexistent");
+  auto [rc4, out4] = run_cli("serve --model /nonexistent --port 0");
   EXPECT_EQ(rc4, 1);
   EXPECT_NE(out4.find("does not exist"), std::string::npos) << out4;
   test::TempDir d;

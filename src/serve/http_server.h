@@ -1,4 +1,14 @@
-// HTTP 服务：POST /recommend、GET /health。处理函数很薄，所有错误在一处映射为 JSON（STYLE.md 第 13 条）。
+// HTTP 服务。处理函数很薄，所有错误在一处映射为 JSON（STYLE.md 第 13 条）。
+//
+// 路由：
+//   POST /recommend          单个推荐请求（见 recommender.h）
+//   POST /recommend/batch    批量请求 {"requests": [...]}
+//   GET  /health/live        进程活着就 200
+//   GET  /health/ready       模型已加载且未在停机排空时 200，否则 503
+//   GET  /health             兼容旧版：就绪时 200 + 模型信息，否则 503
+//   GET  /metrics            Prometheus 文本格式的指标
+//   POST /admin/reload       热加载模型目录（需要管理令牌）：{"model_dir": 可选, "wait": 默认 true}
+//   GET  /admin/status       加载状态与最近一次加载的结果（需要管理令牌）
 //
 // 传输层是 GNU libmicrohttpd（Debian libmicrohttpd-dev），HTTP/1.1 的保持连接、流水线、
 // Expect: 100-continue、分块上传都由它处理。两种并发模型（--io）：
@@ -6,6 +16,9 @@
 //                  的连接池）由内核调度均衡各核，实测吞吐与 p99 都最好；
 //   epoll          --threads 个 epoll 事件循环，连接在接受时分给某个循环。适合大量空闲的保持连接，
 //                  但连接分配不均时尾延迟更高。
+//
+// 停机（stop()，SIGTERM）：不再接受新连接、/health/ready 变为 503、响应带 Connection: close，
+// 等进行中的请求答完（至多 drain_timeout_s 秒），再关闭所有连接。
 #pragma once
 
 #include <atomic>
@@ -14,7 +27,8 @@
 #include <mutex>
 #include <string>
 
-#include "serve/model_bundle.h"
+#include "serve/metrics.h"
+#include "serve/model_slot.h"
 
 struct MHD_Daemon;
 
@@ -30,35 +44,74 @@ struct ServeOptions {
   int idle_timeout_s = 30;         // 空闲连接在这么多秒后关闭
   size_t max_body_bytes = 1 << 20; // 请求体上限，超出返回 413
   int max_top_k = 1000;
+  int max_batch = 256;             // /recommend/batch 一次最多的请求数
+  int request_timeout_ms = 10000;  // 单个请求（接收请求体 + 计算）的时间上限；超出返回 408 / 503
+  int drain_timeout_s = 30;        // 停机时等待进行中请求的最长时间
+  std::string admin_token;         // 管理路由的令牌；为空时管理路由关闭（403）
+  std::string access_log;          // 访问日志：空 = 关闭，"-" = stderr，否则为文件路径（追加）
   void validate() const;
   // 实际使用的线程数（解析 threads=0）。
   int resolved_threads() const;
 };
 
-// 一个正在运行（或即将运行）的服务。bundle 的生命周期必须长于服务。
+// 一个完整的请求（传输层读完请求体之后）。
+struct HttpRequest {
+  std::string method;
+  std::string url;            // 不含查询串
+  std::string body;
+  std::string authorization;  // Authorization 头（管理路由用）
+  double start = 0;           // 收到请求头的时刻（now_seconds()）
+};
+
+// 处理结果。
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::string model_version;  // 非空时作为 X-Model-Version 头
+  const char* allow = nullptr;  // 405 时的 Allow 头
+};
+
+// 一个正在运行（或即将运行）的服务。slot 的生命周期必须长于服务。
 class HttpServer {
  public:
-  HttpServer(const ModelBundle& bundle, ServeOptions opt);
+  HttpServer(ModelSlot& slot, ServeOptions opt);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   // 绑定并监听端口；失败时抛出 Error。返回实际端口（port=0 时由系统分配）。
   int bind();
-  // 启动事件循环并阻塞，直到 stop()；返回时所有连接都已关闭、所有请求都已结束。
+  // 启动事件循环并阻塞，直到 stop()；返回时进行中的请求已答完（或排空超时）、所有连接都已关闭。
   void serve();
-  // 停止服务（可从其他线程或信号等待线程调用；在 serve() 开始之前或之后调用都有效）。
+  // 开始停机（可从其他线程或信号等待线程调用；在 serve() 开始之前或之后调用都有效）。
   void stop();
 
-  // 处理一个完整的请求（路由 + 错误映射），返回状态码并写出响应体。供传输层回调使用。
-  int handle(const std::string& method, const std::string& url, const std::string& body, std::string& out) const;
+  // 路由 + 错误映射。供传输层回调使用；也便于单元测试与模糊测试直接调用。
+  HttpResponse handle(const HttpRequest& req);
+  // 路径对应的指标路由。
+  static Route route_of(const std::string& url);
+
   const ServeOptions& options() const { return opt_; }
+  Metrics& metrics() { return metrics_; }
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  // 写一行访问日志（未开启时什么也不做）。
+  void access_log(const HttpRequest& req, const std::string& remote, int status, size_t bytes_out,
+                  const std::string& version) const;
 
  private:
-  const ModelBundle& bundle_;
+  HttpResponse handle_admin(const HttpRequest& req, Route r);
+  std::string render_metrics() const;
+
+  ModelSlot& slot_;
   ServeOptions opt_;
+  Metrics metrics_;
   int listen_fd_ = -1;  // bind() 创建；交给 libmicrohttpd 后由它关闭
   bool ipv6_ = false;   // 监听套接字是否是 IPv6（bind() 时确定）
+  int log_fd_ = -1;     // 访问日志的文件描述符（-1 = 关闭）
+  bool own_log_fd_ = false;
+  double started_unix_ = 0;
+  std::atomic<bool> draining_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
