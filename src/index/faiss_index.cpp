@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/kernels.h"
 
 namespace seqrec {
 
@@ -55,6 +56,27 @@ const faiss::IDSelector* make_selector(const SearchFilter* f, int64_t n, Selecto
   h.base = std::make_unique<faiss::IDSelectorBatch>(ids.size(), ids.data());
   h.top = std::make_unique<faiss::IDSelectorNot>(h.base.get());
   return h.top.get();
+}
+
+// 最大内积检索 → 最近邻检索（Bachrach 等，2014）：物品 x 变成 [x, sqrt(R² − ||x||²)]（R 为最大范数），
+// 查询 q 变成 [q, 0]，于是 ||q' − x'||² = ||q||² + R² − 2·q·x，按 L2 距离排序等于按内积排序。
+// 图索引（HNSW）与 k-means 分桶（IVF）在 L2 上远比直接用内积可靠（内积不是度量，范数大的物品会“吸走”搜索）。
+std::vector<float> augment_items(const Matrix& x) {
+  const int64_t n = x.rows, d = x.cols;
+  std::vector<double> sq(static_cast<size_t>(n));
+  double r2 = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (int64_t j = 0; j < d; ++j) s += double(x.row(i)[j]) * x.row(i)[j];
+    sq[static_cast<size_t>(i)] = s;
+    r2 = std::max(r2, s);
+  }
+  std::vector<float> out(static_cast<size_t>(n * (d + 1)));
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy(x.row(i), x.row(i) + d, out.data() + i * (d + 1));
+    out[static_cast<size_t>(i * (d + 1) + d)] = static_cast<float>(std::sqrt(std::max(0.0, r2 - sq[static_cast<size_t>(i)])));
+  }
+  return out;
 }
 
 }  // namespace
@@ -129,28 +151,30 @@ std::unique_ptr<FaissIndex> FaissIndex::build(std::shared_ptr<const ExactIndex> 
   const int64_t n = x.rows;
   omp_set_num_threads(std::max(threads, 1));
   try {
+    const std::vector<float> xa = augment_items(x);
+    const int da = d + 1;
     if (p.type == "hnsw") {
-      auto idx = std::make_unique<faiss::IndexHNSWFlat>(d, p.hnsw_m, faiss::METRIC_INNER_PRODUCT);
+      auto idx = std::make_unique<faiss::IndexHNSWFlat>(da, p.hnsw_m, faiss::METRIC_L2);
       idx->hnsw.efConstruction = p.ef_construction;
-      idx->add(n, x.data.data());
+      idx->add(n, xa.data());
       out->index_ = std::move(idx);
     } else {
       const int nlist = p.resolved_nlist(n);
-      auto idx = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlatIP(d), d, static_cast<size_t>(nlist),
-                                                       faiss::METRIC_INNER_PRODUCT);
+      auto idx = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlatL2(da), da, static_cast<size_t>(nlist),
+                                                       faiss::METRIC_L2);
       idx->own_fields = true;
       idx->verbose = false;
       idx->cp.verbose = false;
       // 训练样本：等间隔抽取的行（确定性）；k-means 本身的种子由 FAISS 固定。
       int64_t ns = p.train_sample > 0 ? p.train_sample : int64_t(64) * nlist;
       ns = std::min(ns, n);
-      std::vector<float> sample(static_cast<size_t>(ns * d));
+      std::vector<float> sample(static_cast<size_t>(ns * da));
       for (int64_t i = 0; i < ns; ++i) {
         const int64_t r = i * n / ns;
-        std::copy(x.row(r), x.row(r) + d, sample.data() + i * d);
+        std::copy(xa.data() + r * da, xa.data() + (r + 1) * da, sample.data() + i * da);
       }
       idx->train(ns, sample.data());
-      idx->add(n, x.data.data());
+      idx->add(n, xa.data());
       out->index_ = std::move(idx);
     }
   } catch (const faiss::FaissException& e) {
@@ -174,10 +198,10 @@ std::unique_ptr<FaissIndex> FaissIndex::load(const std::string& path, std::share
   const bool is_ivf = dynamic_cast<const faiss::IndexIVF*>(ix) != nullptr;
   if ((p.type == "hnsw" && !is_hnsw) || (p.type == "ivf" && !is_ivf))
     throw Error(concat(path, ": the manifest says a ", p.type, " index but the file holds another kind"));
-  if (ix->metric_type != faiss::METRIC_INNER_PRODUCT) throw Error(concat(path, ": index is not inner-product"));
-  if (ix->d != exact->dim() || ix->ntotal != exact->size())
+  if (ix->metric_type != faiss::METRIC_L2) throw Error(concat(path, ": index is not an L2 index over augmented vectors"));
+  if (ix->d != exact->dim() + 1 || ix->ntotal != exact->size())
     throw Error(concat(path, ": index has ", ix->ntotal, " vectors of dim ", ix->d, ", the model has ", exact->size(),
-                       " items of dim ", exact->dim()));
+                       " items of dim ", exact->dim(), " (+1 augmented)"));
   out->apply_search_params();
   return out;
 }
@@ -196,7 +220,7 @@ void FaissIndex::save(const std::string& path) const {
 }
 
 size_t FaissIndex::memory_bytes() const {
-  size_t b = static_cast<size_t>(index_->ntotal) * static_cast<size_t>(index_->d) * sizeof(float);  // 向量本身
+  size_t b = static_cast<size_t>(index_->ntotal) * static_cast<size_t>(index_->d) * sizeof(float);  // 增广后的向量
   if (auto* h = dynamic_cast<const faiss::IndexHNSW*>(index_.get()))
     b += h->hnsw.neighbors.size() * sizeof(faiss::HNSW::storage_idx_t) + h->hnsw.levels.size() * sizeof(int) +
          h->hnsw.offsets.size() * sizeof(size_t);
@@ -207,10 +231,13 @@ size_t FaissIndex::memory_bytes() const {
 
 void FaissIndex::faiss_search(const float* prepared, int64_t kk, const SearchFilter* filter,
                               std::vector<Hit>& hits) const {
-  static thread_local std::vector<float> dist;
+  static thread_local std::vector<float> dist, qa;
   static thread_local std::vector<idx_t> labels;
+  const int d = dim();
   dist.resize(static_cast<size_t>(kk));
   labels.resize(static_cast<size_t>(kk));
+  qa.assign(prepared, prepared + d);
+  qa.push_back(0.0f);  // 增广的最后一维：查询取 0
   SelectorHolder holder;
   const faiss::IDSelector* sel = make_selector(filter, size(), holder);
   faiss::SearchParametersHNSW ph;
@@ -225,11 +252,15 @@ void FaissIndex::faiss_search(const float* prepared, int64_t kk, const SearchFil
     pv.sel = const_cast<faiss::IDSelector*>(sel);
     sp = &pv;
   }
-  index_->search(1, prepared, kk, dist.data(), labels.data(), sp);
+  index_->search(1, qa.data(), kk, dist.data(), labels.data(), sp);
   hits.clear();
+  // 得分用精确内积重算（与精确检索同一个内核），而不是由 L2 距离反推。
+  const Matrix& items = exact_->items();
   for (int64_t i = 0; i < kk; ++i)
-    if (labels[static_cast<size_t>(i)] >= 0)
-      hits.push_back({static_cast<int32_t>(labels[static_cast<size_t>(i)]), dist[static_cast<size_t>(i)]});
+    if (labels[static_cast<size_t>(i)] >= 0) {
+      const int32_t it = static_cast<int32_t>(labels[static_cast<size_t>(i)]);
+      hits.push_back({it, matvec_row(items.row(it), d, prepared)});
+    }
 }
 
 std::vector<Hit> FaissIndex::retrieve(const float* query, int k, const SearchFilter& filter) const {
@@ -273,18 +304,23 @@ std::vector<std::vector<Hit>> FaissIndex::retrieve_batch(const float* queries, i
       plain.push_back(i);
   }
   if (plain.empty() || k <= 0) return out;
-  const int64_t d = dim(), kk = std::min<int64_t>(k, size());
+  const int64_t d = dim(), da = d + 1, kk = std::min<int64_t>(k, size());
   const int b = static_cast<int>(plain.size());
-  std::vector<float> q(static_cast<size_t>(b * d)), dist(static_cast<size_t>(b * kk));
+  std::vector<float> q(static_cast<size_t>(b * d)), qa(static_cast<size_t>(b * da), 0.0f), dist(static_cast<size_t>(b * kk));
   std::vector<idx_t> labels(static_cast<size_t>(b * kk));
-  for (int j = 0; j < b; ++j) exact_->prepare_query(queries + int64_t(plain[static_cast<size_t>(j)]) * d, q.data() + j * d);
-  index_->search(b, q.data(), kk, dist.data(), labels.data());
+  for (int j = 0; j < b; ++j) {
+    exact_->prepare_query(queries + int64_t(plain[static_cast<size_t>(j)]) * d, q.data() + j * d);
+    std::copy(q.data() + j * d, q.data() + (j + 1) * d, qa.data() + j * da);
+  }
+  index_->search(b, qa.data(), kk, dist.data(), labels.data());
+  const Matrix& items = exact_->items();
   for (int j = 0; j < b; ++j) {
     auto& hits = out[static_cast<size_t>(plain[static_cast<size_t>(j)])];
     for (int64_t t = 0; t < kk; ++t) {
       const idx_t l = labels[static_cast<size_t>(j * kk + t)];
-      if (l >= 0) hits.push_back({static_cast<int32_t>(l), dist[static_cast<size_t>(j * kk + t)]});
+      if (l >= 0) hits.push_back({static_cast<int32_t>(l), matvec_row(items.row(l), d, q.data() + j * d)});
     }
+    std::sort(hits.begin(), hits.end(), better);
     if (static_cast<int64_t>(hits.size()) < kk) hits = retrieve(queries + int64_t(plain[static_cast<size_t>(j)]) * d, k, {});
   }
   return out;

@@ -1,5 +1,9 @@
-// FAISS 近似检索后端（Debian libfaiss-dev）：内积 HNSW（IndexHNSWFlat）与 IVF（IndexIVFFlat）。
+// FAISS 近似检索后端（Debian libfaiss-dev）：HNSW（IndexHNSWFlat）与 IVF（IndexIVFFlat）。
 // 由 `seqrec index` 离线构建并写入模型目录，服务启动或热加载时读入。
+//
+// 最大内积检索先化为 L2 最近邻（物品增广一维 sqrt(R² − ||x||²)，查询增广 0），两种索引都在 d+1 维上用 L2；
+// 候选的得分用精确内积重算。内积不是度量（没有三角不等式），范数大的物品会主导图的邻接与 k-means 的分桶；
+// 增广后在 L2 上构图、分桶，是最大内积检索的标准化归（Bachrach 等，2014）。
 //
 // 过滤：exclude / allow 先交给 FAISS 的 IDSelector，结果再按同样的条件过滤一遍（不依赖某个 FAISS
 // 版本是否在图搜索中支持选择器）；不足 k 个时把候选数翻倍重查，最后退回精确扫描——只要满足条件的

@@ -114,6 +114,7 @@ nlohmann::ordered_json build_model_index(const std::string& dir, const IndexBuil
   for (auto it = params.begin(); it != params.end(); ++it) section[it.key()] = it.value();
   if (opt.params.type == "ivf") section["nlist_used"] = opt.params.resolved_nlist(exact->size());
   section["metric"] = exact->cosine() ? "cosine (inner product of normalized vectors)" : "inner product";
+  section["search_space"] = "L2 over vectors augmented with sqrt(R^2 - |x|^2) (exact inner product re-scored)";
   section["items"] = exact->size();
   section["dim"] = exact->dim();
   section["build_seconds"] = build_s;
