@@ -117,6 +117,9 @@ void setup_serve(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "exact"}));
   cmd->add_option("--ef-search", f->bundle.ef_search, "HNSW index: candidate list length at search time (0 = as built)")->capture_default_str();
   cmd->add_option("--nprobe", f->bundle.nprobe, "IVF index: inverted lists visited per query (0 = as built)")->capture_default_str();
+  cmd->add_option("--coalesce", f->bundle.coalesce,
+                  "concurrent single requests share one batched retrieval, at most this many per batch (0 = off)")
+      ->capture_default_str();
   cmd->add_option("--host", f->opt.host, "address to bind")->capture_default_str();
   cmd->add_option("--port", f->opt.port, "port (0 = any free port)")->capture_default_str();
   cmd->add_option("--io", f->opt.io,

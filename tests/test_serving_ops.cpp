@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/synthetic.h"
+#include "serve/coalescer.h"
 #include "serve/http_server.h"
 #include "serve/model_bundle.h"
 #include "serve/model_slot.h"
@@ -280,6 +281,53 @@ TEST_F(ServingOps, StopDrainsInFlightRequests) {
   stopper.join();
   r.reset();
   EXPECT_EQ(call(port, "GET", "/health/live").first, -1);
+}
+
+// 一个慢的假检索后端：结果由查询决定（item = 查询第一维），记录每批的大小。
+class SlowRetriever : public Retriever {
+ public:
+  std::string kind() const override { return "fake"; }
+  int64_t size() const override { return 1000; }
+  int dim() const override { return 2; }
+  size_t memory_bytes() const override { return 0; }
+  std::vector<Hit> retrieve(const float* q, int k, const SearchFilter&) const override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    singles++;
+    return answer(q, k);
+  }
+  std::vector<std::vector<Hit>> retrieve_batch(const float* q, int n, int k, const std::vector<SearchFilter>&) const override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    max_batch = std::max(max_batch.load(), n);
+    std::vector<std::vector<Hit>> out;
+    for (int i = 0; i < n; ++i) out.push_back(answer(q + 2 * i, k));
+    return out;
+  }
+  static std::vector<Hit> answer(const float* q, int k) {
+    std::vector<Hit> h;
+    for (int i = 0; i < k; ++i) h.push_back({static_cast<int32_t>(q[0]) + i, q[1] - float(i)});
+    return h;
+  }
+  mutable std::atomic<int> singles{0}, max_batch{0};
+};
+
+TEST(Coalescer, ConcurrentRequestsShareBatchesAndGetTheirOwnAnswers) {
+  SlowRetriever r;
+  Coalescer c(r, 4);
+  std::vector<std::thread> ts;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 12; ++t)
+    ts.emplace_back([&, t] {
+      const float q[2] = {float(10 * t), float(t)};
+      const int k = 1 + t % 3;  // 每个请求自己的 k
+      const auto got = c.retrieve(q, k, {});
+      if (got.size() != static_cast<size_t>(k) || got[0].item != 10 * t || got[0].score != float(t)) ++wrong;
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(c.queries(), 12u);
+  EXPECT_LT(c.batches(), 12u);          // 至少有一批合并了多个请求
+  EXPECT_LE(r.max_batch.load(), 4);     // 不超过上限
+  EXPECT_GE(r.max_batch.load(), 2);
 }
 
 }  // namespace

@@ -198,7 +198,7 @@ std::unique_ptr<FaissIndex> FaissIndex::load(const std::string& path, std::share
   const bool is_ivf = dynamic_cast<const faiss::IndexIVF*>(ix) != nullptr;
   if ((p.type == "hnsw" && !is_hnsw) || (p.type == "ivf" && !is_ivf))
     throw Error(concat(path, ": the manifest says a ", p.type, " index but the file holds another kind"));
-  if (ix->metric_type != faiss::METRIC_L2) throw Error(concat(path, ": index is not an L2 index over augmented vectors"));
+  if (ix->metric_type != faiss::METRIC_L2) throw Error(concat(path, ": index is not an L2 index over augmented vectors (built by an older seqrec? rebuild it with `seqrec index`)"));
   if (ix->d != exact->dim() + 1 || ix->ntotal != exact->size())
     throw Error(concat(path, ": index has ", ix->ntotal, " vectors of dim ", ix->d, ", the model has ", exact->size(),
                        " items of dim ", exact->dim(), " (+1 augmented)"));

@@ -439,6 +439,13 @@ std::string HttpServer::render_metrics() const {
     o << "seqrec_model_info{version=\"" << prom_escape(b->version) << "\",model_type=\""
       << prom_escape(b->manifest.value("model_type", "")) << "\",index=\"" << b->retriever->kind() << "\",dir=\""
       << prom_escape(b->dir) << "\"} 1\n";
+  if (b && b->coalescer)
+    o << "# HELP seqrec_coalesced_batches_total Retrieval batches formed from concurrent single requests (current model).\n"
+         "# TYPE seqrec_coalesced_batches_total counter\n"
+      << "seqrec_coalesced_batches_total " << b->coalescer->batches() << "\n"
+      << "# HELP seqrec_coalesced_queries_total Single requests answered through those batches (current model).\n"
+         "# TYPE seqrec_coalesced_queries_total counter\n"
+      << "seqrec_coalesced_queries_total " << b->coalescer->queries() << "\n";
   o << "# HELP seqrec_model_items Items in the served catalogue.\n# TYPE seqrec_model_items gauge\n"
     << "seqrec_model_items " << (b ? b->items.size() : 0) << "\n";
   o << "# HELP seqrec_ready 1 when a model is loaded and the server is not draining.\n# TYPE seqrec_ready gauge\n"

@@ -50,9 +50,12 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   if (emb.rows != cfg.num_items || emb.cols != cfg.dim)
     throw Error(concat(path("item_embeddings.npy"), " has shape (", emb.rows, ", ", emb.cols, "), expected (",
                        cfg.num_items, ", ", cfg.dim, ")"));
-  auto exact = std::make_shared<ExactIndex>(std::move(emb), cfg.cosine(), opt.precision);
+  // 有 FAISS 索引时精确检索只是退路（小白名单、近似结果不足）：只留 fp32，不再建 int8 / fp16 副本。
+  const bool faiss = opt.index == "auto" && m.contains("index");
+  auto exact = std::make_shared<ExactIndex>(std::move(emb), cfg.cosine(), faiss ? ScanPrecision::kFp32 : opt.precision);
   b->exact = exact;
   b->retriever = load_retriever(dir, m, exact, opt.index, opt.ef_search, opt.nprobe);
+  if (opt.coalesce > 0) b->coalescer = std::make_unique<Coalescer>(*b->retriever, opt.coalesce);
 
   nlohmann::json pop;
   try {

@@ -11,6 +11,7 @@
 #include "index/exact_index.h"
 #include "index/retriever.h"
 #include "models/encoder.h"
+#include "serve/coalescer.h"
 
 namespace seqrec {
 
@@ -20,6 +21,7 @@ struct BundleOptions {
   std::string index = "auto";  // auto：目录里有 FAISS 索引就用它；exact：总用精确检索
   int ef_search = 0;           // >0 时覆盖 HNSW 索引的 ef_search
   int nprobe = 0;              // >0 时覆盖 IVF 索引的 nprobe
+  int coalesce = 0;            // >0：并发的单个请求合批检索，每批至多这么多个（见 coalescer.h）；0 = 不合批
 };
 
 // 已加载的模型及其映射、检索索引和流行度回退列表。
@@ -32,6 +34,7 @@ struct ModelBundle {
   IdMap items;
   std::shared_ptr<const ExactIndex> exact;    // 基于 item_embeddings.npy；余弦或内积取决于模型的 similarity
   std::shared_ptr<const Retriever> retriever; // 服务用的检索后端：exact 本身，或 FAISS 索引（以 exact 为退路）
+  std::unique_ptr<Coalescer> coalescer;       // 非空时单个请求经它合批检索（属于这个模型版本）
   std::vector<int32_t> popular;     // 按训练集流行度降序排列的物品
   std::vector<float> popular_score; // 对应的训练次数
 

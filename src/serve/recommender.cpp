@@ -176,7 +176,9 @@ nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& r
   } else {
     query.resize(static_cast<size_t>(b.model->dim()));
     b.model->encode(p.user, p.clicks.data(), p.clicks.size(), query.data());
-    out = make_result(b, b.retriever->retrieve(query.data(), req.top_k, p.filter), p, "model");
+    auto hits = b.coalescer ? b.coalescer->retrieve(query.data(), req.top_k, p.filter)
+                            : b.retriever->retrieve(query.data(), req.top_k, p.filter);
+    out = make_result(b, hits, p, "model");
   }
   out["model_version"] = b.version;
   return out;
