@@ -15,6 +15,7 @@ PKGS=(
   libfaiss-dev                             # 近似检索：HNSW / IVF 索引（seqrec index）
   libgtest-dev libgmock-dev
   curl
+  nginx-light wrk                          # 部署测试（tests/deploy）：两个副本在 nginx 后面；负载由 wrk 产生
   "$@"
 )
 

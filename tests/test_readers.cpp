@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "data/csv_reader.h"
 #include "data/id_map.h"
 #include "test_util.h"
@@ -122,6 +123,17 @@ TEST(IdMap, AddFindSaveLoad) {
   EXPECT_EQ(back.size(), 2u);
   EXPECT_EQ(back.id(1), "y");
   EXPECT_EQ(back.find("x"), 0);
+  // 需要转义的 ID 与很多个 ID：按下标顺序原样还原。
+  IdMap big;
+  big.add("quote\"back\\slash\ttab");
+  big.add("中文");
+  big.add("");
+  for (int i = 0; i < 200000; ++i) big.add("i" + std::to_string(i));
+  big.save(d.file("big.json"));
+  IdMap big_back = IdMap::load(d.file("big.json"));
+  ASSERT_EQ(big_back.size(), big.size());
+  for (int32_t i : {0, 1, 2, 3, 200002}) EXPECT_EQ(big_back.id(i), big.id(i));
+  EXPECT_EQ(nlohmann::json::parse(read_file(d.file("map.json"))), nlohmann::json::parse(R"({"x":0,"y":1})"));
 }
 
 TEST(IdMap, RejectsInvalidJson) {

@@ -78,7 +78,7 @@ std::string encode_sequence_data(const SequenceData& d) {
   std::string out(kMagic, sizeof kMagic);
   put<uint64_t>(out, static_cast<uint64_t>(d.raw_interactions));
   for (const IdMap* m : {&d.users, &d.items}) {
-    const std::string j = m->to_json().dump();
+    const std::string j = m->to_json_text();
     put<uint64_t>(out, j.size());
     out += j;
   }

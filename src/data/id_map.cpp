@@ -17,10 +17,18 @@ int32_t IdMap::find(const std::string& id) const {
   return it == index_.end() ? -1 : it->second;
 }
 
-nlohmann::ordered_json IdMap::to_json() const {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < ids_.size(); ++i) j[ids_[i]] = i;
-  return j;
+std::string IdMap::to_json_text() const {
+  // 直接拼出 {"id":0,...}：ordered_json 逐个插入键是线性查找，百万个 ID 时是 O(n²)（实测卡住数分钟）。
+  std::string out = "{";
+  out.reserve(ids_.size() * 16 + 2);
+  for (size_t i = 0; i < ids_.size(); ++i) {
+    if (i) out += ',';
+    out += nlohmann::json(ids_[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // 转义
+    out += ':';
+    out += std::to_string(i);
+  }
+  out += '}';
+  return out;
 }
 
 IdMap IdMap::from_json(const nlohmann::json& j, const std::string& what) {
@@ -42,7 +50,7 @@ IdMap IdMap::from_json(const nlohmann::json& j, const std::string& what) {
   return m;
 }
 
-void IdMap::save(const std::string& path) const { write_file_atomic(path, to_json().dump()); }
+void IdMap::save(const std::string& path) const { write_file_atomic(path, to_json_text()); }
 
 IdMap IdMap::load(const std::string& path) {
   nlohmann::json j;

@@ -21,8 +21,8 @@ class IdMap {
   const std::string& id(int32_t index) const { return ids_.at(static_cast<size_t>(index)); }
   size_t size() const { return ids_.size(); }
 
-  // 序列化为有序 JSON 对象（按下标顺序）。
-  nlohmann::ordered_json to_json() const;
+  // 序列化为 JSON 对象的文本 {"id": 下标, ...}（按下标顺序；线性时间，百万个 ID 也只要零点几秒）。
+  std::string to_json_text() const;
   // 从 JSON 对象还原；要求下标恰好是 0..n-1 的一个排列，否则抛出带 what 的 Error。
   static IdMap from_json(const nlohmann::json& j, const std::string& what);
   // 原子写出到文件。
