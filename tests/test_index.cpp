@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/npy.h"
 #include "data/synthetic.h"
 #include "index/exact_index.h"
 #include "index/faiss_index.h"
@@ -252,6 +253,33 @@ TEST(ModelIndex, BuildRefuseRemoveAndServe) {
   auto [rc6, out6] = test::run_cli("index --model " + model + " --type exact");
   EXPECT_EQ(rc6, 1);
   EXPECT_NE(out6.find("corrupt"), std::string::npos) << out6;
+}
+
+}  // namespace
+}  // namespace seqrec
+
+namespace seqrec {
+namespace {
+
+// 内积相似度的模型（SASRec）：精确检索借用模型自己的物品表，答案与自己持有一份副本时相同。
+TEST(ModelIndex, DotModelsShareTheItemTable) {
+  test::TempDir d;
+  const std::string model = d.file("sasrec");
+  auto [rc, out] = test::train_tiny(d, 200, 150, 6, 12, model, "--epochs 1 --model sasrec --heads 1");
+  ASSERT_EQ(rc, 0) << out;
+  auto b = ModelBundle::load(model);
+  ASSERT_TRUE(b->exact->borrowed());
+  EXPECT_EQ(b->exact->items().data, b->model->item_table());
+  ExactIndex own(npy_load(model + "/item_embeddings.npy"), false, ScanPrecision::kFp32);
+  EXPECT_FALSE(own.borrowed());
+  std::vector<float> q(static_cast<size_t>(b->model->dim()));
+  for (int32_t u = 0; u < 20; ++u) {
+    const int32_t clicks[2] = {u % 150, (u * 7) % 150};
+    b->model->encode(u, clicks, 2, q.data());
+    const auto x = b->exact->search(q.data(), 10), y = own.search(q.data(), 10);
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(x[i].item, y[i].item);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // 文件工具的实现。所有写操作都遵循“临时文件 + fsync + rename”，保证不会留下半个产物。
 #include "core/files.h"
 
+#include <malloc.h>
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -168,6 +170,14 @@ double peak_rss_mib() {
     if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
   }
   return 0.0;
+}
+
+// tcmalloc 的 C 接口：弱符号，没有链接 tcmalloc 时为空指针。
+extern "C" void MallocExtension_ReleaseFreeMemory(void) __attribute__((weak));
+
+void release_free_memory() {
+  if (MallocExtension_ReleaseFreeMemory) MallocExtension_ReleaseFreeMemory();
+  else malloc_trim(0);
 }
 
 double now_seconds() {

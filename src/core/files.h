@@ -35,6 +35,10 @@ void fsync_path(const std::string& path);
 // 当前进程的峰值常驻内存（MiB），读取 /proc/self/status 的 VmHWM。
 double peak_rss_mib();
 
+// 把分配器缓存的空闲内存还给操作系统（tcmalloc 链接时用它的接口，否则 glibc 的 malloc_trim）。
+// 加载大模型时的临时缓冲（整文件读入、解码副本）在释放后仍算在常驻内存里，服务在加载后调用它。
+void release_free_memory();
+
 // 单调时钟，单位秒。
 double now_seconds();
 

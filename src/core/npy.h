@@ -18,6 +18,17 @@ struct Matrix {
   float* row(int64_t r) { return data.data() + r * cols; }
 };
 
+// 不拥有数据的只读矩阵视图（行优先）；可由 Matrix 隐式构造。被看的数据必须比视图活得久。
+struct MatrixView {
+  const float* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  MatrixView() = default;
+  MatrixView(const Matrix& m) : data(m.data.data()), rows(m.rows), cols(m.cols) {}  // NOLINT：有意允许隐式转换
+  MatrixView(const float* d, int64_t r, int64_t c) : data(d), rows(r), cols(c) {}
+  const float* row(int64_t r) const { return data + r * cols; }
+};
+
 // 把矩阵序列化为 .npy 字节串。
 std::string npy_encode(const Matrix& m);
 // 原子地写出 .npy 文件。

@@ -36,12 +36,22 @@ ScanPrecision parse_scan_precision(const std::string& s) {
 }
 
 ExactIndex::ExactIndex(Matrix items, bool cosine, ScanPrecision precision)
-    : items_(std::move(items)), cosine_(cosine), precision_(precision) {
+    : own_(std::move(items)), items_(own_), cosine_(cosine), precision_(precision) {
   if (cosine_)
-    for (int64_t r = 0; r < items_.rows; ++r) normalize(items_.row(r), items_.cols);
+    for (int64_t r = 0; r < own_.rows; ++r) normalize(own_.row(r), own_.cols);
+  build_copies();
+}
+
+ExactIndex::ExactIndex(MatrixView items, ScanPrecision precision)
+    : items_(items), cosine_(false), precision_(precision) {
+  build_copies();
+}
+
+void ExactIndex::build_copies() {
+  const size_t n = static_cast<size_t>(items_.rows * items_.cols);
   if (precision_ == ScanPrecision::kFp16) {
-    items_f16_.resize(items_.data.size());
-    for (size_t i = 0; i < items_.data.size(); ++i) items_f16_[i] = float_to_half(items_.data[i]);
+    items_f16_.resize(n);
+    for (size_t i = 0; i < n; ++i) items_f16_[i] = float_to_half(items_.data[i]);
   } else if (precision_ == ScanPrecision::kInt8) {
     items_sq8_ = Sq8Items(items_);
   }
@@ -78,7 +88,7 @@ void ExactIndex::prepare_query(const float* query, float* out) const {
 void ExactIndex::score_rows(const float* prepared, int64_t r0, int64_t r1, float* out) const {
   const int64_t d = items_.cols;
   // 自带 SIMD 内核：并发请求下不争用 BLAS。
-  if (items_f16_.empty()) matvec(items_.data.data() + r0 * d, r1 - r0, d, prepared, out);
+  if (items_f16_.empty()) matvec(items_.data + r0 * d, r1 - r0, d, prepared, out);
   else matvec_f16(items_f16_.data() + r0 * d, r1 - r0, d, prepared, out);
 }
 
@@ -141,7 +151,8 @@ std::vector<Hit> ExactIndex::search(const float* query, int k, const std::vector
 }
 
 size_t ExactIndex::memory_bytes() const {
-  return items_.data.size() * sizeof(float) + items_f16_.size() * sizeof(uint16_t) + items_sq8_.memory_bytes();
+  // 借来的矩阵不计（它算在模型里）。
+  return own_.data.size() * sizeof(float) + items_f16_.size() * sizeof(uint16_t) + items_sq8_.memory_bytes();
 }
 
 std::vector<Hit> ExactIndex::search_subset(const float* prepared, int k, const std::vector<int32_t>& allow,
@@ -225,7 +236,7 @@ void ExactIndex::score_batch(const float* queries, int b, float* out) const {
   if (cosine_)
     for (int i = 0; i < b; ++i) normalize(q.data() + i * d, d);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, static_cast<int>(n), static_cast<int>(d), 1.0f,
-              q.data(), static_cast<int>(d), items_.data.data(), static_cast<int>(d), 0.0f, out,
+              q.data(), static_cast<int>(d), items_.data, static_cast<int>(d), 0.0f, out,
               static_cast<int>(n));
 }
 

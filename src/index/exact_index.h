@@ -31,7 +31,8 @@ class ExactIndex : public Retriever {
   ExactIndex(ExactIndex&& o) noexcept { *this = std::move(o); }
   // 移动时统计计数不随之移动（原子量不可移动；新索引从 0 开始计数）。
   ExactIndex& operator=(ExactIndex&& o) noexcept {
-    items_ = std::move(o.items_);
+    own_ = std::move(o.own_);  // vector 的移动保留缓冲区地址，items_ 仍然有效
+    items_ = o.items_;
     items_f16_ = std::move(o.items_f16_);
     items_sq8_ = std::move(o.items_sq8_);
     cosine_ = o.cosine_;
@@ -40,6 +41,9 @@ class ExactIndex : public Retriever {
   }
   // items：[N, d] 物品向量；cosine 为 true 时按行 L2 归一化（零向量保持为零）。
   ExactIndex(Matrix items, bool cosine, ScanPrecision precision = ScanPrecision::kFp32);
+  // 借用别处的物品矩阵（内积相似度，不复制）：服务时与模型自己的物品表共用一份内存。
+  // 调用方保证 items 指向的数据比索引活得久（ModelBundle 先析构索引、后析构模型）。
+  ExactIndex(MatrixView items, ScanPrecision precision);
 
   int64_t size() const override { return items_.rows; }
   int dim() const override { return static_cast<int>(items_.cols); }
@@ -47,7 +51,9 @@ class ExactIndex : public Retriever {
   size_t memory_bytes() const override;
   bool cosine() const { return cosine_; }
   // 检索用的物品矩阵（余弦时已按行归一化）。
-  const Matrix& items() const { return items_; }
+  MatrixView items() const { return items_; }
+  // 物品矩阵是否借自别处（见借用的构造函数）。
+  bool borrowed() const { return own_.data.empty() && items_.rows > 0; }
 
   // Retriever 接口：带过滤的 top-k。有 allow 时只给这些物品打分（与候选数成正比，而不是 N）。
   std::vector<Hit> retrieve(const float* query, int k, const SearchFilter& filter) const override;
@@ -82,10 +88,13 @@ class ExactIndex : public Retriever {
   void score_batch(const float* queries, int b, float* out) const;
 
  private:
+  // 按 precision 建立 fp16 / int8 副本（两个构造函数共用）。
+  void build_copies();
   // kInt8 的 search：粗打分 → 误差界内的候选 → fp32 精排。无法保证精确时返回 false，由调用方全量打分。
   bool search_int8(const float* prepared, int k, const std::vector<int32_t>& exclude, std::vector<Hit>& out) const;
 
-  Matrix items_;
+  Matrix own_;         // 自己持有的物品矩阵（借用时为空）
+  MatrixView items_;   // 检索用的物品矩阵：指向 own_ 或借来的数据
   std::vector<uint16_t> items_f16_;  // kFp16 的半精度副本
   Sq8Items items_sq8_;               // kInt8 的量化副本
   bool cosine_ = false;

@@ -61,7 +61,7 @@ const faiss::IDSelector* make_selector(const SearchFilter* f, int64_t n, Selecto
 // 最大内积检索 → 最近邻检索（Bachrach 等，2014）：物品 x 变成 [x, sqrt(R² − ||x||²)]（R 为最大范数），
 // 查询 q 变成 [q, 0]，于是 ||q' − x'||² = ||q||² + R² − 2·q·x，按 L2 距离排序等于按内积排序。
 // 图索引（HNSW）与 k-means 分桶（IVF）在 L2 上远比直接用内积可靠（内积不是度量，范数大的物品会“吸走”搜索）。
-std::vector<float> augment_items(const Matrix& x) {
+std::vector<float> augment_items(MatrixView x) {
   const int64_t n = x.rows, d = x.cols;
   std::vector<double> sq(static_cast<size_t>(n));
   double r2 = 0;
@@ -146,7 +146,7 @@ std::unique_ptr<FaissIndex> FaissIndex::build(std::shared_ptr<const ExactIndex> 
   p.validate();
   SEQREC_CHECK(exact && exact->size() > 0, "FaissIndex::build on an empty catalogue");
   std::unique_ptr<FaissIndex> out(new FaissIndex(exact, p));
-  const Matrix& x = exact->items();
+  const MatrixView x = exact->items();
   const int d = static_cast<int>(x.cols);
   const int64_t n = x.rows;
   omp_set_num_threads(std::max(threads, 1));
@@ -231,6 +231,11 @@ size_t FaissIndex::memory_bytes() const {
 
 void FaissIndex::faiss_search(const float* prepared, int64_t kk, const SearchFilter* filter,
                               std::vector<Hit>& hits) const {
+  // 单个查询不开 OpenMP 线程组：FAISS 的 HNSW 检索即使只有一个查询也进入并行区，每个线程各分配一张
+  // ntotal 字节的访问表；服务时每个连接已经有自己的线程，再开线程组只会互相争抢两个核。
+  // （omp_set_num_threads 只影响调用它的线程之后开启的并行区。）
+  static thread_local const bool single = (omp_set_num_threads(1), true);
+  (void)single;
   static thread_local std::vector<float> dist, qa;
   static thread_local std::vector<idx_t> labels;
   const int d = dim();
@@ -255,7 +260,7 @@ void FaissIndex::faiss_search(const float* prepared, int64_t kk, const SearchFil
   index_->search(1, qa.data(), kk, dist.data(), labels.data(), sp);
   hits.clear();
   // 得分用精确内积重算（与精确检索同一个内核），而不是由 L2 距离反推。
-  const Matrix& items = exact_->items();
+  const MatrixView items = exact_->items();
   for (int64_t i = 0; i < kk; ++i)
     if (labels[static_cast<size_t>(i)] >= 0) {
       const int32_t it = static_cast<int32_t>(labels[static_cast<size_t>(i)]);
@@ -313,7 +318,7 @@ std::vector<std::vector<Hit>> FaissIndex::retrieve_batch(const float* queries, i
     std::copy(q.data() + j * d, q.data() + (j + 1) * d, qa.data() + j * da);
   }
   index_->search(b, qa.data(), kk, dist.data(), labels.data());
-  const Matrix& items = exact_->items();
+  const MatrixView items = exact_->items();
   for (int j = 0; j < b; ++j) {
     auto& hits = out[static_cast<size_t>(plain[static_cast<size_t>(j)])];
     for (int64_t t = 0; t < kk; ++t) {

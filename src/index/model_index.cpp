@@ -18,7 +18,7 @@ namespace seqrec {
 namespace {
 
 // 等间隔取至多 n 行（确定性）。
-Matrix take_rows(const Matrix& m, int n) {
+Matrix take_rows(MatrixView m, int n) {
   Matrix out;
   out.cols = m.cols;
   out.rows = std::min<int64_t>(m.rows, std::max(n, 0));
@@ -99,7 +99,7 @@ nlohmann::ordered_json build_model_index(const std::string& dir, const IndexBuil
     queries = npy_load(own);
     source = "queries.npy (encoded training histories)";
   } else {
-    queries = exact->items();
+    queries = take_rows(exact->items(), opt.recall_queries);
     source = "item vectors (the model directory has no queries.npy)";
   }
   if (queries.cols != exact->dim())

@@ -20,7 +20,7 @@ int quantize_value(double v, int limit) {
 
 }  // namespace
 
-Sq8Items::Sq8Items(const Matrix& items) : rows_(items.rows), cols_(items.cols) {
+Sq8Items::Sq8Items(MatrixView items) : rows_(items.rows), cols_(items.cols) {
   groups_ = (cols_ + 3) / 4;
   blocks_ = (rows_ + kBlock - 1) / kBlock;
   // 填充的维度与物品用量化值 0（字节 128），对结果没有贡献。

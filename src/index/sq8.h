@@ -28,7 +28,7 @@ class Sq8Items {
   };
 
   Sq8Items() = default;
-  explicit Sq8Items(const Matrix& items);
+  explicit Sq8Items(MatrixView items);
 
   int64_t padded_rows() const { return blocks_ * kBlock; }
   // 量化副本占用的字节数。

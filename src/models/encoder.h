@@ -26,6 +26,9 @@ class SequenceEncoder {
   virtual bool uses_user() const = 0;
   // 打分用的物品矩阵 [num_items, dim]（不含填充行；第 i 行 = item_map.json 中下标 i 的物品）。
   virtual Matrix item_embeddings() const = 0;
+  // 同一个物品矩阵在模型内部的存储（item_embeddings() 的前 num_items 行，连续存放）；
+  // 服务端借用它做精确检索，省去一份副本。没有这样的存储时返回空指针。
+  virtual const float* item_table() const { return nullptr; }
 };
 
 // 按 cfg.type 从命名张量构建原生推理模型；名字或形状不符时抛出 Error。

@@ -27,6 +27,7 @@ class Gru4RecModel : public SequenceEncoder {
   void encode(int32_t user, const int32_t* clicks, size_t n, float* out) const override;
   bool uses_user() const override { return false; }
   Matrix item_embeddings() const override;
+  const float* item_table() const override { return item_emb_.data(); }
   // 最近 min(n, max_len) 个点击每个位置的输出 [T, d]（测试用）。
   std::vector<float> encode_all(const int32_t* clicks, size_t n) const;
 

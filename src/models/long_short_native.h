@@ -35,6 +35,7 @@ class LongShortModel : public SequenceEncoder {
   bool uses_user() const override { return true; }
   // 真实物品的嵌入矩阵 [num_items, dim]（不含填充行）。
   Matrix item_embeddings() const override;
+  const float* item_table() const override { return item_emb_.data(); }
 
  private:
   // 一个 Transformer 块的权重。

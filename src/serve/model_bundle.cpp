@@ -52,7 +52,17 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
                        cfg.num_items, ", ", cfg.dim, ")"));
   // 有 FAISS 索引时精确检索只是退路（小白名单、近似结果不足）：只留 fp32，不再建 int8 / fp16 副本。
   const bool faiss = opt.index == "auto" && m.contains("index");
-  auto exact = std::make_shared<ExactIndex>(std::move(emb), cfg.cosine(), faiss ? ScanPrecision::kFp32 : opt.precision);
+  const ScanPrecision precision = faiss ? ScanPrecision::kFp32 : opt.precision;
+  // 内积相似度时检索用的矩阵就是模型的物品表：核对 item_embeddings.npy 与之逐位相同后借用模型的那一份，
+  // 百万物品时省下 256 MB。余弦相似度要归一化，只能自己存一份。
+  const float* table = b->model->item_table();
+  std::shared_ptr<ExactIndex> exact;
+  if (!cfg.cosine() && table && std::equal(emb.data.begin(), emb.data.end(), table)) {
+    std::vector<float>().swap(emb.data);
+    exact = std::make_shared<ExactIndex>(MatrixView(table, cfg.num_items, cfg.dim), precision);
+  } else {
+    exact = std::make_shared<ExactIndex>(std::move(emb), cfg.cosine(), precision);
+  }
   b->exact = exact;
   b->retriever = load_retriever(dir, m, exact, opt.index, opt.ef_search, opt.nprobe);
   if (opt.coalesce > 0) b->coalescer = std::make_unique<Coalescer>(*b->retriever, opt.coalesce);

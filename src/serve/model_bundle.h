@@ -29,6 +29,7 @@ struct ModelBundle {
   std::string dir;
   nlohmann::json manifest;
   std::string version;  // 模型版本：manifest.json 内容的 sha256 前 12 位（目录内容变了，版本就变）
+  // 成员顺序有意义：exact 可能借用 model 的物品表，所以 model 必须在 exact / retriever / coalescer 之前声明（之后析构）。
   std::unique_ptr<SequenceEncoder> model;  // 按 manifest 的 model_type 构建的原生推理模型
   IdMap users;
   IdMap items;

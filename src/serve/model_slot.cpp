@@ -39,6 +39,7 @@ ModelSlot::Outcome ModelSlot::do_load(const std::string& dir) {
     o.error = e.what();
   }
   o.seconds = now_seconds() - t0;
+  release_free_memory();  // 加载时的临时缓冲（与失败时的半成品）不再占着常驻内存
   std::lock_guard<std::mutex> lock(mu_);
   (o.ok ? stats_.successes : stats_.failures)++;
   if (o.ok) stats_.loaded_at = unix_seconds();
