@@ -21,7 +21,7 @@ mkdir -p "$WORK"
 
 # 小模型（请求路径需要一个加载好的模型）。
 if [ ! -f "$WORK/model/manifest.json" ]; then
-  "$SEQREC" generate --out "$WORK/ratings.csv" --users 200 --items 100 > /dev/null
+  "$SEQREC" generate --out "$WORK/ratings.csv" --users 200 --items 100 --groups 5 > /dev/null
   "$SEQREC" train --data "$WORK/ratings.csv" --out "$WORK/model" --epochs 1 --dim 16 --ffn-dim 32 --max-len 8 --quiet > /dev/null 2>&1
 fi
 
