@@ -68,7 +68,7 @@ Matrix npy_decode(const std::string& bytes, const std::string& what) {
     throw Error(concat(what, ": data size ", bytes.size() - data_off, " bytes does not match shape (",
                        out.rows, ", ", out.cols, ")"));
   out.data.resize(static_cast<size_t>(out.rows * out.cols));
-  std::memcpy(out.data.data(), bytes.data() + data_off, need);
+  if (need > 0) std::memcpy(out.data.data(), bytes.data() + data_off, need);  // 空矩阵的 data() 可以是空指针
   return out;
 }
 

@@ -67,7 +67,7 @@ TensorMap safetensors_decode(const std::string& bytes, const std::string& what) 
       if (static_cast<uint64_t>(t.numel()) * sizeof(float) != offs[1] - offs[0])
         throw Error("shape does not match data_offsets");
       t.data.resize(static_cast<size_t>(t.numel()));
-      std::memcpy(t.data.data(), bytes.data() + data_start + offs[0], offs[1] - offs[0]);
+      if (offs[1] > offs[0]) std::memcpy(t.data.data(), bytes.data() + data_start + offs[0], offs[1] - offs[0]);
       out.emplace(it.key(), std::move(t));
     } catch (const Error& e) {
       throw Error(concat(what, ": tensor '", it.key(), "': ", e.what()));

@@ -123,7 +123,7 @@ std::optional<SequenceData> decode_sequence_data(const std::string& bytes, std::
     const std::string raw = r.bytes(uint64_t(len) * sizeof(int32_t));
     if (!r.ok) return fail("truncated");
     s.resize(len);
-    std::memcpy(s.data(), raw.data(), raw.size());
+    if (!raw.empty()) std::memcpy(s.data(), raw.data(), raw.size());  // 空向量的 data() 可以是空指针
     for (int32_t v : s)
       if (v < 0 || v >= n_items) return fail("item index out of range");
   }
@@ -134,7 +134,7 @@ std::optional<SequenceData> decode_sequence_data(const std::string& bytes, std::
     const std::string raw = r.bytes(nsplit * sizeof(int32_t));
     if (!r.ok) return fail("truncated");
     v->resize(nsplit);
-    std::memcpy(v->data(), raw.data(), raw.size());
+    if (!raw.empty()) std::memcpy(v->data(), raw.data(), raw.size());  // 留一法时为空：不能把空指针交给 memcpy
   }
   for (uint64_t u = 0; u < nsplit; ++u)
     if (d.train_end[u] < 0 || d.train_end[u] > d.valid_end[u] ||
