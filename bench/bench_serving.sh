@@ -3,12 +3,12 @@
 #   bench/bench_serving.sh scale [ITEMS...]     默认 100000 1000000；合成目录由 seqrec_make_catalogue 写出（dim 64）
 # 每个目录测四种检索：exact（int8 扫描 + fp32 精排，默认）、exact + --coalesce 16、hnsw、ivf。
 # 每种先用 1 个连接测延迟（p50/p99），再用 CONNS 个连接测吞吐（饱和）；wrk 与服务在同一台 2 核机器上。
-# 环境变量：WORK（默认 /tmp/seqrec_bench_serving）、SEQREC、MAKECAT（程序路径）、DURATION（每次 wrk 的秒数，默认 15）、
+# 环境变量：WORK（默认 /tmp/seqrec_bench_serving）、SEQREC（默认 build/seqrec-serve）、MAKECAT（程序路径）、DURATION（每次 wrk 的秒数，默认 15）、
 #           CONNS（饱和时的连接数，默认 8）、PORT（默认 18181）、KINDS（默认 "exact coalesce hnsw ivf"）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-/tmp/seqrec_bench_serving}
-SEQREC=${SEQREC:-$ROOT/build/seqrec}
+SEQREC=${SEQREC:-$ROOT/build/seqrec-serve}
 MAKECAT=${MAKECAT:-$ROOT/build/seqrec_make_catalogue}
 DURATION=${DURATION:-15}
 CONNS=${CONNS:-8}

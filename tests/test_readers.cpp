@@ -133,6 +133,12 @@ TEST(IdMap, AddFindSaveLoad) {
   IdMap big_back = IdMap::load(d.file("big.json"));
   ASSERT_EQ(big_back.size(), big.size());
   for (int32_t i : {0, 1, 2, 3, 200002}) EXPECT_EQ(big_back.id(i), big.id(i));
+  for (int32_t i = 0; i < static_cast<int32_t>(big.size()); i += 997) EXPECT_EQ(big_back.find(big.id(i)), i);
+  EXPECT_EQ(big_back.find("i199999"), 200002);
+  EXPECT_EQ(big_back.find("i200000"), -1);
+  EXPECT_EQ(big_back.add("中文"), 1);  // 已有的 ID 不会重复加入
+  EXPECT_EQ(big_back.add("new"), 200003);
+  EXPECT_EQ(big_back.find("new"), 200003);
   EXPECT_EQ(nlohmann::json::parse(read_file(d.file("map.json"))), nlohmann::json::parse(R"({"x":0,"y":1})"));
 }
 

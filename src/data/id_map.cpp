@@ -6,15 +6,35 @@
 
 namespace seqrec {
 
+size_t IdMap::slot_of(const std::string& id) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t s = std::hash<std::string>{}(id) & mask;; s = (s + 1) & mask) {
+    const int32_t v = slots_[s];
+    if (v == 0 || ids_[static_cast<size_t>(v - 1)] == id) return s;
+  }
+}
+
+void IdMap::grow() {
+  std::vector<int32_t> old;
+  old.swap(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, 0);
+  for (int32_t v : old)
+    if (v != 0) slots_[slot_of(ids_[static_cast<size_t>(v - 1)])] = v;
+}
+
 int32_t IdMap::add(const std::string& id) {
-  auto [it, inserted] = index_.emplace(id, static_cast<int32_t>(ids_.size()));
-  if (inserted) ids_.push_back(id);
-  return it->second;
+  if ((ids_.size() + 1) * 2 > slots_.size()) grow();
+  const size_t s = slot_of(id);
+  if (slots_[s] != 0) return slots_[s] - 1;
+  ids_.push_back(id);
+  slots_[s] = static_cast<int32_t>(ids_.size());
+  return slots_[s] - 1;
 }
 
 int32_t IdMap::find(const std::string& id) const {
-  auto it = index_.find(id);
-  return it == index_.end() ? -1 : it->second;
+  if (slots_.empty()) return -1;
+  const int32_t v = slots_[slot_of(id)];
+  return v - 1;
 }
 
 std::string IdMap::to_json_text() const {
@@ -45,8 +65,12 @@ IdMap IdMap::from_json(const nlohmann::json& j, const std::string& what) {
                          "' is out of range or duplicated (indices must be 0..", j.size() - 1, ")"));
     seen[static_cast<size_t>(idx)] = true;
     m.ids_[static_cast<size_t>(idx)] = it.key();
-    m.index_.emplace(it.key(), static_cast<int32_t>(idx));
   }
+  // 一次建好哈希表（JSON 对象的键互不相同）。
+  size_t n = 16;
+  while (n < m.ids_.size() * 2) n *= 2;
+  m.slots_.assign(n, 0);
+  for (size_t i = 0; i < m.ids_.size(); ++i) m.slots_[m.slot_of(m.ids_[i])] = static_cast<int32_t>(i + 1);
   return m;
 }
 

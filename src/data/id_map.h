@@ -31,8 +31,15 @@ class IdMap {
   static IdMap load(const std::string& path);
 
  private:
+  // 找 id 所在的槽：命中时槽里是它的下标 + 1，否则是应当放入的空槽（值为 0）。
+  size_t slot_of(const std::string& id) const;
+  // 槽数翻倍并重新放入全部 ID。
+  void grow();
+
   std::vector<std::string> ids_;
-  std::unordered_map<std::string, int32_t> index_;
+  // 开放寻址哈希表（线性探测），槽里存下标 + 1，0 表示空；槽数是 2 的幂，装载率不超过 1/2。
+  // 只存 4 字节的下标而不是第二份字符串：百万物品时比 unordered_map<string, int> 少约 60 MB。
+  std::vector<int32_t> slots_;
 };
 
 }  // namespace seqrec
