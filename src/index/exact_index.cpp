@@ -23,8 +23,6 @@ void normalize(float* v, int64_t d) {
   for (int64_t i = 0; i < d; ++i) v[i] *= inv;
 }
 
-// 堆比较：“更差”的结果在堆顶（得分低者更差；得分相同则下标大者更差）。
-bool better(const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); }
 
 }  // namespace
 

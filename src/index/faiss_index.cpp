@@ -23,8 +23,6 @@ namespace {
 
 using idx_t = faiss::Index::idx_t;
 
-// 结果比较：得分高者在前，得分相同则下标小者在前（与精确检索一致）。
-bool better(const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); }
 
 // 读取 JSON 中的正整数字段（缺失时保留默认值）。
 template <typename T>

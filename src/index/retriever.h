@@ -18,6 +18,9 @@ struct Hit {
   float score;
 };
 
+// 结果的顺序：得分高者在前，得分相同则下标小者在前（所有后端一致）。
+inline bool better(const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); }
+
 // 检索时的过滤条件。
 struct SearchFilter {
   std::vector<int32_t> exclude;               // 不得返回的物品（任意顺序，可重复，越界的忽略）
