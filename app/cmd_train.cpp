@@ -28,6 +28,7 @@ struct TrainFlags {
   bool quiet = false;
   bool no_logq = false;
   bool no_bucket = false;
+  std::string valid_protocol = "full";  // 选择最佳一轮的验证协议（full / sampled / sampled-pop）
 };
 
 // 把命令行上给出的选项覆盖到按模型取得的默认值上。
@@ -71,6 +72,9 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   take("--patience", t.patience, f.train.patience);
   take("--seed", t.seed, f.train.seed);
   take("--threads", t.threads, f.train.threads);
+  t.valid_protocol = f.train.valid_protocol;
+  t.valid_protocol.candidates = EvalProtocol::parse_candidates(f.valid_protocol);
+  t.valid_protocol.seed = t.seed;
   t.logq = !f.no_logq;
   t.bucket = !f.no_bucket;
   t.progress = !f.quiet;
@@ -187,6 +191,13 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--history-dropout", t.history_dropout, "long_short: probability of training a sample with no clicks [0.1]");
   cmd->add_option("--eval-every", t.eval_every, "validate every N epochs (and after the last) [1; sasrec/gru4rec 5]");
   cmd->add_option("--patience", t.patience, "early stopping: validations without NDCG@10 gain [3; sasrec/gru4rec 4]");
+  cmd->add_option("--valid-protocol", f->valid_protocol,
+                  "protocol of the validation that picks the best epoch: full (all items), sampled (100 negatives "
+                  "drawn uniformly, as the SASRec paper reports) or sampled-pop [full]")
+      ->check(CLI::IsMember({"full", "sampled", "sampled-pop"}));
+  cmd->add_option("--valid-negatives", t.valid_protocol.negatives, "negatives per validation case for the sampled protocols [100]");
+  cmd->add_flag("--valid-exclude-history", t.valid_protocol.exclude_history,
+                "validation with full ranking leaves out the user's earlier items, as --exclude-history does in eval");
   cmd->add_option("--seed", t.seed, "random seed [42]");
   cmd->add_option("--threads", t.threads, "training threads (data-parallel shards) [2]");
   cmd->add_option("--log", f->log, "append one JSON line per epoch to this file while training "

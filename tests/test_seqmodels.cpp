@@ -296,6 +296,38 @@ TEST(SeqTrainer, EveryLossTrainsReproduciblyAndLearns) {
   }
 }
 
+// 验证协议可选：最佳一轮的验证指标与用同一协议评估导出权重的结果完全一致，且与全量排序不同。
+TEST(SeqTrainer, ValidationFollowsTheChosenProtocol) {
+  const SequenceData data = synthetic_data();
+  ModelConfig c = ModelConfig::defaults_for("sasrec");
+  c.num_users = data.num_users();
+  c.num_items = data.num_items();
+  c.dim = 16;
+  c.ffn_dim = 16;
+  c.max_len = 10;
+  TrainOptions o = TrainOptions::defaults_for("sasrec");
+  o.epochs = 2;
+  o.eval_every = 1;
+  o.batch_size = 32;
+  o.progress = false;
+  o.valid_protocol.candidates = EvalProtocol::Candidates::kSampledUniform;
+  o.valid_protocol.negatives = 20;
+  o.valid_protocol.seed = 7;
+  const auto r = train_sequence_model(data, c, o, nullptr);
+  const auto enc = make_encoder(r.weights, c);
+  ExactIndex index(enc->item_embeddings(), false);
+  const auto cases = eval_cases(data, SplitPart::kValid);
+  const CaseRanker sampled(data, o.valid_protocol);
+  const auto m = summarize_ranks(rank_cases(*enc, index, data, cases, c.max_len, &sampled, 1), {10});
+  EXPECT_DOUBLE_EQ(r.best_valid["HR@10"].get<double>(), m["HR@10"].get<double>());
+  EXPECT_DOUBLE_EQ(r.best_valid["NDCG@10"].get<double>(), m["NDCG@10"].get<double>());
+  const auto full = summarize_ranks(rank_cases(*enc, index, data, cases, c.max_len, nullptr, 1), {10});
+  EXPECT_GT(m["HR@10"].get<double>(), full["HR@10"].get<double>());  // 21 个候选比 60 个容易
+  EXPECT_EQ(o.to_json()["valid_protocol"]["candidates"], "sampled");
+  o.valid_protocol.negatives = 0;
+  EXPECT_THROW(o.validate(), Error);
+}
+
 TEST(SeqTrainer, LongShortAcceptsTheNewLosses) {
   const SequenceData data = synthetic_data();
   ModelConfig c;

@@ -68,6 +68,8 @@ void TrainOptions::validate() const {
   if (!(history_dropout >= 0 && history_dropout < 1)) throw bad("--history-dropout", history_dropout, "in [0, 1)");
   if (patience < 1) throw bad("--patience", patience, ">= 1");
   if (threads < 1 || threads > 256) throw bad("--threads", threads, "in [1, 256]");
+  if (valid_protocol.candidates != EvalProtocol::Candidates::kAll && valid_protocol.negatives < 1)
+    throw bad("--valid-negatives", valid_protocol.negatives, ">= 1");
 }
 
 int TrainOptions::negatives_resolved() const {
@@ -87,6 +89,7 @@ nlohmann::json TrainOptions::to_json() const {
                       {"eval_every", eval_every},   {"patience", patience},         {"seed", seed},
                       {"threads", threads},         {"bucket", bucket},           {"temperature", temperature},   {"user_dropout", user_dropout},
                       {"history_dropout", history_dropout}};
+  j["valid_protocol"] = valid_protocol.to_json();
   const LossKind k = parse_loss(loss);
   if (k == LossKind::kBCE || k == LossKind::kBPR || k == LossKind::kSampled) {
     j["negatives"] = negatives_resolved();
@@ -229,12 +232,12 @@ struct LoopSpec {
   std::function<TensorMap()> weights;        // 当前权重（safetensors 命名）
 };
 
-// 验证：导出到原生模型，走与服务/评估完全相同的代码路径（全量排序，HR@10 / NDCG@10）。
+// 验证：导出到原生模型，走与服务/评估完全相同的代码路径（按 ranker 的协议排序，HR@10 / NDCG@10）。
 nlohmann::json validate_native(const TensorMap& w, const ModelConfig& cfg, const SequenceData& data,
-                               const std::vector<EvalCase>& cases, int threads) {
+                               const std::vector<EvalCase>& cases, const CaseRanker& ranker, int threads) {
   auto enc = make_encoder(w, cfg);
   ExactIndex index(enc->item_embeddings(), cfg.cosine());
-  return summarize_ranks(rank_cases(*enc, index, data, cases, cfg.max_len, nullptr, threads), {10});
+  return summarize_ranks(rank_cases(*enc, index, data, cases, cfg.max_len, &ranker, threads), {10});
 }
 
 // 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
@@ -247,6 +250,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   if (valid.empty())
     throw Error("no validation cases: with --split-mode temporal, no interaction in the validation period has an "
                 "earlier one by the same user; raise --temporal-valid");
+  const CaseRanker ranker(data, opt.valid_protocol);
   FusedAdam optim(spec.params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads, opt.beta1, opt.beta2);
   uint64_t step = 0;
   TrainResult res;
@@ -325,7 +329,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
       spec.module->eval();
       TensorMap w = spec.weights();
       const double tv = now_seconds();
-      auto m = validate_native(w, spec.cfg, data, valid, opt.threads);
+      auto m = validate_native(w, spec.cfg, data, valid, ranker, opt.threads);
       const double ndcg = m["NDCG@10"].get<double>();
       rec["valid_HR@10"] = m["HR@10"];
       rec["valid_NDCG@10"] = ndcg;

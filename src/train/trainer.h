@@ -13,6 +13,7 @@
 
 #include "core/safetensors.h"
 #include "data/dataset.h"
+#include "eval/protocol.h"
 #include "models/model_config.h"
 
 namespace seqrec {
@@ -36,6 +37,9 @@ struct TrainOptions {
   double user_dropout = 0.1;     // 以此概率把用户换成“未知用户”，训练只靠短期兴趣
   double history_dropout = 0.1;  // 以此概率清空点击历史，训练只靠长期兴趣
   int patience = 3;              // 验证 NDCG@10 连续这么多次评估不提升则停止
+  // 选择最佳一轮所用的验证协议（默认全量排序、不过滤；采样协议的负例种子取 seed）。
+  // 报告采样协议的结果时（如 SASRec 论文），应以同一协议挑选检查点。
+  EvalProtocol valid_protocol;
   uint64_t seed = 42;
   int threads = 2;               // LibTorch 线程数
   bool progress = true;          // 是否在终端显示进度行（非终端时总是安静）
