@@ -9,6 +9,7 @@
 #include "core/version.h"
 #include "data_flags.h"
 #include "eval/evaluator.h"
+#include "eval/otto_metric.h"
 #include "eval/metrics.h"
 #include "eval/protocol.h"
 #include "report.h"
@@ -30,7 +31,39 @@ struct EvalFlags {
   std::string length_buckets = "5,20";
   bool json = false;
   int threads = 2;  // 并行编码的线程数（结果与线程数无关）
+  // OTTO 协议：标签文件与预测（候选 CSV 或提交文件）
+  std::string labels, candidates, submission;
 };
+
+// OTTO 协议：读标签与预测，打印各类型 Recall@20、加权得分与候选召回率（K = 20, 50）。
+void run_otto_eval(const EvalFlags& f) {
+  if (f.labels.empty()) throw Error("--protocol otto needs --labels (test_labels.jsonl from 'seqrec split-sessions')");
+  if (f.candidates.empty() == f.submission.empty())
+    throw Error("--protocol otto needs exactly one of --candidates (CSV from 'seqrec candidates') or --submission");
+  const auto labels = read_labels(f.labels);
+  const auto preds = f.candidates.empty() ? read_submission_csv(f.submission) : read_candidates_csv(f.candidates);
+  std::vector<int> ks = parse_ks(f.ks == "1,5,10,20,50" ? "20,50" : f.ks);
+  auto r = otto_score(labels, preds, ks);
+  nlohmann::ordered_json out;
+  out["protocol"] = "otto: Recall@K per type = hits in the first K / sum of min(K, |truth|); score = 0.1 clicks + 0.3 carts + 0.6 orders";
+  out["labels"] = f.labels;
+  out["predictions"] = f.candidates.empty() ? f.submission : f.candidates;
+  out["commit"] = git_commit();
+  for (auto it = r.begin(); it != r.end(); ++it) out[it.key()] = it.value();
+  if (f.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("OTTO protocol, %zu labelled sessions (%lld without a prediction):\n", labels.size(),
+              static_cast<long long>(r["sessions_without_prediction"].get<int64_t>()));
+  std::printf("%8s %10s %10s %10s %10s\n", "K", "clicks", "carts", "orders", "score");
+  for (int k : ks) {
+    const auto& rk = r[concat("recall@", k)];
+    std::printf("%8d %10.4f %10.4f %10.4f %10.4f\n", k, rk["clicks"].get<double>(), rk["carts"].get<double>(),
+                rk["orders"].get<double>(), r[concat("score@", k)].get<double>());
+  }
+  std::printf("hits in the first %d by source: %s\n", ks.front(), r[concat("hits_by_source@", ks.front())].dump().c_str());
+}
 
 // 数据集的编号必须与模型的映射完全一致，否则评估没有意义。
 void check_same_ids(const IdMap& data, const IdMap& model, const char* what) {
@@ -43,6 +76,8 @@ void check_same_ids(const IdMap& data, const IdMap& model, const char* what) {
 
 // 执行评估：加载模型目录，重建同一数据集，计算模型与最热门基线的指标并打印。
 void run_eval(const EvalFlags& f) {
+  if (f.protocol == "otto") return run_otto_eval(f);
+  if (f.model.empty()) throw Error("--model is required (except with --protocol otto)");
   const std::vector<int> ks = parse_ks(f.ks);
   if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
   BundleOptions bo;
@@ -109,7 +144,7 @@ void run_eval(const EvalFlags& f) {
 void setup_eval(CLI::App& app) {
   auto f = std::make_shared<EvalFlags>();
   auto* cmd = app.add_subcommand("eval", "evaluate a model directory (HR/NDCG/MRR@K, full ranking) against most-popular");
-  cmd->add_option("--model", f->model, "model directory written by 'seqrec train'")->required();
+  cmd->add_option("--model", f->model, "model directory written by 'seqrec train' (all protocols but otto)");
   f->data.add_to(cmd);
   cmd->add_option("--ks", f->ks, "cut-offs K")->capture_default_str();
   cmd->add_option("--split", f->split, "test or valid")->capture_default_str();
@@ -118,9 +153,13 @@ void setup_eval(CLI::App& app) {
       ->check(CLI::IsMember({"fp32", "fp16", "int8"}));
   cmd->add_option("--protocol", f->protocol,
                   "full: rank against all items; sampled: against N negatives drawn uniformly from items the user "
-                  "never touched (SASRec paper); sampled-pop: drawn by training popularity")
+                  "never touched (SASRec paper); sampled-pop: drawn by training popularity; otto: session predictions "
+                  "(--candidates or --submission) against --labels, Recall@20 per type and the weighted score")
       ->capture_default_str()
-      ->check(CLI::IsMember({"full", "sampled", "sampled-pop"}));
+      ->check(CLI::IsMember({"full", "sampled", "sampled-pop", "otto"}));
+  cmd->add_option("--labels", f->labels, "otto: test_labels.jsonl written by 'seqrec split-sessions'");
+  cmd->add_option("--candidates", f->candidates, "otto: candidates CSV written by 'seqrec candidates'");
+  cmd->add_option("--submission", f->submission, "otto: Kaggle submission CSV (session_type,labels)");
   cmd->add_option("--negatives", f->proto.negatives, "negatives per case for the sampled protocols")->capture_default_str();
   cmd->add_option("--seed", f->proto.seed, "seed of the negative sampling")->capture_default_str();
   cmd->add_flag("--exclude-history", f->proto.exclude_history,

@@ -11,5 +11,9 @@ void setup_eval(CLI::App& app);
 void setup_recommend(CLI::App& app);
 void setup_serve(CLI::App& app);
 void setup_index(CLI::App& app);
+void setup_generate_sessions(CLI::App& app);
+void setup_split_sessions(CLI::App& app);
+void setup_covisit(CLI::App& app);
+void setup_candidates(CLI::App& app);
 
 }  // namespace seqrec::app

@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   seqrec::app::setup_recommend(app);
   seqrec::app::setup_serve(app);
   seqrec::app::setup_index(app);
+  seqrec::app::setup_generate_sessions(app);
+  seqrec::app::setup_split_sessions(app);
+  seqrec::app::setup_covisit(app);
+  seqrec::app::setup_candidates(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

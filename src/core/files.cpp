@@ -68,6 +68,49 @@ void write_file_atomic(const std::string& path, const std::string& data) {
   }
 }
 
+AtomicWriter::AtomicWriter(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp-" + random_suffix()) {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(concat("cannot create file '", tmp_, "': ", std::strerror(errno)));
+  buf_.reserve(1 << 20);
+}
+
+AtomicWriter::~AtomicWriter() {
+  if (fd_ >= 0) {  // 没有 commit：丢弃临时文件
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void AtomicWriter::write(std::string_view data) {
+  if (fd_ < 0) throw Error(concat("write to '", path_, "' after commit"));
+  buf_.append(data);
+  if (buf_.size() >= (1u << 20)) flush_buffer();
+}
+
+// 把缓冲完整写入临时文件（处理短写与 EINTR）。
+void AtomicWriter::flush_buffer() {
+  size_t off = 0;
+  while (off < buf_.size()) {
+    const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(concat("cannot write file '", tmp_, "': ", std::strerror(errno), " (disk full?)"));
+    off += static_cast<size_t>(n);
+  }
+  buf_.clear();
+}
+
+void AtomicWriter::commit() {
+  flush_buffer();
+  if (::fsync(fd_) != 0) throw Error(concat("cannot fsync '", tmp_, "': ", std::strerror(errno)));
+  ::close(fd_);
+  fd_ = -1;
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    throw Error(concat("cannot rename '", tmp_, "' to '", path_, "': ", std::strerror(err)));
+  }
+}
+
 // 把摘要字节转成十六进制字符串。
 static std::string to_hex(const unsigned char* d, unsigned n) {
   static const char* k = "0123456789abcdef";

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace seqrec {
 
@@ -12,6 +13,28 @@ std::string read_file(const std::string& path);
 // 原子写文件：写入同目录下的临时文件、fsync，然后 rename 覆盖目标。
 // 进程在任何时刻被杀死，目标要么是旧内容，要么是完整的新内容。
 void write_file_atomic(const std::string& path, const std::string& data);
+
+// 流式的原子写入：内容先写进同目录下的临时文件（带缓冲），commit() 时 fsync 并 rename 为目标；
+// 没有 commit 就析构（出错、异常）时删除临时文件，目标保持原样。用于放不进一个字符串的大输出。
+class AtomicWriter {
+ public:
+  explicit AtomicWriter(std::string path);
+  ~AtomicWriter();
+  AtomicWriter(const AtomicWriter&) = delete;
+  AtomicWriter& operator=(const AtomicWriter&) = delete;
+
+  // 追加字节（缓冲满时写出；写失败抛出 Error）。
+  void write(std::string_view data);
+  // 写出缓冲、fsync、rename；之后不能再写。
+  void commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  void flush_buffer();
+  std::string path_, tmp_;
+  std::string buf_;
+  int fd_ = -1;
+};
 
 // 文件内容的 SHA-256（小写十六进制）。
 std::string sha256_file(const std::string& path);
