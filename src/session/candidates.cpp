@@ -186,14 +186,14 @@ SessionCandidates CandidateGenerator::generate(int64_t s, int64_t events_end) co
   return out;
 }
 
-std::vector<SessionCandidates> CandidateGenerator::generate_all() const {
-  const int64_t S = data_.num_sessions();
+std::vector<SessionCandidates> CandidateGenerator::generate_range(int64_t first, int64_t last) const {
+  const int64_t S = std::max<int64_t>(0, last - first);
   std::vector<SessionCandidates> out(static_cast<size_t>(S));
   const int T = static_cast<int>(std::min<int64_t>(opt_.threads, std::max<int64_t>(1, S)));
   std::vector<std::string> err(static_cast<size_t>(T));
   auto work = [&](int t) {
     try {
-      for (int64_t s = t; s < S; s += T) out[static_cast<size_t>(s)] = generate(s);
+      for (int64_t s = t; s < S; s += T) out[static_cast<size_t>(s)] = generate(first + s);
     } catch (const std::exception& e) {
       err[static_cast<size_t>(t)] = e.what();
     }

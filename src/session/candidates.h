@@ -56,8 +56,10 @@ class CandidateGenerator {
                      CandidateOptions opt);
   // 第 s 个会话的候选；events_end 之后的事件忽略（-1 = 整个会话）。
   SessionCandidates generate(int64_t s, int64_t events_end = -1) const;
-  // 全部会话（多线程，按会话顺序返回）。
-  std::vector<SessionCandidates> generate_all() const;
+  // 会话 [first, last) 的候选（多线程，按会话顺序返回）。
+  std::vector<SessionCandidates> generate_range(int64_t first, int64_t last) const;
+  // 全部会话。
+  std::vector<SessionCandidates> generate_all() const { return generate_range(0, data_.num_sessions()); }
   const CandidateOptions& options() const { return opt_; }
 
  private:

@@ -61,7 +61,9 @@ void generate(const SessionGenOptions& o,
   while (std::gcd(mult, static_cast<uint64_t>(o.items)) != 1 || mult < 2) ++mult;
   auto aid_of = [&](int64_t idx) { return static_cast<int64_t>((static_cast<uint64_t>(idx) * mult + 7) % static_cast<uint64_t>(o.items)); };
   auto topic_len = [&](int64_t t) { return std::min<int64_t>(o.topic_size, o.items - t * o.topic_size); };
-  std::geometric_distribution<int> extra(1.0 / std::max(1.0, o.mean_length * 0.8 - 1.0));
+  // 点击数 = 1 + 几何分布（均值 m − 1，即 p = 1/m），m 使点击 + 加购 + 下单的平均数等于 mean_length。
+  const double mean_clicks = std::max(1.0, o.mean_length / (1.0 + o.cart_rate * (1.0 + o.order_rate)));
+  std::geometric_distribution<int> extra(1.0 / mean_clicks);
   std::exponential_distribution<double> gap(1.0 / 60.0);
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<int64_t> aids, ts;
