@@ -11,26 +11,11 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/lines.h"
 
 namespace seqrec {
 
 namespace {
-
-// 逐行遍历文本，回调 (行号从 1 开始, 去掉 '\r' 的行内容)。
-template <typename F>
-void for_each_line(const std::string& text, F&& f) {
-  size_t start = 0;
-  int64_t no = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    ++no;
-    f(no, line);
-    start = end + 1;
-  }
-}
 
 // 按空白（空格、制表符）切分。
 std::vector<std::string_view> split_ws(std::string_view s) {

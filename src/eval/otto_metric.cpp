@@ -6,26 +6,12 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/lines.h"
 #include "session/candidates.h"
 
 namespace seqrec {
 
 namespace {
-
-// 逐行遍历文本，回调 (行号, 行)。
-template <class F>
-void each_line(const std::string& text, F&& f) {
-  size_t pos = 0;
-  int64_t no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string_view line(text.data() + pos, nl - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = nl + 1;
-    f(++no, line);
-  }
-}
 
 // 整数字段。
 bool to_i64(std::string_view s, int64_t& v) {
@@ -48,7 +34,7 @@ int source_code(std::string_view s) {
 OttoPredictions read_candidates_csv(const std::string& path) {
   const std::string text = read_file(path);
   OttoPredictions out;
-  each_line(text, [&](int64_t no, std::string_view line) {
+  for_each_line(text, [&](int64_t no, std::string_view line) {
     if (line.empty()) return;
     if (no == 1 && line.rfind("session,", 0) == 0) return;  // 表头
     std::vector<std::string_view> f;
@@ -83,7 +69,7 @@ OttoPredictions read_candidates_csv(const std::string& path) {
 OttoPredictions read_submission_csv(const std::string& path) {
   const std::string text = read_file(path);
   OttoPredictions out;
-  each_line(text, [&](int64_t no, std::string_view line) {
+  for_each_line(text, [&](int64_t no, std::string_view line) {
     if (line.empty()) return;
     if (no == 1 && line.rfind("session_type", 0) == 0) return;
     const size_t comma = line.find(',');

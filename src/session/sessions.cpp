@@ -523,12 +523,13 @@ SessionData parse_sessions(const std::string& text, const std::string& what, con
   return read_from(src, what, resolve_format(what, opt.format), opt);
 }
 
-void write_sessions_jsonl(const std::string& path, const SessionData& d, int64_t first, int64_t last,
-                          const std::vector<int64_t>* cut) {
+void write_sessions_jsonl(const std::string& path, const SessionData& d, const std::vector<int64_t>& sessions,
+                          const std::vector<int64_t>* ends) {
   AtomicWriter w(path);
   std::string line;
-  for (int64_t s = first; s < last; ++s) {
-    const int64_t b = d.begin(s), e = cut ? (*cut)[static_cast<size_t>(s - first)] : d.end(s);
+  for (size_t k = 0; k < sessions.size(); ++k) {
+    const int64_t s = sessions[k], b = d.begin(s), e = ends ? (*ends)[k] : d.end(s);
+    if (e <= b) continue;
     line = concat("{\"session\":", d.session[static_cast<size_t>(s)], ",\"events\":[");
     for (int64_t i = b; i < e; ++i) {
       if (i > b) line += ',';

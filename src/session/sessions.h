@@ -89,9 +89,9 @@ SessionData read_sessions(const std::string& path, const SessionReadOptions& opt
 // 从内存文本读取（测试用）；what 用于错误消息。
 SessionData parse_sessions(const std::string& text, const std::string& what, const SessionReadOptions& opt);
 
-// 以 OTTO JSONL 写出 [first, last) 范围的会话（原子写入）。每个会话的事件取 [begin, cut) 中的前缀：
-// cut 为空时写出整个会话，否则 cut[s - first] 是该会话写到的位置（不含）。
-void write_sessions_jsonl(const std::string& path, const SessionData& d, int64_t first, int64_t last,
-                          const std::vector<int64_t>* cut = nullptr);
+// 以 OTTO JSONL 写出 sessions 中列出的会话（原子写入）。ends 为空时写出整个会话，否则第 k 个会话只写
+// [begin, (*ends)[k]) 的前缀（空前缀的会话不写）。
+void write_sessions_jsonl(const std::string& path, const SessionData& d, const std::vector<int64_t>& sessions,
+                          const std::vector<int64_t>* ends = nullptr);
 
 }  // namespace seqrec

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/lines.h"
 
 namespace seqrec {
 
@@ -66,26 +67,8 @@ nlohmann::ordered_json write_split(const SessionData& d, const SessionSplit& sp,
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error(concat("cannot create directory '", dir, "': ", ec.message()));
-  // 训练会话与测试会话各写一个子集：先把下标整理成连续的会话视图再写。
-  auto write_subset = [&](const std::string& path, const std::vector<int64_t>& idx, const std::vector<int64_t>& ends) {
-    AtomicWriter w(path);
-    std::string line;
-    for (size_t k = 0; k < idx.size(); ++k) {
-      const int64_t s = idx[k], b = d.begin(s), e = ends[k];
-      if (e <= b) continue;
-      line = concat("{\"session\":", d.session[static_cast<size_t>(s)], ",\"events\":[");
-      for (int64_t i = b; i < e; ++i) {
-        if (i > b) line += ',';
-        line += concat("{\"aid\":", d.raw_aid(i), ",\"ts\":", d.ts[static_cast<size_t>(i)], ",\"type\":\"",
-                       event_kind_name(d.type[static_cast<size_t>(i)]), "\"}");
-      }
-      line += "]}\n";
-      w.write(line);
-    }
-    w.commit();
-  };
-  write_subset((fs::path(dir) / "train.jsonl").string(), sp.train, sp.train_end);
-  write_subset((fs::path(dir) / "test_sessions.jsonl").string(), sp.test, sp.test_cut);
+  write_sessions_jsonl((fs::path(dir) / "train.jsonl").string(), d, sp.train, &sp.train_end);
+  write_sessions_jsonl((fs::path(dir) / "test_sessions.jsonl").string(), d, sp.test, &sp.test_cut);
   AtomicWriter w((fs::path(dir) / "test_labels.jsonl").string());
   int64_t n[3] = {0, 0, 0};
   for (const auto& l : sp.labels) {
@@ -115,15 +98,8 @@ nlohmann::ordered_json write_split(const SessionData& d, const SessionSplit& sp,
 std::vector<SessionLabels> read_labels(const std::string& path) {
   const std::string text = read_file(path);
   std::vector<SessionLabels> out;
-  int64_t no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    const std::string_view line(text.data() + pos, nl - pos);
-    pos = nl + 1;
-    ++no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  for_each_line(text, [&](int64_t no, std::string_view line) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     auto fail = [&](const std::string& why) { return Error(concat(path, ":", no, ": ", why)); };
     const auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw fail("not a JSON object");
@@ -152,7 +128,7 @@ std::vector<SessionLabels> read_labels(const std::string& path) {
     ids("carts", l.carts);
     ids("orders", l.orders);
     out.push_back(std::move(l));
-  }
+  });
   if (out.empty()) throw Error(concat(path, ": no labels"));
   return out;
 }
