@@ -14,6 +14,7 @@ PKGS=(
   libgoogle-perftools-dev                  # tcmalloc：大张量的分配不再反复缺页
   libfaiss-dev                             # 近似检索：HNSW / IVF 索引（seqrec index）
   libsimdjson-dev                          # 会话 JSONL 的 SIMD 流式解析（OTTO 规模：seqrec covisit / candidates）
+  libsentencepiece-dev                     # 物品内容的子词分词器（生成式检索模型）
   libgtest-dev libgmock-dev
   curl
   nginx-light wrk                          # 部署测试（tests/deploy）：两个副本在 nginx 后面；负载由 wrk 产生

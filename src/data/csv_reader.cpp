@@ -26,6 +26,47 @@ std::string_view chomp(std::string_view s) {
   return s;
 }
 
+// 去掉首尾空白。
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  size_t e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// 严格解析数字（整串都必须是数字）；失败返回 false。
+bool parse_double(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  const char* b = s.data();
+  const char* e = s.data() + s.size();
+  if (*b == '+') ++b;
+  auto r = std::from_chars(b, e, *out);
+  return r.ec == std::errc() && r.ptr == e && std::isfinite(*out);
+}
+
+
+// 在表头中查找列：先找用户指定的名字，若它是默认名则再试别名。返回列号或 -1。
+int find_column(const std::vector<std::string>& header, const std::string& wanted,
+                const std::string& default_name, const std::vector<std::string>& aliases) {
+  auto pos = [&](const std::string& n) {
+    auto it = std::find(header.begin(), header.end(), n);
+    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+  };
+  int p = pos(wanted);
+  if (p >= 0 || wanted != default_name) return p;
+  for (const auto& a : aliases)
+    if ((p = pos(a)) >= 0) return p;
+  return -1;
+}
+
+// 把列名列表拼成 "a,b,c"，用于错误消息。
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
+  return s;
+}
+
+}  // namespace
+
 // 按分隔符切分一行；单字符分隔符时支持 RFC 4180 风格的双引号字段。
 std::vector<std::string> split_line(std::string_view line, const std::string& sep) {
   std::vector<std::string> out;
@@ -71,23 +112,6 @@ std::vector<std::string> split_line(std::string_view line, const std::string& se
   return out;
 }
 
-// 去掉首尾空白。
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
-// 严格解析数字（整串都必须是数字）；失败返回 false。
-bool parse_double(const std::string& s, double* out) {
-  if (s.empty()) return false;
-  const char* b = s.data();
-  const char* e = s.data() + s.size();
-  if (*b == '+') ++b;
-  auto r = std::from_chars(b, e, *out);
-  return r.ec == std::errc() && r.ptr == e && std::isfinite(*out);
-}
-
 // 由首行推断分隔符。
 std::string detect_sep(std::string_view first) {
   if (first.find("::") != std::string_view::npos) return "::";
@@ -96,28 +120,6 @@ std::string detect_sep(std::string_view first) {
   return ",";
 }
 
-// 在表头中查找列：先找用户指定的名字，若它是默认名则再试别名。返回列号或 -1。
-int find_column(const std::vector<std::string>& header, const std::string& wanted,
-                const std::string& default_name, const std::vector<std::string>& aliases) {
-  auto pos = [&](const std::string& n) {
-    auto it = std::find(header.begin(), header.end(), n);
-    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
-  };
-  int p = pos(wanted);
-  if (p >= 0 || wanted != default_name) return p;
-  for (const auto& a : aliases)
-    if ((p = pos(a)) >= 0) return p;
-  return -1;
-}
-
-// 把列名列表拼成 "a,b,c"，用于错误消息。
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
-  return s;
-}
-
-}  // namespace
 
 void CsvOptions::validate() const {
   if (sep.empty()) throw Error("--sep must not be empty");

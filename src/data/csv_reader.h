@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/id_map.h"
@@ -43,6 +44,10 @@ Interactions read_interactions(const std::string& path, const CsvOptions& opt);
 // 从内存文本读取；what 用于错误消息（通常是文件路径）。
 Interactions parse_interactions(const std::string& text, const std::string& what,
                                 const CsvOptions& opt);
+// 按分隔符切分一行；单字符分隔符时支持 RFC 4180 风格的双引号字段（物品内容等读取器共用）。
+std::vector<std::string> split_line(std::string_view line, const std::string& sep);
+// 由首行推断分隔符（"::"、制表符、";"、","）。
+std::string detect_sep(std::string_view first);
 // 以 user_id,item_id,timestamp 表头写出（原子写入）。
 void write_interactions_csv(const std::string& path, const Interactions& data);
 
