@@ -1,4 +1,4 @@
-// `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec）→ 评估（含最热门基线）→ 原子导出模型目录。
+// `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec / lightgcn）→ 评估（含最热门基线）→ 原子导出模型目录。
 #include <cstdio>
 #include <memory>
 
@@ -63,6 +63,7 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   take("--beta1", t.beta1, f.train.beta1);
   take("--beta2", t.beta2, f.train.beta2);
   take("--weight-decay", t.weight_decay, f.train.weight_decay);
+  take("--reg-weight", t.reg_weight, f.train.reg_weight);
   take("--optimizer", t.optimizer, f.train.optimizer);
   take("--dropout", t.dropout, f.train.dropout);
   take("--temperature", t.temperature, f.train.temperature);
@@ -149,13 +150,14 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
 // 注册 train 子命令。模型相关的默认值按 --model 而定，写在帮助里。
 void setup_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
-  auto* cmd = app.add_subcommand("train", "train a model (long_short, sasrec or gru4rec) and export a model directory");
+  auto* cmd = app.add_subcommand("train", "train a model (long_short, sasrec, gru4rec or lightgcn) and export a model directory");
   f->data.add_to(cmd);
   cmd->add_option("--model", f->model_type,
                   "long_short: user embedding + Transformer over recent clicks (the service model); "
-                  "sasrec: causal self-attention (Kang & McAuley 2018); gru4rec: session GRU (Hidasi et al. 2016)")
+                  "sasrec: causal self-attention (Kang & McAuley 2018); gru4rec: session GRU (Hidasi et al. 2016); "
+                  "lightgcn: graph collaborative filtering on the user-item graph (He et al. 2020)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"long_short", "sasrec", "gru4rec"}));
+      ->check(CLI::IsMember({"long_short", "sasrec", "gru4rec", "lightgcn"}));
   cmd->add_option("--out", f->out, "output model directory (replaced atomically)")->capture_default_str();
   auto& m = f->model;
   cmd->add_option("--dim", m.dim, "embedding size [64; sasrec 50; gru4rec 64]");
@@ -184,6 +186,7 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--beta1", t.beta1, "Adam beta1 [0.9]");
   cmd->add_option("--beta2", t.beta2, "Adam beta2 [0.999; sasrec 0.98]");
   cmd->add_option("--weight-decay", t.weight_decay, "weight decay [0]");
+  cmd->add_option("--reg-weight", t.reg_weight, "lightgcn: L2 penalty on the batch's layer-0 embeddings [1e-4]");
   cmd->add_option("--optimizer", t.optimizer, "adam or adamw [adam]");
   cmd->add_option("--dropout", t.dropout, "dropout rate [0.2; gru4rec 0.3]");
   cmd->add_option("--temperature", t.temperature, "softmax temperature for cosine scores [0.1]");

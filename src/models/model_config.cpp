@@ -11,7 +11,7 @@ std::string model_type_name(const ModelConfig& cfg) {
 
 std::string config_type_from_manifest(const std::string& model_type) {
   if (model_type == "long_short_transformer") return "long_short";
-  if (model_type == "sasrec" || model_type == "gru4rec") return model_type;
+  if (model_type == "sasrec" || model_type == "gru4rec" || model_type == "lightgcn") return model_type;
   return "";
 }
 
@@ -35,6 +35,14 @@ ModelConfig ModelConfig::defaults_for(const std::string& type) {
     c.ffn_dim = 64;
     c.max_len = 50;
     c.similarity = "dot";
+  } else if (type == "lightgcn") {
+    // LightGCN 论文设置：嵌入 64，3 层传播，内积打分。max_len 只用于匿名用户的 fold-in（最近点击的平均）。
+    c.dim = 64;
+    c.layers = 3;
+    c.heads = 1;
+    c.ffn_dim = 64;
+    c.max_len = 50;
+    c.similarity = "dot";
   }
   return c;
 }
@@ -43,8 +51,8 @@ void ModelConfig::validate() const {
   auto bad = [](const char* flag, auto v, const char* want) {
     return Error(concat(flag, " must be ", want, " (got ", v, ")"));
   };
-  if (type != "long_short" && type != "sasrec" && type != "gru4rec")
-    throw bad("--model", type, "long_short, sasrec or gru4rec");
+  if (type != "long_short" && type != "sasrec" && type != "gru4rec" && type != "lightgcn")
+    throw bad("--model", type, "long_short, sasrec, gru4rec or lightgcn");
   if (dim < 2 || dim > 4096) throw bad("--dim", dim, "in [2, 4096]");
   if (layers < 1 || layers > 32) throw bad("--layers", layers, "in [1, 32]");
   if (heads < 1 || dim % heads != 0) throw bad("--heads", heads, "a divisor of --dim");

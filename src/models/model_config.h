@@ -1,7 +1,8 @@
 // 模型结构选项（保存在 manifest 中，服务端据此重建模型）。三种模型共用一个结构：
 //   long_short：长短期兴趣 Transformer（用户嵌入 + 最近点击的 Transformer，基础版）；
 //   sasrec：    SASRec（Kang & McAuley 2018），因果自注意力，每个位置预测下一个物品；
-//   gru4rec：   GRU4Rec（Hidasi et al. 2016），物品嵌入 → GRU → 与物品嵌入打分。
+//   gru4rec：   GRU4Rec（Hidasi et al. 2016），物品嵌入 → GRU → 与物品嵌入打分；
+//   lightgcn：  LightGCN（He et al. 2020），用户–物品图上的传播（layers = 传播层数），非序列模型。
 // 字段对不同模型的含义见各字段注释；未用到的字段保持默认值即可。
 #pragma once
 
@@ -12,7 +13,7 @@ namespace seqrec {
 
 // 模型结构。num_users / num_items 来自数据，其余来自命令行（apply_defaults 按模型填默认值）。
 struct ModelConfig {
-  std::string type = "long_short";  // long_short | sasrec | gru4rec
+  std::string type = "long_short";  // long_short | sasrec | gru4rec | lightgcn
   int num_users = 0;
   int num_items = 0;
   int dim = 64;        // 嵌入维度（查询向量维度与物品向量相同）

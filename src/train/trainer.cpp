@@ -16,6 +16,7 @@
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
 #include "models/encoder.h"
+#include "models/lightgcn_torch.h"
 #include "models/long_short_torch.h"
 #include "models/seq_torch.h"
 #include "train/adam.h"
@@ -42,6 +43,16 @@ TrainOptions TrainOptions::defaults_for(const std::string& model_type) {
     o.dropout = 0.3;
     o.eval_every = 5;
     o.patience = 4;
+  } else if (model_type == "lightgcn") {
+    // LightGCN 论文 / RecBole 的设置：BPR、batch 2048、lr 1e-3、L2 系数 1e-4，无 dropout。
+    o.epochs = 300;
+    o.loss = "bpr";
+    o.batch_size = 2048;
+    o.lr = 1e-3;
+    o.dropout = 0.0;
+    o.reg_weight = 1e-4;
+    o.eval_every = 5;
+    o.patience = 4;
   }
   return o;
 }
@@ -61,6 +72,7 @@ void TrainOptions::validate() const {
   if (batch_size < 1 || batch_size > 65536) throw bad("--batch", batch_size, "in [1, 65536]");
   if (!(lr > 0 && lr < 10)) throw bad("--lr", lr, "in (0, 10)");
   if (!(weight_decay >= 0)) throw bad("--weight-decay", weight_decay, ">= 0");
+  if (!(reg_weight >= 0)) throw bad("--reg-weight", reg_weight, ">= 0");
   if (optimizer != "adam" && optimizer != "adamw") throw bad("--optimizer", optimizer, "adam or adamw");
   if (!(dropout >= 0 && dropout < 1)) throw bad("--dropout", dropout, "in [0, 1)");
   if (!(temperature > 0)) throw bad("--temperature", temperature, "> 0");
@@ -89,6 +101,7 @@ nlohmann::json TrainOptions::to_json() const {
                       {"eval_every", eval_every},   {"patience", patience},         {"seed", seed},
                       {"threads", threads},         {"bucket", bucket},           {"temperature", temperature},   {"user_dropout", user_dropout},
                       {"history_dropout", history_dropout}};
+  if (reg_weight > 0) j["reg_weight"] = reg_weight;
   j["valid_protocol"] = valid_protocol.to_json();
   const LossKind k = parse_loss(loss);
   if (k == LossKind::kBCE || k == LossKind::kBPR || k == LossKind::kSampled) {
@@ -513,9 +526,71 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
   return run_loop(spec, data, opt, on_epoch);
 }
 
+TrainResult train_lightgcn(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
+                           const EpochCallback& on_epoch) {
+  opt.validate();
+  cfg.validate();
+  init_threads(opt);
+  LightGcnNet net(cfg, data);
+  // 训练单位：训练部分的每个（用户，物品）交互，每个单位一行、一个预测位置。
+  std::vector<std::pair<int32_t, int32_t>> pairs;
+  for (int32_t u = 0; u < data.num_users(); ++u) {
+    const auto& s = data.seqs[static_cast<size_t>(u)];
+    for (int32_t t = 0; t < data.train_len(u); ++t) pairs.push_back({u, s[static_cast<size_t>(t)]});
+  }
+  if (pairs.empty()) throw Error("no training interactions");
+  const NegativePlan plan(data, opt);
+  PosBatch batch;
+  std::vector<int64_t> users_buf;
+
+  LoopSpec spec;
+  spec.cfg = cfg;
+  spec.params = net->parameters();
+  spec.module = net.ptr().get();
+  spec.units = static_cast<int64_t>(pairs.size());
+  spec.prepare = [&](const int64_t* ids, int64_t B, std::mt19937_64& rng) {
+    batch.clear();
+    users_buf.clear();
+    for (int64_t i = 0; i < B; ++i) {
+      const auto [u, item] = pairs[static_cast<size_t>(ids[i])];
+      batch.targets.push_back(item);
+      batch.pos_off.push_back(i + 1);
+      batch.row_user.push_back(u);
+      users_buf.push_back(u);
+    }
+    plan.fill(batch, rng);
+  };
+  spec.shard_loss = [&](int64_t lo, int64_t hi, DropoutRng*) {
+    // 每个分片各自做一次整图传播（图很小时比在线程间共享中间结果简单）；损失只取本分片的行。
+    auto [uf, itf] = net->propagate();
+    auto users = torch::from_blob(users_buf.data() + lo, {hi - lo}, torch::kInt64);
+    auto h = uf.index_select(0, users);
+    const double denom = static_cast<double>(batch.positions());
+    auto loss = loss_for(plan, batch, lo, hi, h, itf, cfg, opt, denom);
+    if (opt.reg_weight > 0) {
+      // 第 0 层嵌入的 L2：本分片的用户、正例与负例（与 RecBole 的 EmbLoss 相同，按批大小平均）。
+      auto in = plan.inputs(batch, lo, hi, h);
+      auto e_u = net->user_emb->weight.index_select(0, users);
+      auto e_p = net->item_emb->weight.index_select(0, in.targets);
+      torch::Tensor reg = e_u.pow(2).sum() + e_p.pow(2).sum();
+      if (in.negs.defined() && in.negs.dim() == 2)
+        reg = reg + net->item_emb->weight.index_select(0, in.negs.reshape({-1})).pow(2).sum();
+      loss = loss + opt.reg_weight * 0.5 * reg / denom;
+    }
+    return loss;
+  };
+  spec.batch_positions = [&] { return batch.positions(); };
+  spec.batch_denominator = [&] { return static_cast<double>(batch.positions()); };
+  spec.weights = [&] { return net->to_tensors(); };
+  std::fprintf(stderr, "lightgcn graph: %d users, %d items, %lld edges, %d layers\n", cfg.num_users, cfg.num_items,
+               static_cast<long long>(net->edges), cfg.layers);
+  return run_loop(spec, data, opt, on_epoch);
+}
+
 TrainResult train_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
                         const EpochCallback& on_epoch) {
   if (cfg.type == "long_short") return train_long_short(data, cfg, opt, on_epoch);
+  if (cfg.type == "lightgcn") return train_lightgcn(data, cfg, opt, on_epoch);
   return train_sequence_model(data, cfg, opt, on_epoch);
 }
 

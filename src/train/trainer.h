@@ -31,6 +31,7 @@ struct TrainOptions {
   int batch_size = 512;
   double lr = 2e-3;
   double weight_decay = 0.0;
+  double reg_weight = 0.0;       // lightgcn：本批用到的第 0 层嵌入的 L2 惩罚系数（LightGCN 论文与 RecBole 的 reg_weight）
   std::string optimizer = "adam";  // "adam" 或 "adamw"
   double dropout = 0.2;
   double temperature = 0.1;      // similarity=cosine 时 logits = cos / temperature
@@ -74,7 +75,10 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
 // 训练 SASRec 或 GRU4Rec（cfg.type）。
 TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
                                  const EpochCallback& on_epoch);
-// 按 cfg.type 选择上面两者之一。
+// 训练 LightGCN（用户–物品图，默认 BPR；损失可选，与序列模型共用 losses.h）。
+TrainResult train_lightgcn(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
+                           const EpochCallback& on_epoch);
+// 按 cfg.type 选择上面三者之一。
 TrainResult train_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
                         const EpochCallback& on_epoch);
 
