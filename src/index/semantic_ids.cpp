@@ -356,9 +356,11 @@ SidTrie::SidTrie(const SemanticIds& ids) : length_(ids.length) {
     int depth;
   };
   std::vector<Pending> nodes = {{0, n, 0}};
+  parent_.push_back(-1);
   for (size_t node = 0; node < nodes.size(); ++node) {
     const Pending p = nodes[node];
     first_.push_back(static_cast<int32_t>(tok_.size()));
+    size_.push_back(static_cast<int32_t>(p.hi - p.lo));
     if (p.depth == length_) {
       leaf_item_.push_back(static_cast<int32_t>(order[static_cast<size_t>(p.lo)]));
       item_leaf_[static_cast<size_t>(order[static_cast<size_t>(p.lo)])] = static_cast<int32_t>(node);
@@ -372,6 +374,7 @@ SidTrie::SidTrie(const SemanticIds& ids) : length_(ids.length) {
       while (j < p.hi && ids.code(order[static_cast<size_t>(j)])[p.depth] == t) ++j;
       tok_.push_back(t);
       child_.push_back(static_cast<int32_t>(nodes.size()));
+      parent_.push_back(static_cast<int32_t>(node));
       nodes.push_back({i, j, p.depth + 1});
       i = j;
     }

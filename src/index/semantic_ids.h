@@ -80,6 +80,10 @@ class SidTrie {
   // 物品的叶子节点。
   int32_t leaf_of(int32_t item) const { return item_leaf_[static_cast<size_t>(item)]; }
   int64_t num_nodes() const { return static_cast<int64_t>(first_.size()) - 1; }
+  // 节点下的物品数（叶子为 1）。
+  int32_t subtree_size(int32_t node) const { return size_[static_cast<size_t>(node)]; }
+  // 父节点（根为 -1）。
+  int32_t parent(int32_t node) const { return parent_[static_cast<size_t>(node)]; }
 
  private:
   int length_ = 0;
@@ -88,6 +92,8 @@ class SidTrie {
   std::vector<int32_t> child_;      // 子节点编号
   std::vector<int32_t> leaf_item_;  // [nodes] 叶子对应的物品，非叶子为 -1
   std::vector<int32_t> item_leaf_;  // [items]
+  std::vector<int32_t> size_;       // [nodes] 子树中的物品数
+  std::vector<int32_t> parent_;     // [nodes]
 };
 
 }  // namespace seqrec

@@ -1,0 +1,66 @@
+// 生成式检索模型（ColaRec / TIGER 式）的结构选项与记号布局。
+//
+// 编码器的输入是一串记号（共用一张嵌入表），布局为：
+//   [0, 4)                         特殊记号：PAD = 0、REC（推荐任务）= 1、IDX（物品索引任务）= 2、SEP = 3
+//   [4, 4 + V)                     物品内容的记号（分词器的词表，V = content_vocab；无内容时 V = 0）
+//   [4 + V, 4 + V + I)             物品记号（每个物品一个）
+//   [4 + V + I, 4 + V + I + U)     用户记号（每个训练用户一个，只出现在物品索引任务中）
+// 推荐任务的输入：REC，然后对历史中每个物品（最近 max_len 个，从旧到新）依次放它的内容记号（至多
+// content_len 个）和它的物品记号。物品索引任务的输入：IDX，物品的内容记号，物品记号，再加至多
+// index_users 个与它交互过的用户的记号。
+// 解码器逐层输出目标物品的语义 ID：第 t 步的输入是上一层记号在第 t-1 层码本中的嵌入（第 0 步为 BOS），
+// 输出与第 t 层码本的嵌入做内积得到该层的 logits（输入与输出共享每层的码本嵌入）。
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/safetensors.h"
+
+namespace seqrec {
+
+struct GenRecConfig {
+  int num_items = 0;
+  int num_users = 0;
+  int content_vocab = 0;  // 内容词表大小；0 表示不使用内容
+  int content_len = 8;    // 每个物品保留的内容记号数
+  int max_len = 20;       // 推荐任务使用的最近历史物品数
+  int index_users = 5;    // 物品索引任务输入中的用户数
+  int dim = 128;
+  int heads = 4;
+  int ffn_dim = 256;
+  int enc_layers = 2;
+  int dec_layers = 2;
+  std::vector<int32_t> codebook_sizes;  // 每层语义 ID 的码本大小（长度 = 语义 ID 的记号数）
+
+  static constexpr int kPad = 0, kRec = 1, kIdx = 2, kSep = 3, kSpecial = 4;
+  int content_offset() const { return kSpecial; }
+  int item_offset() const { return kSpecial + content_vocab; }
+  int user_offset() const { return item_offset() + num_items; }
+  int vocab() const { return user_offset() + num_users; }
+  int levels() const { return static_cast<int>(codebook_sizes.size()); }
+  // 推荐任务输入的最大长度（决定位置嵌入的行数）。
+  int max_rec_tokens() const { return 1 + max_len * ((content_vocab > 0 ? content_len : 0) + 1); }
+  int max_index_tokens() const { return 1 + (content_vocab > 0 ? content_len : 0) + 1 + index_users; }
+  int max_tokens() const { return std::max(max_rec_tokens(), max_index_tokens()); }
+
+  // 校验取值范围，出错抛出 Error（消息指明是哪个选项）。
+  void validate() const;
+  nlohmann::json to_json() const;
+  static GenRecConfig from_json(const nlohmann::json& j);
+};
+
+// 一个物品的内容记号表：item_tokens[i] 为物品 i 的内容记号（已加 content_offset，至多 content_len 个）。
+using ItemTokens = std::vector<std::vector<int32_t>>;
+
+// 内容记号表存入模型文件的形式：F32 张量 content_tokens [I, content_len]，空位为 -1（记号 < 2^24，浮点精确）。
+Tensor content_tokens_tensor(const GenRecConfig& c, const ItemTokens& content);
+
+// 推荐任务的编码器输入：REC + 每个历史物品的（内容记号，物品记号），只取最近 max_len 个物品。
+std::vector<int32_t> rec_input(const GenRecConfig& c, const ItemTokens& content, const int32_t* items, size_t n);
+// 物品索引任务的编码器输入：IDX + 内容记号 + 物品记号 + 用户记号（users 中至多 index_users 个）。
+std::vector<int32_t> index_input(const GenRecConfig& c, const ItemTokens& content, int32_t item,
+                                 const int32_t* users, size_t n_users);
+
+}  // namespace seqrec

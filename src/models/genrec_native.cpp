@@ -1,0 +1,296 @@
+// 生成式检索模型的原生推理实现。
+#include "models/genrec_native.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/kernels.h"
+
+namespace seqrec {
+
+namespace {
+
+// 多头注意力：q 为 Tq 行（行距 qs），k / v 为 Tk 行（行距 ks）；causal 时第 i 行只看 j <= i。
+// 结果写入 out [Tq, d]（行距 d）。
+void mha(const float* q, int Tq, int qs, const float* k, const float* v, int Tk, int ks, int d, int heads,
+         bool causal, float* out) {
+  const int dh = d / heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  static thread_local std::vector<float> w;
+  w.resize(static_cast<size_t>(Tk));
+  for (int i = 0; i < Tq; ++i) {
+    const int last = causal ? std::min(Tk, i + 1) : Tk;
+    for (int h = 0; h < heads; ++h) {
+      const float* qi = q + static_cast<size_t>(i) * qs + h * dh;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j < last; ++j) {
+        w[static_cast<size_t>(j)] = dot(qi, k + static_cast<size_t>(j) * ks + h * dh, dh) * scale;
+        mx = std::max(mx, w[static_cast<size_t>(j)]);
+      }
+      float sum = 0;
+      for (int j = 0; j < last; ++j) sum += (w[static_cast<size_t>(j)] = std::exp(w[static_cast<size_t>(j)] - mx));
+      float* o = out + static_cast<size_t>(i) * d + h * dh;
+      std::fill(o, o + dh, 0.0f);
+      for (int j = 0; j < last; ++j) {
+        const float a = w[static_cast<size_t>(j)] / sum;
+        const float* vj = v + static_cast<size_t>(j) * ks + h * dh;
+        for (int c = 0; c < dh; ++c) o[c] += a * vj[c];
+      }
+    }
+  }
+}
+
+// 逐位置前馈（ReLU），结果加到 x 上：x += W2·relu(W1·LN(x))。
+void ffn_residual(const NormWeights& ln, const LinearWeights& f1, const LinearWeights& f2, float* x, int rows, int d,
+                  std::vector<float>& a, std::vector<float>& hbuf, std::vector<float>& o) {
+  a.resize(static_cast<size_t>(rows) * d);
+  ln.apply(x, rows, d, kGenRecLnEps, a.data());
+  hbuf.resize(static_cast<size_t>(rows) * f1.out);
+  f1.apply(a.data(), rows, hbuf.data());
+  for (float& v : hbuf) v = v > 0 ? v : 0;
+  o.resize(static_cast<size_t>(rows) * d);
+  f2.apply(hbuf.data(), rows, o.data());
+  add_into(x, o.data(), static_cast<int64_t>(rows) * d);
+}
+
+// 每个线程一份的临时缓冲。
+struct Scratch {
+  std::vector<float> a, qkv, att, o, h, x, q;
+};
+
+}  // namespace
+
+GenRecModel GenRecModel::from_tensors(const TensorMap& t, const GenRecConfig& cfg, SemanticIds sids) {
+  cfg.validate();
+  GenRecModel m;
+  m.cfg_ = cfg;
+  const int64_t d = cfg.dim, F = cfg.ffn_dim;
+  if (sids.num_items() != cfg.num_items || sids.codebook_sizes != cfg.codebook_sizes)
+    throw Error(concat("semantic ids (", sids.num_items(), " items, ", sids.length,
+                       " tokens) do not match the model config (", cfg.num_items, " items, ", cfg.levels(), " levels)"));
+  m.tok_emb_ = take_tensor(t, "tok_emb.weight", {cfg.vocab(), d});
+  m.pos_emb_ = take_tensor(t, "pos_emb", {cfg.max_tokens(), d});
+  m.bos_ = take_tensor(t, "bos.weight", {1, d});
+  m.dec_pos_ = take_tensor(t, "dec_pos.weight", {cfg.levels(), d});
+  for (int l = 0; l < cfg.levels(); ++l)
+    m.code_emb_.push_back(take_tensor(t, concat("code_emb.", l, ".weight"), {cfg.codebook_sizes[static_cast<size_t>(l)], d}));
+  for (int l = 0; l < cfg.enc_layers; ++l) {
+    const std::string p = concat("enc.", l, ".");
+    EncBlock b;
+    b.ln1 = take_norm(t, p + "ln1", d);
+    b.ln2 = take_norm(t, p + "ln2", d);
+    b.in_proj = take_linear(t, p + "in_proj", d, 3 * d);
+    b.out_proj = take_linear(t, p + "out_proj", d, d);
+    b.ffn1 = take_linear(t, p + "ffn1", d, F);
+    b.ffn2 = take_linear(t, p + "ffn2", F, d);
+    m.enc_.push_back(std::move(b));
+  }
+  for (int l = 0; l < cfg.dec_layers; ++l) {
+    const std::string p = concat("dec.", l, ".");
+    DecBlock b;
+    b.ln1 = take_norm(t, p + "ln1", d);
+    b.ln2 = take_norm(t, p + "ln2", d);
+    b.ln3 = take_norm(t, p + "ln3", d);
+    b.self_in = take_linear(t, p + "self_in", d, 3 * d);
+    b.self_out = take_linear(t, p + "self_out", d, d);
+    b.cross_q = take_linear(t, p + "cross_q", d, d);
+    b.cross_kv = take_linear(t, p + "cross_kv", d, 2 * d);
+    b.cross_out = take_linear(t, p + "cross_out", d, d);
+    b.ffn1 = take_linear(t, p + "ffn1", d, F);
+    b.ffn2 = take_linear(t, p + "ffn2", F, d);
+    m.dec_.push_back(std::move(b));
+  }
+  m.enc_ln_ = take_norm(t, "enc_ln", d);
+  m.dec_ln_ = take_norm(t, "dec_ln", d);
+  // 内容记号：-1 为空位；每个记号必须落在内容词表的区间内。
+  m.content_.assign(static_cast<size_t>(cfg.num_items), {});
+  if (cfg.content_vocab > 0) {
+    const auto ct = take_tensor(t, "content_tokens", {cfg.num_items, cfg.content_len});
+    for (int64_t i = 0; i < cfg.num_items; ++i)
+      for (int64_t k = 0; k < cfg.content_len; ++k) {
+        const float v = ct[static_cast<size_t>(i * cfg.content_len + k)];
+        if (v < 0) break;
+        const int32_t tok = static_cast<int32_t>(v);
+        if (tok < cfg.content_offset() || tok >= cfg.item_offset())
+          throw Error(concat("content_tokens: item ", i, " has token ", tok, " outside the content vocabulary"));
+        m.content_[static_cast<size_t>(i)].push_back(tok);
+      }
+  }
+  m.sids_ = std::move(sids);
+  m.trie_ = SidTrie(m.sids_);
+  return m;
+}
+
+void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memory) const {
+  static thread_local Scratch s;
+  const int d = cfg_.dim;
+  SEQREC_CHECK(T >= 1 && T <= cfg_.max_tokens(), "encoder input length out of range");
+  memory->resize(static_cast<size_t>(T) * d);
+  float* x = memory->data();
+  for (int i = 0; i < T; ++i) {
+    SEQREC_CHECK(tokens[i] >= 0 && tokens[i] < cfg_.vocab(), "encoder token out of range");
+    const float* e = &tok_emb_[static_cast<size_t>(tokens[i]) * d];
+    const float* p = &pos_emb_[static_cast<size_t>(i) * d];
+    for (int c = 0; c < d; ++c) x[static_cast<size_t>(i) * d + c] = e[c] + p[c];
+  }
+  for (const EncBlock& b : enc_) {
+    s.a.resize(static_cast<size_t>(T) * d);
+    b.ln1.apply(x, T, d, kGenRecLnEps, s.a.data());
+    s.qkv.resize(static_cast<size_t>(T) * 3 * d);
+    b.in_proj.apply(s.a.data(), T, s.qkv.data());
+    s.att.resize(static_cast<size_t>(T) * d);
+    mha(s.qkv.data(), T, 3 * d, s.qkv.data() + d, s.qkv.data() + 2 * d, T, 3 * d, d, cfg_.heads, false, s.att.data());
+    s.o.resize(static_cast<size_t>(T) * d);
+    b.out_proj.apply(s.att.data(), T, s.o.data());
+    add_into(x, s.o.data(), static_cast<int64_t>(T) * d);
+    ffn_residual(b.ln2, b.ffn1, b.ffn2, x, T, d, s.a, s.h, s.o);
+  }
+  enc_ln_.apply(x, T, d, kGenRecLnEps, x);
+}
+
+void GenRecModel::decoder_last(std::vector<float>& x, int steps, const std::vector<std::vector<float>>& cross_kv,
+                               int T, float* out) const {
+  static thread_local Scratch s;
+  const int d = cfg_.dim;
+  for (size_t l = 0; l < dec_.size(); ++l) {
+    const DecBlock& b = dec_[l];
+    s.a.resize(static_cast<size_t>(steps) * d);
+    b.ln1.apply(x.data(), steps, d, kGenRecLnEps, s.a.data());
+    s.qkv.resize(static_cast<size_t>(steps) * 3 * d);
+    b.self_in.apply(s.a.data(), steps, s.qkv.data());
+    s.att.resize(static_cast<size_t>(steps) * d);
+    mha(s.qkv.data(), steps, 3 * d, s.qkv.data() + d, s.qkv.data() + 2 * d, steps, 3 * d, d, cfg_.heads, true,
+        s.att.data());
+    s.o.resize(static_cast<size_t>(steps) * d);
+    b.self_out.apply(s.att.data(), steps, s.o.data());
+    add_into(x.data(), s.o.data(), static_cast<int64_t>(steps) * d);
+    // 交叉注意力：K/V 来自编码器输出（每层预先算好 [T, 2d]）。
+    b.ln2.apply(x.data(), steps, d, kGenRecLnEps, s.a.data());
+    s.q.resize(static_cast<size_t>(steps) * d);
+    b.cross_q.apply(s.a.data(), steps, s.q.data());
+    const float* kv = cross_kv[l].data();
+    mha(s.q.data(), steps, d, kv, kv + d, T, 2 * d, d, cfg_.heads, false, s.att.data());
+    b.cross_out.apply(s.att.data(), steps, s.o.data());
+    add_into(x.data(), s.o.data(), static_cast<int64_t>(steps) * d);
+    ffn_residual(b.ln3, b.ffn1, b.ffn2, x.data(), steps, d, s.a, s.h, s.o);
+  }
+  dec_ln_.apply(&x[static_cast<size_t>(steps - 1) * d], 1, d, kGenRecLnEps, out);
+}
+
+void GenRecModel::level_log_probs(const float* h, int t, std::vector<float>* out) const {
+  const int K = cfg_.codebook_sizes[static_cast<size_t>(t)];
+  out->resize(static_cast<size_t>(K));
+  matvec(code_emb_[static_cast<size_t>(t)].data(), K, cfg_.dim, h, out->data());
+  const float mx = *std::max_element(out->begin(), out->end());
+  double sum = 0;
+  for (float v : *out) sum += std::exp(static_cast<double>(v - mx));
+  const float lse = mx + static_cast<float>(std::log(sum));
+  for (float& v : *out) v -= lse;
+}
+
+std::vector<float> GenRecModel::decode_logits(const std::vector<float>& memory, int T, const int32_t* codes) const {
+  const int d = cfg_.dim, L = cfg_.levels();
+  std::vector<std::vector<float>> cross(dec_.size());
+  for (size_t l = 0; l < dec_.size(); ++l) {
+    cross[l].resize(static_cast<size_t>(T) * 2 * d);
+    dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
+  }
+  std::vector<float> out, h(static_cast<size_t>(d));
+  for (int t = 0; t < L; ++t) {
+    std::vector<float> x(static_cast<size_t>(t + 1) * d);
+    for (int j = 0; j <= t; ++j) {
+      const float* e = j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(codes[j - 1]) * d];
+      for (int c = 0; c < d; ++c) x[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
+    }
+    decoder_last(x, t + 1, cross, T, h.data());
+    const int K = cfg_.codebook_sizes[static_cast<size_t>(t)];
+    std::vector<float> lg(static_cast<size_t>(K));
+    matvec(code_emb_[static_cast<size_t>(t)].data(), K, d, h.data(), lg.data());
+    out.insert(out.end(), lg.begin(), lg.end());
+  }
+  return out;
+}
+
+std::vector<GenRecModel::Hit> GenRecModel::generate(const int32_t* clicks, size_t n, int top_k, int beam,
+                                                    const std::vector<int32_t>* exclude) const {
+  for (size_t i = 0; i < n; ++i) SEQREC_CHECK(clicks[i] >= 0 && clicks[i] < cfg_.num_items, "click index out of range");
+  return generate_from_tokens(rec_input(cfg_, content_, clicks, n), top_k, beam, exclude);
+}
+
+std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vector<int32_t>& tokens, int top_k, int beam,
+                                                                const std::vector<int32_t>* exclude) const {
+  const int d = cfg_.dim, L = cfg_.levels();
+  const int T = static_cast<int>(tokens.size());
+  const int width = std::max(beam, top_k);
+  std::vector<float> memory;
+  encode(tokens.data(), T, &memory);
+  std::vector<std::vector<float>> cross(dec_.size());
+  for (size_t l = 0; l < dec_.size(); ++l) {
+    cross[l].resize(static_cast<size_t>(T) * 2 * d);
+    dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
+  }
+  // 被排除的物品：沿叶子到根累计每个节点子树中被排除的个数；全被排除的子树不扩展。
+  std::unordered_map<int32_t, int32_t> excluded;
+  if (exclude) {
+    std::vector<int32_t> ex(*exclude);
+    std::sort(ex.begin(), ex.end());
+    ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
+    for (int32_t item : ex) {
+      if (item < 0 || item >= cfg_.num_items) continue;
+      for (int32_t node = trie_.leaf_of(item); node >= 0; node = trie_.parent(node)) ++excluded[node];
+    }
+  }
+  auto available = [&](int32_t node) {
+    auto it = excluded.find(node);
+    return trie_.subtree_size(node) > (it == excluded.end() ? 0 : it->second);
+  };
+  struct Beam {
+    int32_t node;
+    float score;
+    std::vector<int32_t> codes;
+  };
+  std::vector<Beam> beams = {{0, 0.0f, {}}};
+  if (!available(0)) return {};
+  std::vector<float> x, h(static_cast<size_t>(d)), lp;
+  for (int t = 0; t < L; ++t) {
+    std::vector<Beam> next;
+    for (const Beam& b : beams) {
+      // 解码器输入：BOS + 已生成的记号（各自所在层的码本嵌入）+ 位置嵌入。
+      x.resize(static_cast<size_t>(t + 1) * d);
+      for (int j = 0; j <= t; ++j) {
+        const float* e =
+            j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(b.codes[static_cast<size_t>(j - 1)]) * d];
+        for (int c = 0; c < d; ++c) x[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
+      }
+      decoder_last(x, t + 1, cross, T, h.data());
+      level_log_probs(h.data(), t, &lp);
+      const SidTrie::Span ch = trie_.children(b.node);
+      for (int32_t k = 0; k < ch.size; ++k) {
+        if (!available(ch.nodes[k])) continue;
+        Beam nb{ch.nodes[k], b.score + lp[static_cast<size_t>(ch.tokens[k])], b.codes};
+        nb.codes.push_back(ch.tokens[k]);
+        next.push_back(std::move(nb));
+      }
+    }
+    // 保留得分最高的 width 个（同分按节点编号，结果确定）。
+    auto better = [](const Beam& a, const Beam& b) { return a.score != b.score ? a.score > b.score : a.node < b.node; };
+    if (static_cast<int>(next.size()) > width) {
+      std::partial_sort(next.begin(), next.begin() + width, next.end(), better);
+      next.resize(static_cast<size_t>(width));
+    } else {
+      std::sort(next.begin(), next.end(), better);
+    }
+    beams = std::move(next);
+  }
+  std::vector<Hit> out;
+  for (const Beam& b : beams) {
+    if (static_cast<int>(out.size()) >= top_k) break;
+    out.push_back({trie_.item_of(b.node), b.score});
+  }
+  return out;
+}
+
+}  // namespace seqrec

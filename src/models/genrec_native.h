@@ -1,0 +1,85 @@
+// 生成式检索模型的原生（无 LibTorch）推理：编码器–解码器前向与前缀树约束的束搜索。服务与评估共用。
+//
+// 结构（与 genrec_torch.h 的训练模块逐项一致）：
+//   编码器：x = tok_emb[记号] + pos_emb[位置]；enc_layers 个 pre-LN 块（多头自注意力，填充位置不可见；
+//           ReLU 前馈）；最后 enc_ln。
+//   解码器：第 0 步输入 bos，第 t 步输入第 t-1 层码本嵌入 code_emb.{t-1}[c_{t-1}]，加 dec_pos[t]；
+//           dec_layers 个 pre-LN 块（因果自注意力、对编码器输出的交叉注意力、ReLU 前馈）；最后 dec_ln；
+//           第 t 步的输出与 code_emb.{t} 做内积得到第 t 层的 logits。LayerNorm eps 1e-6。
+// 权重张量名（safetensors）：tok_emb.weight、pos_emb、bos.weight、dec_pos.weight、code_emb.{t}.weight、
+//   enc.{l}.{ln1,ln2,in_proj,out_proj,ffn1,ffn2}.*、enc_ln.*、
+//   dec.{l}.{ln1,ln2,ln3,self_in,self_out,cross_q,cross_kv,cross_out,ffn1,ffn2}.*、dec_ln.*；
+//   另有 content_tokens [I, content_len]（物品的内容记号，已加偏移，-1 为空位；以 F32 存放）。
+//
+// 束搜索：每一步只扩展前缀树中存在的子节点，得分为各层 log-softmax 之和（softmax 在整层码本上归一化），
+// 保留得分最高的 beam 个前缀；到达叶子即得到一个真实物品。需要排除的物品（如已看过的）在搜索中剔除：
+// 子树中的物品全被排除的前缀不会被扩展，所以只要还有足够的物品，总能返回 top_k 个。
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/safetensors.h"
+#include "index/semantic_ids.h"
+#include "models/genrec_config.h"
+#include "models/native_ops.h"
+
+namespace seqrec {
+
+constexpr float kGenRecLnEps = 1e-6f;
+
+class GenRecModel {
+ public:
+  // 从命名张量与语义 ID 构建；名字、形状或语义 ID 与配置不符时抛出 Error。
+  static GenRecModel from_tensors(const TensorMap& t, const GenRecConfig& cfg, SemanticIds sids);
+
+  const GenRecConfig& config() const { return cfg_; }
+  const SemanticIds& semantic_ids() const { return sids_; }
+  const ItemTokens& content() const { return content_; }
+
+  // 编码器前向：tokens[T] → memory [T, d]（最终 LayerNorm 之后）。
+  void encode(const int32_t* tokens, int T, std::vector<float>* memory) const;
+  // 教师强制的解码：给定目标语义 ID codes[L]，返回每层的 logits（拼接，长度 Σ K_t；测试用）。
+  std::vector<float> decode_logits(const std::vector<float>& memory, int T, const int32_t* codes) const;
+
+  // 一个生成结果：物品下标与得分（各层 log 概率之和）。
+  struct Hit {
+    int32_t item;
+    float score;
+  };
+  // 由最近点击（内部物品下标，从旧到新）生成 top_k 个物品（得分降序）。beam < top_k 时按 top_k。
+  // exclude（可为空）中的物品不会出现在结果中。线程安全。
+  std::vector<Hit> generate(const int32_t* clicks, size_t n, int top_k, int beam,
+                            const std::vector<int32_t>* exclude = nullptr) const;
+  // 同上，编码器输入由调用方给出（物品索引任务等）。
+  std::vector<Hit> generate_from_tokens(const std::vector<int32_t>& tokens, int top_k, int beam,
+                                        const std::vector<int32_t>* exclude) const;
+
+ private:
+  struct EncBlock {
+    NormWeights ln1, ln2;
+    LinearWeights in_proj, out_proj, ffn1, ffn2;
+  };
+  struct DecBlock {
+    NormWeights ln1, ln2, ln3;
+    LinearWeights self_in, self_out, cross_q, cross_kv, cross_out, ffn1, ffn2;
+  };
+  // 一个束（或教师强制）的解码器前向：输入 steps 个位置的嵌入 x [steps, d]，交叉注意力的 K/V 已按层算好；
+  // 结果是最后一个位置经 dec_ln 之后的向量 out [d]。
+  void decoder_last(std::vector<float>& x, int steps, const std::vector<std::vector<float>>& cross_kv, int T,
+                    float* out) const;
+  // 第 t 层码本的 log-softmax（logits = h · code_emb_t）。
+  void level_log_probs(const float* h, int t, std::vector<float>* out) const;
+
+  GenRecConfig cfg_;
+  SemanticIds sids_;
+  SidTrie trie_;
+  ItemTokens content_;
+  std::vector<float> tok_emb_, pos_emb_, bos_, dec_pos_;
+  std::vector<std::vector<float>> code_emb_;  // 每层 [K_t, d]
+  std::vector<EncBlock> enc_;
+  std::vector<DecBlock> dec_;
+  NormWeights enc_ln_, dec_ln_;
+};
+
+}  // namespace seqrec

@@ -1,0 +1,37 @@
+// 生成式检索模型的 LibTorch 训练模块：pre-LN Transformer 编码器–解码器（从零训练）。
+// 结构与 genrec_native.h 的原生推理逐项一致（测试比对两者的 logits）；权重命名见 genrec_native.h。
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "core/safetensors.h"
+#include "models/genrec_config.h"
+#include "models/torch_util.h"
+
+namespace seqrec {
+
+struct GenRecNetImpl : torch::nn::Module {
+  GenRecNetImpl(const GenRecConfig& c, double dropout);
+
+  // 编码：tokens [B, T] int64（PAD = 0 为填充）→ 最终 LayerNorm 之后的隐状态 [B, T, d]。
+  torch::Tensor encode(const torch::Tensor& tokens, DropoutRng* gen);
+  // 解码（教师强制）：codes [B, L] 为目标的语义 ID；返回每层的 logits（第 t 个为 [B, K_t]）。
+  std::vector<torch::Tensor> decode(const torch::Tensor& memory, const torch::Tensor& tokens,
+                                    const torch::Tensor& codes, DropoutRng* gen);
+  // 编码器状态的汇总向量：任务记号（第 0 个位置）的输出 [B, d]。
+  static torch::Tensor pooled(const torch::Tensor& memory) { return memory.select(1, 0); }
+
+  TensorMap to_tensors();
+  void load_tensors(const TensorMap& t);
+
+  GenRecConfig cfg;
+  double dropout;
+  torch::nn::Embedding tok_emb{nullptr}, pos_emb{nullptr}, bos{nullptr}, dec_pos{nullptr};
+  torch::nn::ModuleList enc{nullptr}, dec{nullptr}, code_emb{nullptr};
+  torch::nn::LayerNorm enc_ln{nullptr}, dec_ln{nullptr};
+};
+TORCH_MODULE(GenRecNet);
+
+}  // namespace seqrec

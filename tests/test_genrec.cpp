@@ -1,0 +1,201 @@
+// 生成式检索模型的测试：原生推理与 LibTorch 训练模块逐层一致；约束束搜索只生成真实物品、
+// 足够宽时与穷举一致、排除的物品不出现且仍返回 top_k 个。
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "models/genrec_native.h"
+#include "models/genrec_torch.h"
+
+namespace seqrec {
+namespace {
+
+// 一个随机初始化的小模型及其配套数据。
+struct Fixture {
+  GenRecConfig cfg;
+  SemanticIds sids;
+  ItemTokens content;
+  GenRecNet net{nullptr};
+  std::unique_ptr<GenRecModel> native;
+};
+
+Fixture make_fixture(bool with_content) {
+  Fixture f;
+  f.cfg.num_items = 30;
+  f.cfg.num_users = 10;
+  f.cfg.content_vocab = with_content ? 20 : 0;
+  f.cfg.content_len = 3;
+  f.cfg.max_len = 5;
+  f.cfg.index_users = 2;
+  f.cfg.dim = 16;
+  f.cfg.heads = 2;
+  f.cfg.ffn_dim = 32;
+  f.cfg.enc_layers = 2;
+  f.cfg.dec_layers = 2;
+  // 语义 ID：随机向量上的层次 k-means（k = 4，2 层 + 消歧）。
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> g(0, 1);
+  Matrix e;
+  e.rows = 30;
+  e.cols = 8;
+  for (int i = 0; i < 240; ++i) e.data.push_back(g(rng));
+  SemanticIdOptions so;
+  so.k = 4;
+  so.levels = 2;
+  f.sids = build_semantic_ids(e, so);
+  f.cfg.codebook_sizes = f.sids.codebook_sizes;
+  f.content.resize(30);
+  if (with_content)
+    for (int i = 0; i < 30; ++i)
+      for (int k = 0; k < i % 4; ++k) f.content[static_cast<size_t>(i)].push_back(f.cfg.content_offset() + (i * 7 + k) % 20);
+  torch::manual_seed(3);
+  f.net = GenRecNet(f.cfg, 0.0);
+  f.net->eval();
+  // 让 LayerNorm 与偏置不是平凡的初值，比对更有力。
+  {
+    torch::NoGradGuard ng;
+    for (auto& p : f.net->parameters()) p.add_(torch::randn_like(p) * 0.05);
+  }
+  TensorMap w = f.net->to_tensors();
+  w["content_tokens"] = content_tokens_tensor(f.cfg, f.content);
+  f.native = std::make_unique<GenRecModel>(GenRecModel::from_tensors(w, f.cfg, f.sids));
+  return f;
+}
+
+// 原生的编码与教师强制解码与 LibTorch 一致；批内填充不影响结果。
+TEST(GenRec, NativeMatchesTorch) {
+  for (bool with_content : {true, false}) {
+    Fixture f = make_fixture(with_content);
+    const std::vector<int32_t> h1 = {3, 17, 8, 22, 5, 11}, h2 = {9};
+    const auto t1 = rec_input(f.cfg, f.content, h1.data(), h1.size());
+    const auto t2 = rec_input(f.cfg, f.content, h2.data(), h2.size());
+    const int64_t T = static_cast<int64_t>(t1.size());
+    auto tokens = torch::zeros({2, T}, torch::kInt64);
+    for (size_t i = 0; i < t1.size(); ++i) tokens[0][static_cast<int64_t>(i)] = t1[i];
+    for (size_t i = 0; i < t2.size(); ++i) tokens[1][static_cast<int64_t>(i)] = t2[i];
+    const int32_t target = 14;
+    auto codes = torch::zeros({2, f.cfg.levels()}, torch::kInt64);
+    for (int t = 0; t < f.cfg.levels(); ++t) codes[0][t] = codes[1][t] = f.sids.code(target)[t];
+    torch::NoGradGuard ng;
+    auto mem = f.net->encode(tokens, nullptr);
+    auto logits = f.net->decode(mem, tokens, codes, nullptr);
+    for (int row = 0; row < 2; ++row) {
+      const auto& tk = row == 0 ? t1 : t2;
+      std::vector<float> memory;
+      f.native->encode(tk.data(), static_cast<int>(tk.size()), &memory);
+      for (size_t j = 0; j < tk.size(); ++j)
+        for (int c = 0; c < f.cfg.dim; ++c)
+          ASSERT_NEAR(memory[j * f.cfg.dim + static_cast<size_t>(c)], mem[row][static_cast<int64_t>(j)][c].item<float>(), 1e-4);
+      const auto nl = f.native->decode_logits(memory, static_cast<int>(tk.size()), f.sids.code(target));
+      size_t off = 0;
+      for (int t = 0; t < f.cfg.levels(); ++t) {
+        for (int k = 0; k < f.cfg.codebook_sizes[static_cast<size_t>(t)]; ++k)
+          EXPECT_NEAR(nl[off + static_cast<size_t>(k)], logits[static_cast<size_t>(t)][row][k].item<float>(), 1e-4)
+              << "content " << with_content << " row " << row << " level " << t;
+        off += static_cast<size_t>(f.cfg.codebook_sizes[static_cast<size_t>(t)]);
+      }
+    }
+  }
+}
+
+// 每个物品的生成得分（各层 log-softmax 之和），用于穷举对照。
+std::vector<float> exhaustive_scores(const Fixture& f, const std::vector<int32_t>& hist) {
+  const auto tk = rec_input(f.cfg, f.content, hist.data(), hist.size());
+  std::vector<float> memory;
+  f.native->encode(tk.data(), static_cast<int>(tk.size()), &memory);
+  std::vector<float> out;
+  for (int32_t i = 0; i < f.cfg.num_items; ++i) {
+    const auto lg = f.native->decode_logits(memory, static_cast<int>(tk.size()), f.sids.code(i));
+    float s = 0;
+    size_t off = 0;
+    for (int t = 0; t < f.cfg.levels(); ++t) {
+      const int K = f.cfg.codebook_sizes[static_cast<size_t>(t)];
+      float mx = -1e30f;
+      for (int k = 0; k < K; ++k) mx = std::max(mx, lg[off + static_cast<size_t>(k)]);
+      double z = 0;
+      for (int k = 0; k < K; ++k) z += std::exp(lg[off + static_cast<size_t>(k)] - mx);
+      s += lg[off + static_cast<size_t>(f.sids.code(i)[t])] - mx - static_cast<float>(std::log(z));
+      off += static_cast<size_t>(K);
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+// 足够宽的束搜索 = 穷举；窄的束也只给出真实、不重复、按得分降序的物品。
+TEST(GenRec, BeamSearchIsExactWhenWideAndValidWhenNarrow) {
+  Fixture f = make_fixture(true);
+  const std::vector<int32_t> hist = {4, 12, 25};
+  const auto all = exhaustive_scores(f, hist);
+  std::vector<int32_t> order(30);
+  for (int i = 0; i < 30; ++i) order[static_cast<size_t>(i)] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return all[static_cast<size_t>(a)] > all[static_cast<size_t>(b)]; });
+  const auto wide = f.native->generate(hist.data(), hist.size(), 10, 30);
+  ASSERT_EQ(wide.size(), 10u);
+  for (size_t r = 0; r < 10; ++r) {
+    EXPECT_EQ(wide[r].item, order[r]) << r;
+    EXPECT_NEAR(wide[r].score, all[static_cast<size_t>(order[r])], 1e-4);
+  }
+  const auto narrow = f.native->generate(hist.data(), hist.size(), 5, 2);  // beam < top_k：按 top_k
+  ASSERT_EQ(narrow.size(), 5u);
+  std::set<int32_t> seen;
+  for (size_t r = 0; r < narrow.size(); ++r) {
+    EXPECT_TRUE(seen.insert(narrow[r].item).second);
+    EXPECT_GE(narrow[r].item, 0);
+    EXPECT_LT(narrow[r].item, 30);
+    EXPECT_NEAR(narrow[r].score, all[static_cast<size_t>(narrow[r].item)], 1e-4);
+    if (r) EXPECT_GE(narrow[r - 1].score, narrow[r].score);
+  }
+}
+
+// 排除在搜索内部生效：被排除的物品不出现，仍返回 top_k 个（与去掉这些物品后的穷举一致）；
+// 剩下的物品不足 top_k 时返回全部剩余。
+TEST(GenRec, ExclusionInsideTheSearch) {
+  Fixture f = make_fixture(true);
+  const std::vector<int32_t> hist = {7, 1};
+  const auto all = exhaustive_scores(f, hist);
+  const auto top = f.native->generate(hist.data(), hist.size(), 3, 30);
+  std::vector<int32_t> ex = {top[0].item, top[1].item, top[2].item};
+  const auto rest = f.native->generate(hist.data(), hist.size(), 10, 30, &ex);
+  ASSERT_EQ(rest.size(), 10u);
+  std::vector<int32_t> order;
+  for (int i = 0; i < 30; ++i)
+    if (std::find(ex.begin(), ex.end(), i) == ex.end()) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return all[static_cast<size_t>(a)] > all[static_cast<size_t>(b)]; });
+  for (size_t r = 0; r < 10; ++r) EXPECT_EQ(rest[r].item, order[r]) << r;
+  std::vector<int32_t> most;
+  for (int i = 2; i < 30; ++i) most.push_back(i);
+  const auto two = f.native->generate(hist.data(), hist.size(), 10, 4, &most);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(std::set<int32_t>({two[0].item, two[1].item}), std::set<int32_t>({0, 1}));
+}
+
+// 输入拼装：只取最近 max_len 个物品；内容记号截到 content_len；物品索引任务的用户数有上限。
+TEST(GenRec, EncoderInputs) {
+  GenRecConfig c;
+  c.num_items = 10;
+  c.num_users = 4;
+  c.content_vocab = 6;
+  c.content_len = 2;
+  c.max_len = 2;
+  c.index_users = 1;
+  c.codebook_sizes = {3, 4};
+  ItemTokens content(10);
+  content[1] = {4, 5, 6};
+  content[2] = {7};
+  const std::vector<int32_t> h = {0, 1, 2};
+  const auto t = rec_input(c, content, h.data(), h.size());
+  const int io = c.item_offset();
+  EXPECT_EQ(t, (std::vector<int32_t>{GenRecConfig::kRec, 4, 5, io + 1, 7, io + 2}));
+  const std::vector<int32_t> users = {3, 0};
+  EXPECT_EQ(index_input(c, content, 2, users.data(), 2), (std::vector<int32_t>{GenRecConfig::kIdx, 7, io + 2, c.user_offset() + 3}));
+  EXPECT_EQ(c.max_rec_tokens(), 1 + 2 * 3);
+  c.content_vocab = 0;
+  EXPECT_EQ(rec_input(c, content, h.data(), h.size()), (std::vector<int32_t>{GenRecConfig::kRec, c.item_offset() + 1, c.item_offset() + 2}));
+}
+
+}  // namespace
+}  // namespace seqrec
