@@ -1,5 +1,6 @@
 // `seqrec eval`：在留一法测试集（或验证集）上做全量排序评估，报告 HR/NDCG/MRR@K，并与最热门基线对比。
 // 默认按 manifest 中记录的数据来源与选项重建同一数据集；也可用 --data 等选项指定。
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -9,6 +10,7 @@
 #include "core/version.h"
 #include "data_flags.h"
 #include "eval/evaluator.h"
+#include "eval/generative_eval.h"
 #include "eval/otto_metric.h"
 #include "eval/metrics.h"
 #include "eval/protocol.h"
@@ -31,6 +33,7 @@ struct EvalFlags {
   std::string length_buckets = "5,20";
   bool json = false;
   int threads = 2;  // 并行编码的线程数（结果与线程数无关）
+  int beam = 0;     // 生成式模型的束宽（0 = 训练时记录的值；总不小于最大的 K）
   // OTTO 协议：标签文件与预测（候选 CSV 或提交文件）
   std::string labels, candidates, submission;
 };
@@ -83,6 +86,7 @@ void run_eval(const EvalFlags& f) {
   BundleOptions bo;
   bo.precision = parse_scan_precision(f.precision);
   bo.index = "exact";  // 研究协议：精确的全量排序（近似索引的召回率由 `seqrec index` 报告）
+  bo.beam = f.beam;
   auto bundle = ModelBundle::load(f.model, bo);
   DataFlags df = f.data.data.empty() ? DataFlags::from_json(bundle->manifest.at("data").at("options")) : f.data;
   SequenceData data = df.load();
@@ -97,8 +101,16 @@ void run_eval(const EvalFlags& f) {
   if (cases.empty())
     throw Error(concat("no ", f.split, " cases: no interaction in the ", f.split,
                        " period has an earlier one by the same user (temporal split too narrow?)"));
-  const auto model_ranks = rank_cases(*bundle->model, *bundle->exact, data, cases, bundle->model->config().max_len,
-                                     &ranker, f.threads);
+  // 生成式模型：束搜索生成 max(K) 个物品，目标不在其中即未命中（对 K 以内的指标与全量排序相同）。
+  const int max_k = *std::max_element(ks.begin(), ks.end());
+  if (bundle->generative && proto.candidates != EvalProtocol::Candidates::kAll)
+    throw Error("a generative (colarec) model is evaluated with --protocol full: beam search generates items "
+                "instead of scoring a candidate list");
+  const int beam = bundle->generative ? std::max(bundle->beam, max_k) : 0;
+  const auto model_ranks =
+      bundle->generative
+          ? rank_cases_generative(*bundle->generative, data, cases, max_k, beam, proto.exclude_history, f.threads)
+          : rank_cases(*bundle->model, *bundle->exact, data, cases, bundle->model->config().max_len, &ranker, f.threads);
   const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);
   auto mm = summarize_ranks(model_ranks, ks);
   auto pm = summarize_ranks(pop_ranks, ks);
@@ -109,6 +121,8 @@ void run_eval(const EvalFlags& f) {
                                 {"data", df.to_json()},
                                 {"stats", data.stats()},
                                 {"model_dir", f.model},
+                                {"model_type", bundle->manifest.value("model_type", "")},
+                                {"beam", beam},
                                 {"model_commit", bundle->manifest.value("seqrec_commit", "unknown")},
                                 {"eval_commit", git_commit()},
                                 {"model", mm},
@@ -168,6 +182,8 @@ void setup_eval(CLI::App& app) {
                   "history-length groups for the breakdown, e.g. 5,20 -> 0-4, 5-19, >=20 ('' = none)")
       ->capture_default_str();
   cmd->add_flag("--json", f->json, "print JSON instead of a table");
+  cmd->add_option("--beam", f->beam, "generative models: beam width (default: the one recorded at training; "
+                                     "never below the largest K)");
   cmd->add_option("--threads", f->threads, "threads encoding the histories (results do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

@@ -48,8 +48,8 @@ void run_serve(ServeFlags f) {
     try {
       std::shared_ptr<const ModelBundle> b = ModelBundle::load(dir, bo);
       std::fprintf(stderr, "loaded %s: version %s, %zu items, %zu users, %s retrieval, %.2fs\n", dir.c_str(),
-                   b->version.c_str(), b->items.size(), b->users.size(), b->retriever->kind().c_str(), now_seconds() - t0);
-      if (b->items.size() > 100000 && b->retriever->kind() == "exact")
+                   b->version.c_str(), b->items.size(), b->users.size(), b->index_kind().c_str(), now_seconds() - t0);
+      if (b->items.size() > 100000 && b->index_kind() == "exact")
         std::fprintf(stderr, "note: %zu items with exact retrieval; `seqrec index --model %s --type hnsw` builds a "
                      "FAISS index for faster answers\n", b->items.size(), dir.c_str());
       return b;

@@ -1,4 +1,4 @@
-// `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec / lightgcn）→ 评估（含最热门基线）→ 原子导出模型目录。
+// `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec / lightgcn / colarec）→ 评估（含最热门基线）→ 原子导出模型目录。
 #include <cstdio>
 #include <memory>
 
@@ -12,6 +12,7 @@
 #include "report.h"
 #include "train/exporter.h"
 #include "train/trainer.h"
+#include "train_genrec.h"
 
 namespace seqrec::app {
 
@@ -29,6 +30,7 @@ struct TrainFlags {
   bool no_logq = false;
   bool no_bucket = false;
   std::string valid_protocol = "full";  // 选择最佳一轮的验证协议（full / sampled / sampled-pop）
+  GenRecFlags genrec;                   // --model colarec 的选项
 };
 
 // 把命令行上给出的选项覆盖到按模型取得的默认值上。
@@ -43,6 +45,14 @@ struct Overrides {
 // 得到最终的模型与训练选项。
 std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const CLI::App* cmd) {
   ModelConfig m = ModelConfig::defaults_for(f.model_type);
+  if (f.model_type == "colarec") {
+    // 生成式检索模型的默认结构：d 128、编码器 2 块、4 头、前馈 256、最近 20 个物品。
+    m.dim = 128;
+    m.layers = 2;
+    m.heads = 4;
+    m.ffn_dim = 256;
+    m.max_len = 20;
+  }
   TrainOptions t = TrainOptions::defaults_for(f.model_type);
   const Overrides take{cmd};
   take("--dim", m.dim, f.model.dim);
@@ -86,17 +96,27 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
 void run_train(const TrainFlags& f, const CLI::App* cmd) {
   const double t0 = now_seconds();
   auto [cfg, topt] = resolve_options(f, cmd);
-  ModelConfig probe = cfg;  // 读数据之前先校验选项（物品数此时未知，用 1 代替）
-  probe.num_items = 1;
-  probe.validate();
+  const bool generative = f.model_type == "colarec";
+  if (!generative) {
+    ModelConfig probe = cfg;  // 读数据之前先校验选项（物品数此时未知，用 1 代替）
+    probe.num_items = 1;
+    probe.validate();
+  } else {
+    f.genrec.gen.validate();
+    f.genrec.sid.validate();
+    f.genrec.tokenizer.validate();
+  }
   topt.validate();
   check_replaceable_dir(f.out);  // 训练前就确认输出目录可写入，避免训练完才失败
   SequenceData data = f.data.load();
   std::fprintf(stderr, "data: %s\n", data.stats().dump().c_str());
   cfg.num_users = data.num_users();
   cfg.num_items = data.num_items();
-  cfg.validate();
-  std::fprintf(stderr, "model: %s\ntraining: %s\n", cfg.to_json().dump().c_str(), topt.to_json().dump().c_str());
+  if (!generative) {
+    cfg.validate();
+    std::fprintf(stderr, "model: %s\n", cfg.to_json().dump().c_str());
+  }
+  std::fprintf(stderr, "training: %s\n", topt.to_json().dump().c_str());
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, std::fclose);
   if (!f.log.empty()) {
     log.reset(std::fopen(f.log.c_str(), "a"));
@@ -114,6 +134,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
                    r["valid_NDCG@10"].get<double>());
     std::fprintf(stderr, "\n");
   };
+  if (generative) return run_train_genrec(f.genrec, data, cfg, topt, f.data.to_json(), f.out, on_epoch, t0);
   TrainResult res = train_model(data, cfg, topt, on_epoch);
   std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f rows/s, peak memory %.0f MiB\n", res.best_epoch,
                res.epochs_run, res.seconds_per_epoch, res.samples_per_second, peak_rss_mib());
@@ -150,14 +171,15 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
 // 注册 train 子命令。模型相关的默认值按 --model 而定，写在帮助里。
 void setup_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
-  auto* cmd = app.add_subcommand("train", "train a model (long_short, sasrec, gru4rec or lightgcn) and export a model directory");
+  auto* cmd = app.add_subcommand("train", "train a model (long_short, sasrec, gru4rec, lightgcn or colarec) and export a model directory");
   f->data.add_to(cmd);
   cmd->add_option("--model", f->model_type,
                   "long_short: user embedding + Transformer over recent clicks (the service model); "
                   "sasrec: causal self-attention (Kang & McAuley 2018); gru4rec: session GRU (Hidasi et al. 2016); "
-                  "lightgcn: graph collaborative filtering on the user-item graph (He et al. 2020)")
+                  "lightgcn: graph collaborative filtering on the user-item graph (He et al. 2020); "
+                  "colarec: generative retrieval of semantic item ids from item content and history (ColaRec / TIGER)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"long_short", "sasrec", "gru4rec", "lightgcn"}));
+      ->check(CLI::IsMember({"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"}));
   cmd->add_option("--out", f->out, "output model directory (replaced atomically)")->capture_default_str();
   auto& m = f->model;
   cmd->add_option("--dim", m.dim, "embedding size [64; sasrec 50; gru4rec 64]");
@@ -206,6 +228,7 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--log", f->log, "append one JSON line per epoch to this file while training "
                                    "(the model directory also gets train_log.jsonl)");
   cmd->add_flag("--quiet", f->quiet, "no live progress line");
+  add_genrec_flags(cmd, f->genrec);
   cmd->callback([f, cmd] { run_train(*f, cmd); });
 }
 

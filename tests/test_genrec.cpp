@@ -7,8 +7,15 @@
 #include <random>
 #include <set>
 
+#include <fstream>
+
+#include "data/csv_reader.h"
+#include "data/synthetic.h"
 #include "models/genrec_native.h"
 #include "models/genrec_torch.h"
+#include "serve/model_bundle.h"
+#include "serve/recommender.h"
+#include "test_util.h"
 
 namespace seqrec {
 namespace {
@@ -195,6 +202,86 @@ TEST(GenRec, EncoderInputs) {
   EXPECT_EQ(c.max_rec_tokens(), 1 + 2 * 3);
   c.content_vocab = 0;
   EXPECT_EQ(rec_input(c, content, h.data(), h.size()), (std::vector<int32_t>{GenRecConfig::kRec, c.item_offset() + 1, c.item_offset() + 2}));
+}
+
+// 命令行全流程：LightGCN → colarec（带文本内容）→ 加载服务 → 推荐（排除、黑名单、白名单）→ eval；
+// 向量索引对生成式模型给出清楚的错误；缺 --sid-from 时也一样。
+TEST(GenRec, CliTrainServeAndEval) {
+  test::TempDir dir;
+  SyntheticOptions so;
+  so.users = 150;
+  so.items = 60;
+  so.groups = 6;
+  so.mean_length = 12;
+  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
+  {
+    std::ofstream c(dir.file("content.json"));
+    c << "{";
+    for (int i = 0; i < 60; ++i)
+      c << (i ? "," : "") << "\"" << i << "\": {\"title\": \"gadget model" << i << " for group" << i % 6
+        << "\", \"brand\": \"brand" << i % 4 << "\"}";
+    c << "}";
+  }
+  const std::string lg = dir.file("lgcn"), gm = dir.file("gen");
+  auto [rc1, log1] = test::run_cli("train --model lightgcn --data " + dir.file("ratings.csv") + " --out " + lg +
+                                   " --epochs 2 --dim 8 --quiet");
+  ASSERT_EQ(rc1, 0) << log1;
+  auto [rc2, log2] = test::run_cli("train --model colarec --data " + dir.file("ratings.csv") + " --out " + gm +
+                                   " --content " + dir.file("content.json") + " --sid-from " + lg +
+                                   " --sid-k 4 --sid-levels 2 --vocab-size 40 --epochs 2 --eval-every 1 --dim 16 "
+                                   "--heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet");
+  ASSERT_EQ(rc2, 0) << log2;
+  EXPECT_NE(log2.find("unigram tokenizer"), std::string::npos) << log2;
+  EXPECT_NE(log2.find("by history length"), std::string::npos) << log2;
+  auto b = ModelBundle::load(gm);
+  ASSERT_TRUE(b->generative);
+  EXPECT_EQ(b->manifest["model_type"], "colarec");
+  EXPECT_EQ(b->beam, 10);
+  EXPECT_EQ(b->index_kind(), "beam_search");
+  EXPECT_TRUE(b->manifest["files"].contains("tokenizer.bin"));
+  RecommendRequest req;
+  req.user_id = b->users.id(0);
+  req.recent_clicks = {b->items.id(1), b->items.id(2), "no-such-item"};
+  req.top_k = 8;
+  auto r = recommend(*b, req);
+  EXPECT_EQ(r["strategy"], "model");
+  ASSERT_EQ(r["recommended_item_ids"].size(), 8u);
+  EXPECT_EQ(r["unknown_clicks"].size(), 1u);
+  const std::string first = r["recommended_item_ids"][0];
+  req.exclude_clicked = true;
+  req.deny_items = {first};
+  auto r2 = recommend(*b, req);
+  ASSERT_EQ(r2["recommended_item_ids"].size(), 8u);
+  for (const auto& id : r2["recommended_item_ids"]) {
+    EXPECT_NE(id, first);
+    EXPECT_NE(id, b->items.id(1));
+    EXPECT_NE(id, b->items.id(2));
+  }
+  req.allow_items = std::vector<std::string>{b->items.id(5), b->items.id(6), b->items.id(7)};
+  auto r3 = recommend(*b, req);
+  EXPECT_EQ(r3["recommended_item_ids"].size(), 3u);
+  // 没有已知点击：生成式模型不用用户 ID，回退到最热门。
+  RecommendRequest empty;
+  empty.user_id = b->users.id(0);
+  EXPECT_EQ(recommend(*b, empty)["strategy"], "most_popular");
+  auto batch = recommend_batch(*b, {req, empty});
+  r3.erase("model_version");  // 批量响应只在外层给出模型版本
+  EXPECT_EQ(batch["results"][0], r3);
+  EXPECT_EQ(batch["results"][1]["strategy"], "most_popular");
+  auto [rc3, ev] = test::run_cli("eval --model " + gm + " --ks 5,10 --json", true);
+  ASSERT_EQ(rc3, 0) << ev;
+  auto j = nlohmann::json::parse(ev);
+  EXPECT_EQ(j["model_type"], "colarec");
+  EXPECT_EQ(j["beam"], 10);
+  EXPECT_GT(j["model"]["HR@10"].get<double>(), 0.0);
+  auto [rc4, bad] = test::run_cli("index --model " + gm + " --type hnsw");
+  EXPECT_NE(rc4, 0);
+  EXPECT_NE(bad.find("beam search"), std::string::npos) << bad;
+  auto [rc5, bad2] = test::run_cli("train --model colarec --data " + dir.file("ratings.csv") + " --out " + dir.file("x") +
+                                   " --epochs 1 --quiet");
+  EXPECT_NE(rc5, 0);
+  EXPECT_NE(bad2.find("--sid-from"), std::string::npos) << bad2;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
 }
 
 }  // namespace

@@ -81,6 +81,9 @@ double recall_at_k(const Retriever& approx, const ExactIndex& exact, const Matri
 nlohmann::ordered_json build_model_index(const std::string& dir, const IndexBuildOptions& opt) {
   opt.validate();
   const nlohmann::json verified = load_and_verify_manifest(dir);  // 先确认目录完整，再花时间构建
+  if (verified.value("model_type", "") == "colarec")
+    throw Error(concat(dir, ": a generative (colarec) model retrieves by constrained beam search over its semantic ids; "
+                            "it has no query vectors to index"));
   auto exact = load_exact(dir, verified);
   const int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
 

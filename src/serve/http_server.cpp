@@ -329,7 +329,7 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
           res.model_version = b->version;
           j["model_version"] = b->version;
           j["model_type"] = b->manifest.value("model_type", "");
-          j["index"] = b->retriever->kind();
+          j["index"] = b->index_kind();
           j["items"] = b->items.size();
           j["users"] = b->users.size();
         }
@@ -437,7 +437,7 @@ std::string HttpServer::render_metrics() const {
   o << "# HELP seqrec_model_info The model being served (value 1).\n# TYPE seqrec_model_info gauge\n";
   if (b)
     o << "seqrec_model_info{version=\"" << prom_escape(b->version) << "\",model_type=\""
-      << prom_escape(b->manifest.value("model_type", "")) << "\",index=\"" << b->retriever->kind() << "\",dir=\""
+      << prom_escape(b->manifest.value("model_type", "")) << "\",index=\"" << b->index_kind() << "\",dir=\""
       << prom_escape(b->dir) << "\"} 1\n";
   if (b && b->coalescer)
     o << "# HELP seqrec_coalesced_batches_total Retrieval batches formed from concurrent single requests (current model).\n"

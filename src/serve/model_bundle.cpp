@@ -15,6 +15,58 @@ namespace fs = std::filesystem;
 
 namespace seqrec {
 
+namespace {
+
+// 读 popularity.json，得到按训练次数降序的物品与次数。
+void load_popularity(ModelBundle* b, const std::string& file, int num_items) {
+  nlohmann::json pop;
+  try {
+    pop = nlohmann::json::parse(read_file(file)).at("train_counts");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat(file, ": expected {\"train_counts\": [...]}: ", e.what()));
+  }
+  if (!pop.is_array() || static_cast<int>(pop.size()) != num_items)
+    throw Error(concat(file, ": train_counts must have ", num_items, " entries"));
+  std::vector<float> counts;
+  for (const auto& c : pop) {
+    if (!c.is_number()) throw Error(concat(file, ": train_counts must be numbers"));
+    counts.push_back(c.get<float>());
+  }
+  b->popular.resize(counts.size());
+  std::iota(b->popular.begin(), b->popular.end(), 0);
+  std::stable_sort(b->popular.begin(), b->popular.end(),
+                   [&](int32_t a, int32_t c) { return counts[static_cast<size_t>(a)] > counts[static_cast<size_t>(c)]; });
+  for (int32_t i : b->popular) b->popular_score.push_back(counts[static_cast<size_t>(i)]);
+}
+
+// 生成式模型目录：权重、语义 ID、映射与流行度；没有向量检索。
+void load_generative(ModelBundle* b, const BundleOptions& opt) {
+  const auto& m = b->manifest;
+  auto path = [&](const char* f) { return (fs::path(b->dir) / f).string(); };
+  for (const char* f : {"model.safetensors", "semantic_ids.json", "user_map.json", "item_map.json", "popularity.json"})
+    if (!m["files"].contains(f)) throw Error(concat(b->dir, "/manifest.json does not list required file '", f, "'"));
+  if (!m.contains("model")) throw Error(concat(b->dir, "/manifest.json: no 'model' section"));
+  const GenRecConfig cfg = GenRecConfig::from_json(m["model"]);
+  SemanticIds sids = SemanticIds::load(path("semantic_ids.json"));
+  const std::string wpath = path("model.safetensors");
+  try {
+    b->generative = std::make_unique<GenRecModel>(
+        GenRecModel::from_tensors(safetensors_decode(read_file(wpath), wpath), cfg, std::move(sids)));
+  } catch (const Error& e) {
+    throw Error(concat(wpath, ": ", e.what()));
+  }
+  b->users = IdMap::load(path("user_map.json"));
+  b->items = IdMap::load(path("item_map.json"));
+  if (static_cast<int>(b->users.size()) != cfg.num_users)
+    throw Error(concat(path("user_map.json"), " has ", b->users.size(), " users; the model was trained with ", cfg.num_users));
+  if (static_cast<int>(b->items.size()) != cfg.num_items)
+    throw Error(concat(path("item_map.json"), " has ", b->items.size(), " items; the model was trained with ", cfg.num_items));
+  b->beam = opt.beam > 0 ? opt.beam : m.value("generative", nlohmann::json::object()).value("beam", 20);
+  load_popularity(b, path("popularity.json"), cfg.num_items);
+}
+
+}  // namespace
+
 std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const BundleOptions& opt) {
   auto b = std::make_unique<ModelBundle>();
   b->dir = dir;
@@ -22,10 +74,14 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   b->manifest = load_and_verify_manifest(dir, &raw);  // 校验版本与每个文件的 sha256
   b->version = sha256_hex(raw).substr(0, 12);
   const auto& m = b->manifest;
+  if (m.value("model_type", "") == "colarec") {
+    load_generative(b.get(), opt);
+    return b;
+  }
   const std::string type = config_type_from_manifest(m.value("model_type", ""));
   if (type.empty())
     throw Error(concat(dir, "/manifest.json: unsupported model_type ", m.value("model_type", "(none)"),
-                       " (expected long_short_transformer, sasrec or gru4rec)"));
+                       " (expected long_short_transformer, sasrec, gru4rec, lightgcn or colarec)"));
   if (!m.contains("model")) throw Error(concat(dir, "/manifest.json: no 'model' section"));
   const ModelConfig cfg = ModelConfig::from_json(m["model"]);
   if (cfg.type != type)
@@ -67,24 +123,7 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   b->retriever = load_retriever(dir, m, exact, opt.index, opt.ef_search, opt.nprobe);
   if (opt.coalesce > 0) b->coalescer = std::make_unique<Coalescer>(*b->retriever, opt.coalesce);
 
-  nlohmann::json pop;
-  try {
-    pop = nlohmann::json::parse(read_file(path("popularity.json"))).at("train_counts");
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(concat(path("popularity.json"), ": expected {\"train_counts\": [...]}: ", e.what()));
-  }
-  if (!pop.is_array() || static_cast<int>(pop.size()) != cfg.num_items)
-    throw Error(concat(path("popularity.json"), ": train_counts must have ", cfg.num_items, " entries"));
-  std::vector<float> counts;
-  for (const auto& c : pop) {
-    if (!c.is_number()) throw Error(concat(path("popularity.json"), ": train_counts must be numbers"));
-    counts.push_back(c.get<float>());
-  }
-  b->popular.resize(counts.size());
-  std::iota(b->popular.begin(), b->popular.end(), 0);
-  std::stable_sort(b->popular.begin(), b->popular.end(),
-                   [&](int32_t a, int32_t c) { return counts[static_cast<size_t>(a)] > counts[static_cast<size_t>(c)]; });
-  for (int32_t i : b->popular) b->popular_score.push_back(counts[static_cast<size_t>(i)]);
+  load_popularity(b.get(), path("popularity.json"), cfg.num_items);
   return b;
 }
 

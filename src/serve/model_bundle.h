@@ -11,6 +11,7 @@
 #include "index/exact_index.h"
 #include "index/retriever.h"
 #include "models/encoder.h"
+#include "models/genrec_native.h"
 #include "serve/coalescer.h"
 
 namespace seqrec {
@@ -22,6 +23,7 @@ struct BundleOptions {
   int ef_search = 0;           // >0 时覆盖 HNSW 索引的 ef_search
   int nprobe = 0;              // >0 时覆盖 IVF 索引的 nprobe
   int coalesce = 0;            // >0：并发的单个请求合批检索，每批至多这么多个（见 coalescer.h）；0 = 不合批
+  int beam = 0;                // 生成式模型：>0 时覆盖训练时记录的束宽
 };
 
 // 已加载的模型及其映射、检索索引和流行度回退列表。
@@ -30,7 +32,9 @@ struct ModelBundle {
   nlohmann::json manifest;
   std::string version;  // 模型版本：manifest.json 内容的 sha256 前 12 位（目录内容变了，版本就变）
   // 成员顺序有意义：exact 可能借用 model 的物品表，所以 model 必须在 exact / retriever / coalescer 之前声明（之后析构）。
-  std::unique_ptr<SequenceEncoder> model;  // 按 manifest 的 model_type 构建的原生推理模型
+  std::unique_ptr<SequenceEncoder> model;  // 按 manifest 的 model_type 构建的原生推理模型（生成式模型时为空）
+  std::unique_ptr<GenRecModel> generative; // model_type = colarec：约束束搜索生成，没有向量检索（exact / retriever 为空）
+  int beam = 20;                           // 生成式模型的束宽
   IdMap users;
   IdMap items;
   std::shared_ptr<const ExactIndex> exact;    // 基于 item_embeddings.npy；余弦或内积取决于模型的 similarity
@@ -38,6 +42,11 @@ struct ModelBundle {
   std::unique_ptr<Coalescer> coalescer;       // 非空时单个请求经它合批检索（属于这个模型版本）
   std::vector<int32_t> popular;     // 按训练集流行度降序排列的物品
   std::vector<float> popular_score; // 对应的训练次数
+
+  // 模型是否使用用户 ID（生成式模型只读最近点击）。
+  bool uses_user() const { return model && model->uses_user(); }
+  // 检索后端的名字（日志与 /health）：向量检索后端，或生成式模型的 "beam_search"。
+  std::string index_kind() const { return retriever ? retriever->kind() : "beam_search"; }
 
   // 加载并校验：缺文件、sha256 不符、形状/数量不一致都会抛出 Error，指明文件与原因。
   // precision：检索扫描物品向量时的数值格式（见 ExactIndex / ScanPrecision）。

@@ -69,7 +69,7 @@ Plan make_plan(const ModelBundle& b, const RecommendRequest& req) {
     }
   }
   // 没有可用的信号（无已知点击，且用户未知或模型不使用用户 ID）：回退到最热门物品，并明确标注。
-  p.use_model = !(p.clicks.empty() && (p.user < 0 || !b.model->uses_user()));
+  p.use_model = !(p.clicks.empty() && (p.user < 0 || !b.uses_user()));
   return p;
 }
 
@@ -167,12 +167,29 @@ std::vector<RecommendRequest> parse_batch_request(const std::string& body, int m
   return out;
 }
 
+// 生成式模型：约束束搜索。exclude 与 deny 在搜索中排除；allow 名单表示排除名单之外的全部物品。
+std::vector<Hit> generative_hits(const ModelBundle& b, const Plan& p, int k) {
+  std::vector<int32_t> ex = p.filter.exclude;
+  if (p.filter.allow) {
+    std::vector<char> ok(static_cast<size_t>(b.items.size()), 0);
+    for (int32_t i : *p.filter.allow) ok[static_cast<size_t>(i)] = 1;
+    for (int32_t i = 0; i < static_cast<int32_t>(ok.size()); ++i)
+      if (!ok[static_cast<size_t>(i)]) ex.push_back(i);
+  }
+  std::vector<Hit> hits;
+  for (const auto& h : b.generative->generate(p.clicks.data(), p.clicks.size(), k, b.beam, ex.empty() ? nullptr : &ex))
+    hits.push_back({h.item, h.score});
+  return hits;
+}
+
 nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& req) {
   static thread_local std::vector<float> query;
   Plan p = make_plan(b, req);
   nlohmann::ordered_json out;
   if (!p.use_model) {
     out = make_result(b, popular_hits(b, p, req.top_k), p, "most_popular");
+  } else if (b.generative) {
+    out = make_result(b, generative_hits(b, p, req.top_k), p, "model");
   } else {
     query.resize(static_cast<size_t>(b.model->dim()));
     b.model->encode(p.user, p.clicks.data(), p.clicks.size(), query.data());
@@ -187,6 +204,21 @@ nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& r
 nlohmann::ordered_json recommend_batch(const ModelBundle& b, const std::vector<RecommendRequest>& reqs,
                                        double deadline) {
   const size_t n = reqs.size();
+  if (b.generative) {
+    // 生成式模型没有可以合并的向量检索：逐个生成，结果与单个请求相同。
+    nlohmann::ordered_json results = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < n; ++i) {
+      Plan p = make_plan(b, reqs[i]);
+      results.push_back(p.use_model ? make_result(b, generative_hits(b, p, reqs[i].top_k), p, "model")
+                                    : make_result(b, popular_hits(b, p, reqs[i].top_k), p, "most_popular"));
+      if (deadline > 0 && now_seconds() > deadline)
+        throw RequestTimeout(concat("batch exceeded the request time limit after ", i + 1, " of ", n, " requests"));
+    }
+    nlohmann::ordered_json out;
+    out["model_version"] = b.version;
+    out["results"] = std::move(results);
+    return out;
+  }
   const int64_t d = b.model->dim();
   std::vector<Plan> plans;
   plans.reserve(n);

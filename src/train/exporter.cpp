@@ -78,4 +78,63 @@ void export_model(const std::string& dir, const ExportInfo& info) {
   }
 }
 
+void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
+  SEQREC_CHECK(info.data && info.result && info.sids);
+  const std::string stage = make_staging_dir(dir);
+  try {
+    auto path = [&](const char* f) { return (fs::path(stage) / f).string(); };
+    const TrainResult& r = *info.result;
+    write_file_atomic(path("model.safetensors"),
+                      safetensors_encode(r.weights, {{"format", "seqrec"}, {"model_type", "colarec"}}));
+    info.sids->save(path("semantic_ids.json"));
+    std::vector<std::string> files = {"model.safetensors", "semantic_ids.json", "item_embeddings.npy", "user_map.json",
+                                      "item_map.json",     "popularity.json",   "train_log.jsonl"};
+    if (info.tokenizer) {
+      write_file_atomic(path("tokenizer.bin"), info.tokenizer->to_bytes());
+      files.push_back("tokenizer.bin");
+    }
+    // item_embeddings.npy：编码器嵌入表中物品记号的行（第 i 行 = item_map.json 中下标 i 的物品）。
+    const auto& tok = r.weights.at("tok_emb.weight");
+    Matrix emb;
+    emb.rows = info.model.num_items;
+    emb.cols = info.model.dim;
+    const size_t off = static_cast<size_t>(info.model.item_offset()) * static_cast<size_t>(info.model.dim);
+    emb.data.assign(tok.data.begin() + static_cast<std::ptrdiff_t>(off),
+                    tok.data.begin() + static_cast<std::ptrdiff_t>(off + static_cast<size_t>(emb.rows * emb.cols)));
+    npy_save(path("item_embeddings.npy"), emb);
+    info.data->users.save(path("user_map.json"));
+    info.data->items.save(path("item_map.json"));
+    write_file_atomic(path("popularity.json"), nlohmann::json{{"train_counts", train_item_counts(*info.data)}}.dump());
+    write_file_atomic(path("train_log.jsonl"), r.epoch_log);
+
+    nlohmann::ordered_json m;
+    m["format_version"] = kFormatVersion;
+    m["seqrec_commit"] = git_commit();
+    m["model_type"] = "colarec";
+    m["seqrec_version"] = "0.1.0";
+    m["model"] = info.model.to_json();
+    m["training"] = info.train.to_json();
+    m["generative"] = info.generative.to_json();
+    m["semantic_ids"] = info.sids->info;
+    m["content"] = info.content;
+    if (info.tokenizer) m["content"]["tokenizer_type"] = info.tokenizer->type();
+    m["training_result"] = {{"best_epoch", r.best_epoch},
+                            {"epochs_run", r.epochs_run},
+                            {"train_seconds", r.train_seconds},
+                            {"seconds_per_epoch", r.seconds_per_epoch},
+                            {"samples_per_epoch", r.samples_per_epoch},
+                            {"samples_per_second", r.samples_per_second}};
+    m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
+    m["metrics"] = info.metrics;
+    m["files"] = file_checksums(stage, files);
+    write_file_atomic(path("manifest.json"), m.dump(2));
+    fsync_path(stage);
+    publish_dir(stage, dir);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(stage, ec);
+    throw;
+  }
+}
+
 }  // namespace seqrec

@@ -10,6 +10,9 @@
 #include "data/dataset.h"
 #include "models/encoder.h"
 #include "models/model_config.h"
+#include "data/tokenizer.h"
+#include "index/semantic_ids.h"
+#include "train/genrec_trainer.h"
 #include "train/trainer.h"
 
 namespace seqrec {
@@ -32,5 +35,24 @@ Matrix sample_queries(const SequenceEncoder& enc, const SequenceData& data, int 
 
 // 原子地导出到 dir（已存在则整体替换）。
 void export_model(const std::string& dir, const ExportInfo& info);
+
+// 生成式检索模型的导出信息。
+struct GenRecExportInfo {
+  const SequenceData* data = nullptr;
+  GenRecConfig model;
+  TrainOptions train;
+  GenRecTrainOptions generative;
+  const TrainResult* result = nullptr;
+  const SemanticIds* sids = nullptr;
+  const ContentTokenizer* tokenizer = nullptr;  // 没有内容时为空
+  nlohmann::json content;       // 内容来源与统计
+  nlohmann::json data_options;
+  nlohmann::json metrics;
+};
+
+// 导出生成式检索模型目录：model.safetensors（含 content_tokens）、semantic_ids.json、tokenizer.bin（有内容时）、
+// item_embeddings.npy（物品记号的嵌入行）、user_map.json、item_map.json、popularity.json、train_log.jsonl、
+// manifest.json（model_type = colarec）。同样先写临时目录再整体 rename。
+void export_genrec_model(const std::string& dir, const GenRecExportInfo& info);
 
 }  // namespace seqrec

@@ -20,6 +20,7 @@
 #include "models/long_short_torch.h"
 #include "models/seq_torch.h"
 #include "train/adam.h"
+#include "train/loop.h"
 #include "train/losses.h"
 
 namespace seqrec {
@@ -51,6 +52,14 @@ TrainOptions TrainOptions::defaults_for(const std::string& model_type) {
     o.lr = 1e-3;
     o.dropout = 0.0;
     o.reg_weight = 1e-4;
+    o.eval_every = 5;
+    o.patience = 4;
+  } else if (model_type == "colarec") {
+    // 生成式检索（从零训练的编码器–解码器）：batch 256、lr 1e-3、dropout 0.1。
+    o.epochs = 100;
+    o.batch_size = 256;
+    o.lr = 1e-3;
+    o.dropout = 0.1;
     o.eval_every = 5;
     o.patience = 4;
   }
@@ -228,22 +237,10 @@ class NegativePlan {
   std::vector<std::vector<int32_t>> user_train_;
 };
 
-// 通用训练循环的输入：组批与分片损失由调用方提供。
-struct LoopSpec {
-  ModelConfig cfg;
-  std::vector<torch::Tensor> params;
-  torch::nn::Module* module = nullptr;
-  int64_t units = 0;  // 每轮打乱后逐批处理的单位数（样本或用户）
-  // 可选：单位的长度（训练位置数）。给出且 opt.bucket 时按长度分桶组批，减少填充。
-  std::function<int64_t(int64_t unit)> unit_length;
-  // 组装一批：ids 为本批的 n 个单位编号，每个单位一行。单线程调用，可使用 rng。
-  std::function<void(const int64_t* ids, int64_t n, std::mt19937_64& rng)> prepare;
-  // 第 [lo, hi) 行的损失（已除以整批的预测位置数，各分片之和 = 整批平均损失）。在分片线程中调用。
-  std::function<torch::Tensor(int64_t lo, int64_t hi, DropoutRng* gen)> shard_loss;
-  std::function<int64_t()> batch_positions;  // 本批的预测位置数
-  std::function<double()> batch_denominator; // 本批损失之和除以的数（见 loss_for）
-  std::function<TensorMap()> weights;        // 当前权重（safetensors 命名）
-};
+
+}  // namespace
+
+namespace {
 
 // 验证：导出到原生模型，走与服务/评估完全相同的代码路径（按 ranker 的协议排序，HR@10 / NDCG@10）。
 nlohmann::json validate_native(const TensorMap& w, const ModelConfig& cfg, const SequenceData& data,
@@ -253,14 +250,16 @@ nlohmann::json validate_native(const TensorMap& w, const ModelConfig& cfg, const
   return summarize_ranks(rank_cases(*enc, index, data, cases, cfg.max_len, &ranker, threads), {10});
 }
 
+}  // namespace
+
 // 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
 // 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
 TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
                      const EpochCallback& on_epoch) {
   const int workers = opt.threads;
   std::mt19937_64 rng(opt.seed);
-  const auto valid = eval_cases(data, SplitPart::kValid);
-  if (valid.empty())
+  const auto valid = spec.validate ? std::vector<EvalCase>{} : eval_cases(data, SplitPart::kValid);
+  if (!spec.validate && valid.empty())
     throw Error("no validation cases: with --split-mode temporal, no interaction in the validation period has an "
                 "earlier one by the same user; raise --temporal-valid");
   const CaseRanker ranker(data, opt.valid_protocol);
@@ -342,7 +341,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
       spec.module->eval();
       TensorMap w = spec.weights();
       const double tv = now_seconds();
-      auto m = validate_native(w, spec.cfg, data, valid, ranker, opt.threads);
+      auto m = spec.validate ? spec.validate(w) : validate_native(w, spec.cfg, data, valid, ranker, opt.threads);
       const double ndcg = m["NDCG@10"].get<double>();
       rec["valid_HR@10"] = m["HR@10"];
       rec["valid_NDCG@10"] = ndcg;
@@ -374,6 +373,8 @@ void init_threads(const TrainOptions& opt) {
   torch::set_num_threads(1);
   openblas_set_num_threads(1);
 }
+
+namespace {
 
 // 分片 [lo, hi) 的损失之和除以 denom（整批的归一化常数）。
 // 余弦打分时把查询与物品都归一化，logits 乘 1/温度；内积打分时原样、倍数 1。

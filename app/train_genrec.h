@@ -1,0 +1,41 @@
+// `seqrec train --model colarec` 的专用部分：物品内容与分词器、语义 ID、多任务训练、生成式评估与导出。
+// 通用的数据读取、训练选项与逐轮日志由 cmd_train.cpp 负责。
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/dataset.h"
+#include "data/item_content.h"
+#include "data/tokenizer.h"
+#include "index/semantic_ids.h"
+#include "models/model_config.h"
+#include "train/genrec_trainer.h"
+#include "train/trainer.h"
+
+namespace seqrec::app {
+
+// colarec 的选项。
+struct GenRecFlags {
+  std::string content;          // 物品内容文件（空 = 不用内容）
+  ContentOptions content_opt;
+  std::string content_cols, content_fields;  // 逗号分隔的列名 / JSON 字段名
+  TokenizerOptions tokenizer;
+  int content_len = 8;
+  int index_users = 5;
+  int dec_layers = 2;
+  std::string sid_from;         // 协同过滤物品向量：模型目录（item_map.json + item_embeddings.npy）或 .npy
+  SemanticIdOptions sid;
+  GenRecTrainOptions gen;
+};
+
+// 注册 colarec 的选项（只对 --model colarec 生效）。
+void add_genrec_flags(CLI::App* cmd, GenRecFlags& f);
+
+// 训练、评估并导出。m 提供 dim / layers（编码器层数）/ heads / ffn_dim / max_len。
+void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const ModelConfig& m, const TrainOptions& t,
+                      const nlohmann::json& data_options, const std::string& out, const EpochCallback& on_epoch,
+                      double t_start);
+
+}  // namespace seqrec::app

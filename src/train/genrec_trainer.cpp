@@ -1,0 +1,210 @@
+// 生成式检索模型多任务训练的实现（数据并行循环见 loop.h）。
+#include "train/genrec_trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include "core/error.h"
+#include "eval/generative_eval.h"
+#include "eval/metrics.h"
+#include "models/genrec_native.h"
+#include "models/genrec_torch.h"
+#include "train/loop.h"
+
+namespace seqrec {
+
+void GenRecTrainOptions::validate() const {
+  auto check_w = [](const char* flag, double v) {
+    if (!(v >= 0 && v <= 1000)) throw Error(concat(flag, " must be in [0, 1000] (got ", v, ")"));
+  };
+  check_w("--w-rec", w_rec);
+  check_w("--w-index", w_index);
+  check_w("--w-bpr", w_bpr);
+  check_w("--w-cl", w_cl);
+  if (w_rec + w_index == 0) throw Error("--w-rec and --w-index cannot both be 0: nothing would teach the decoder");
+  if (!(cl_temperature > 0)) throw Error(concat("--cl-temperature must be > 0 (got ", cl_temperature, ")"));
+  if (beam < 1 || beam > 10000) throw Error(concat("--beam must be in [1, 10000] (got ", beam, ")"));
+  if (valid_sample < 0) throw Error(concat("--valid-sample must be >= 0 (got ", valid_sample, ")"));
+}
+
+nlohmann::json GenRecTrainOptions::to_json() const {
+  return {{"w_rec", w_rec}, {"w_index", w_index}, {"w_bpr", w_bpr},         {"w_cl", w_cl},
+          {"cl_temperature", cl_temperature}, {"beam", beam}, {"valid_sample", valid_sample}};
+}
+
+namespace {
+
+// 把若干行记号右侧补 PAD 成 [n, T] 张量。
+torch::Tensor pad_rows(const std::vector<std::vector<int32_t>>& rows, int64_t lo, int64_t hi) {
+  int64_t T = 1;
+  for (int64_t r = lo; r < hi; ++r) T = std::max<int64_t>(T, static_cast<int64_t>(rows[static_cast<size_t>(r)].size()));
+  auto t = torch::full({hi - lo, T}, GenRecConfig::kPad, torch::kInt64);
+  int64_t* p = t.data_ptr<int64_t>();
+  for (int64_t r = lo; r < hi; ++r) {
+    const auto& v = rows[static_cast<size_t>(r)];
+    for (size_t j = 0; j < v.size(); ++j) p[(r - lo) * T + static_cast<int64_t>(j)] = v[j];
+  }
+  return t;
+}
+
+}  // namespace
+
+TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, const GenRecInputs& in,
+                         const GenRecTrainOptions& g, const TrainOptions& opt, const EpochCallback& on_epoch) {
+  opt.validate();
+  g.validate();
+  cfg.validate();
+  SEQREC_CHECK(cfg.num_items == data.num_items() && cfg.num_users == data.num_users(), "config does not match the data");
+  SEQREC_CHECK(in.sids.num_items() == cfg.num_items, "semantic ids do not cover every item");
+  if (cfg.content_vocab > 0) SEQREC_CHECK(static_cast<int>(in.content.size()) == cfg.num_items, "content table size");
+  init_threads(opt);
+  GenRecNet net(cfg, opt.dropout);
+  const int L = cfg.levels();
+  const bool need_items = g.w_index > 0 || g.w_bpr > 0 || g.w_cl > 0;
+
+  // 样本：训练部分的每个位置 t >= 1（历史 s[t-max_len..t) → 目标 s[t]）。
+  std::vector<std::pair<int32_t, int32_t>> examples;
+  for (int32_t u = 0; u < data.num_users(); ++u)
+    for (int32_t t = 1; t < data.train_len(u); ++t) examples.push_back({u, t});
+  if (examples.empty()) throw Error("no training examples: every user needs at least 2 training interactions");
+  // 物品索引任务用到的"交互过该物品的用户"（训练部分，去重）。
+  std::vector<std::vector<int32_t>> item_users(static_cast<size_t>(cfg.num_items));
+  for (int32_t u = 0; u < data.num_users(); ++u) {
+    const auto& s = data.seqs[static_cast<size_t>(u)];
+    for (int32_t t = 0; t < data.train_len(u); ++t) {
+      auto& v = item_users[static_cast<size_t>(s[static_cast<size_t>(t)])];
+      if (v.empty() || v.back() != u) v.push_back(u);
+    }
+  }
+  // 对比损失的正例：与目标共享语义 ID 前 L-1 位的其他物品；没有时退到共享第一位；再没有就是它自己。
+  std::map<std::vector<int32_t>, std::vector<int32_t>> by_prefix, by_first;
+  for (int32_t i = 0; i < cfg.num_items; ++i) {
+    by_prefix[std::vector<int32_t>(in.sids.code(i), in.sids.code(i) + std::max(1, L - 1))].push_back(i);
+    by_first[std::vector<int32_t>(in.sids.code(i), in.sids.code(i) + 1)].push_back(i);
+  }
+  auto similar_item = [&](int32_t i, std::mt19937_64& rng) {
+    for (auto* groups : {&by_prefix, &by_first}) {
+      const int len = groups == &by_prefix ? std::max(1, L - 1) : 1;
+      const auto& v = groups->at(std::vector<int32_t>(in.sids.code(i), in.sids.code(i) + len));
+      if (v.size() > 1) {
+        int32_t j = i;
+        while (j == i) j = v[static_cast<size_t>(rng() % v.size())];
+        return j;
+      }
+    }
+    return i;
+  };
+
+  // 一批的输入（prepare 在单线程中按种子抽样；分片只读）。
+  std::vector<std::vector<int32_t>> rec_tok, idx_tok, neg_tok, sim_tok;
+  std::vector<int64_t> codes;
+  std::vector<int32_t> hist, users_pick;
+  auto item_index_tokens = [&](int32_t item, std::mt19937_64& rng) {
+    const auto& us = item_users[static_cast<size_t>(item)];
+    users_pick.clear();
+    if (!us.empty() && cfg.index_users > 0) {
+      // 不放回地抽至多 index_users 个用户（部分 Fisher–Yates）。
+      std::vector<int32_t> pool(us);
+      const size_t k = std::min<size_t>(pool.size(), static_cast<size_t>(cfg.index_users));
+      for (size_t a = 0; a < k; ++a) std::swap(pool[a], pool[a + rng() % (pool.size() - a)]);
+      users_pick.assign(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    return index_input(cfg, in.content, item, users_pick.data(), users_pick.size());
+  };
+
+  LoopSpec spec;
+  ModelConfig loop_cfg;  // run_loop 只在没有自定义验证时用它；这里只是占位
+  loop_cfg.num_items = cfg.num_items;
+  spec.cfg = loop_cfg;
+  spec.params = net->parameters();
+  spec.module = net.ptr().get();
+  spec.units = static_cast<int64_t>(examples.size());
+  spec.unit_length = [&](int64_t i) { return std::min<int64_t>(examples[static_cast<size_t>(i)].second, cfg.max_len); };
+  spec.prepare = [&](const int64_t* ids, int64_t B, std::mt19937_64& rng) {
+    rec_tok.assign(static_cast<size_t>(B), {});
+    idx_tok.assign(need_items ? static_cast<size_t>(B) : 0, {});
+    neg_tok.assign(g.w_bpr > 0 ? static_cast<size_t>(B) : 0, {});
+    sim_tok.assign(g.w_cl > 0 ? static_cast<size_t>(B) : 0, {});
+    codes.assign(static_cast<size_t>(B * L), 0);
+    for (int64_t r = 0; r < B; ++r) {
+      const auto [u, t] = examples[static_cast<size_t>(ids[r])];
+      const auto& s = data.seqs[static_cast<size_t>(u)];
+      const int32_t target = s[static_cast<size_t>(t)];
+      const int32_t a = std::max(0, t - cfg.max_len);
+      hist.assign(s.begin() + a, s.begin() + t);
+      rec_tok[static_cast<size_t>(r)] = rec_input(cfg, in.content, hist.data(), hist.size());
+      for (int l = 0; l < L; ++l) codes[static_cast<size_t>(r * L + l)] = in.sids.code(target)[l];
+      if (need_items) idx_tok[static_cast<size_t>(r)] = item_index_tokens(target, rng);
+      if (g.w_bpr > 0) {
+        int32_t neg = target;
+        while (neg == target && cfg.num_items > 1) neg = static_cast<int32_t>(rng() % static_cast<uint64_t>(cfg.num_items));
+        neg_tok[static_cast<size_t>(r)] = item_index_tokens(neg, rng);
+      }
+      if (g.w_cl > 0) sim_tok[static_cast<size_t>(r)] = item_index_tokens(similar_item(target, rng), rng);
+    }
+  };
+  int64_t batch_rows = 0;
+  spec.shard_loss = [&](int64_t lo, int64_t hi, DropoutRng* gen) {
+    namespace F = torch::nn::functional;
+    const int64_t n = hi - lo;
+    auto code_t = torch::from_blob(codes.data() + lo * L, {n, L}, torch::kInt64).clone();
+    auto ce_levels = [&](const std::vector<torch::Tensor>& logits) {
+      torch::Tensor s = torch::zeros({}, torch::kFloat32);
+      for (int l = 0; l < L; ++l)
+        s = s + F::cross_entropy(logits[static_cast<size_t>(l)], code_t.select(1, l),
+                                 F::CrossEntropyFuncOptions().reduction(torch::kSum));
+      return s;
+    };
+    auto rt = pad_rows(rec_tok, lo, hi);
+    auto mem = net->encode(rt, gen);
+    torch::Tensor loss = torch::zeros({}, torch::kFloat32);
+    if (g.w_rec > 0) loss = loss + g.w_rec * ce_levels(net->decode(mem, rt, code_t, gen));
+    if (need_items) {
+      auto it = pad_rows(idx_tok, lo, hi);
+      auto mem_i = net->encode(it, gen);
+      if (g.w_index > 0) loss = loss + g.w_index * ce_levels(net->decode(mem_i, it, code_t, gen));
+      auto z_p = GenRecNetImpl::pooled(mem_i);
+      if (g.w_bpr > 0) {
+        auto nt = pad_rows(neg_tok, lo, hi);
+        auto z_n = GenRecNetImpl::pooled(net->encode(nt, gen));
+        auto z_u = GenRecNetImpl::pooled(mem);
+        loss = loss - g.w_bpr * F::logsigmoid((z_u * z_p).sum(1) - (z_u * z_n).sum(1)).sum();
+      }
+      if (g.w_cl > 0) {
+        auto st = pad_rows(sim_tok, lo, hi);
+        auto a = F::normalize(z_p, F::NormalizeFuncOptions().dim(1));
+        auto b = F::normalize(GenRecNetImpl::pooled(net->encode(st, gen)), F::NormalizeFuncOptions().dim(1));
+        auto logits = torch::matmul(a, b.t()) / g.cl_temperature;
+        loss = loss + g.w_cl * F::cross_entropy(logits, torch::arange(n, torch::kInt64),
+                                                F::CrossEntropyFuncOptions().reduction(torch::kSum));
+      }
+    }
+    return loss / static_cast<double>(batch_rows);
+  };
+  auto prepare_inner = spec.prepare;
+  spec.prepare = [&, prepare_inner](const int64_t* ids, int64_t B, std::mt19937_64& rng) {
+    batch_rows = B;
+    prepare_inner(ids, B, rng);
+  };
+  spec.batch_positions = [&] { return batch_rows; };
+  spec.batch_denominator = [&] { return static_cast<double>(batch_rows); };
+  auto weights = [&] {
+    TensorMap w = net->to_tensors();
+    w["content_tokens"] = content_tokens_tensor(cfg, in.content);
+    return w;
+  };
+  spec.weights = weights;
+  const auto valid = sample_cases(eval_cases(data, SplitPart::kValid), g.valid_sample, opt.seed);
+  if (valid.empty()) throw Error("no validation cases");
+  spec.validate = [&](const TensorMap& w) {
+    const GenRecModel m = GenRecModel::from_tensors(w, cfg, in.sids);
+    const int k = std::min(10, std::max(g.beam, 10));
+    return nlohmann::json(summarize_ranks(rank_cases_generative(m, data, valid, k, g.beam, false, opt.threads), {10}));
+  };
+  return run_loop(spec, data, opt, on_epoch);
+}
+
+}  // namespace seqrec

@@ -1,0 +1,42 @@
+// 生成式检索模型的多任务训练（ColaRec）：
+//   rec    用户 → 物品：读历史（内容记号 + 物品记号），逐层生成下一个物品的语义 ID（交叉熵之和）；
+//   index  物品索引：读物品自己的内容、物品记号和几个交互过它的用户，生成它自己的语义 ID；
+//   bpr    用户与物品编码器状态之间的 BPR 排序损失（任务记号位置的输出做内积，负例均匀抽取）；
+//   cl     对比损失：语义 ID 前缀相同的物品互为正例（InfoNCE，分片内其他物品为负例，余弦 / 温度）。
+// 每个损失的权重可调，设为 0 即关闭（消融）。训练样本是训练部分的每个位置（历史 = 之前最近 max_len 个）。
+// 验证：导出到原生模型，用约束束搜索在验证用例上计算 HR@10 / NDCG@10，按 NDCG@10 选最佳一轮。
+// 本头文件不包含 LibTorch。
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "data/dataset.h"
+#include "index/semantic_ids.h"
+#include "models/genrec_config.h"
+#include "train/trainer.h"
+
+namespace seqrec {
+
+struct GenRecTrainOptions {
+  double w_rec = 1.0;
+  double w_index = 1.0;
+  double w_bpr = 0.1;
+  double w_cl = 0.1;
+  double cl_temperature = 0.1;
+  int beam = 20;            // 验证与评估的束宽
+  int64_t valid_sample = 0; // 验证时抽取的用例数（0 = 全部）；最终评估总是全部
+  void validate() const;
+  nlohmann::json to_json() const;
+};
+
+// 训练所需的物品侧输入。
+struct GenRecInputs {
+  ItemTokens content;  // 每个物品的内容记号（已加偏移；无内容时为空表）
+  SemanticIds sids;    // 每个物品的语义 ID
+};
+
+// 训练；返回的权重含 content_tokens，可直接交给 GenRecModel::from_tensors。
+TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, const GenRecInputs& in,
+                         const GenRecTrainOptions& g, const TrainOptions& opt, const EpochCallback& on_epoch);
+
+}  // namespace seqrec
