@@ -120,6 +120,11 @@ void setup_serve(CLI::App& app) {
   cmd->add_option("--coalesce", f->bundle.coalesce,
                   "concurrent single requests share one batched retrieval, at most this many per batch (0 = off)")
       ->capture_default_str();
+  cmd->add_option("--beam", f->bundle.beam,
+                  "generative (colarec) models: beam width of the constrained search (0 = the one recorded at training; "
+                  "never below top_k)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
   cmd->add_option("--host", f->opt.host, "address to bind")->capture_default_str();
   cmd->add_option("--port", f->opt.port, "port (0 = any free port)")->capture_default_str();
   cmd->add_option("--io", f->opt.io,
