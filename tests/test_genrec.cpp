@@ -257,7 +257,11 @@ TEST(GenRec, CliTrainServeAndEval) {
     EXPECT_NE(id, b->items.id(1));
     EXPECT_NE(id, b->items.id(2));
   }
-  req.allow_items = std::vector<std::string>{b->items.id(5), b->items.id(6), b->items.id(7)};
+  // 白名单：3 个既没被点击、也不在黑名单中的物品。
+  std::vector<std::string> allow;
+  for (int32_t i = 5; allow.size() < 3; ++i)
+    if (b->items.id(i) != first) allow.push_back(b->items.id(i));
+  req.allow_items = allow;
   auto r3 = recommend(*b, req);
   EXPECT_EQ(r3["recommended_item_ids"].size(), 3u);
   // 没有已知点击：生成式模型不用用户 ID，回退到最热门。

@@ -163,20 +163,26 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     torch::Tensor loss = torch::zeros({}, torch::kFloat32);
     if (g.w_rec > 0) loss = loss + g.w_rec * ce_levels(net->decode(mem, rt, code_t, gen));
     if (need_items) {
-      auto it = pad_rows(idx_tok, lo, hi);
-      auto mem_i = net->encode(it, gen);
-      if (g.w_index > 0) loss = loss + g.w_index * ce_levels(net->decode(mem_i, it, code_t, gen));
-      auto z_p = GenRecNetImpl::pooled(mem_i);
+      // 物品侧的输入（目标、负例、相似物品）拼成一批做一次编码：张量更大、算子更少。
+      std::vector<std::vector<int32_t>> rows(idx_tok.begin() + lo, idx_tok.begin() + hi);
+      if (g.w_bpr > 0) rows.insert(rows.end(), neg_tok.begin() + lo, neg_tok.begin() + hi);
+      if (g.w_cl > 0) rows.insert(rows.end(), sim_tok.begin() + lo, sim_tok.begin() + hi);
+      auto it_all = pad_rows(rows, 0, static_cast<int64_t>(rows.size()));
+      auto mem_all = net->encode(it_all, gen);
+      auto z_all = GenRecNetImpl::pooled(mem_all);
+      int64_t part = 1;
+      auto z_p = z_all.slice(0, 0, n);
+      if (g.w_index > 0)
+        loss = loss + g.w_index * ce_levels(net->decode(mem_all.slice(0, 0, n), it_all.slice(0, 0, n), code_t, gen));
       if (g.w_bpr > 0) {
-        auto nt = pad_rows(neg_tok, lo, hi);
-        auto z_n = GenRecNetImpl::pooled(net->encode(nt, gen));
+        auto z_n = z_all.slice(0, part * n, (part + 1) * n);
+        ++part;
         auto z_u = GenRecNetImpl::pooled(mem);
         loss = loss - g.w_bpr * F::logsigmoid((z_u * z_p).sum(1) - (z_u * z_n).sum(1)).sum();
       }
       if (g.w_cl > 0) {
-        auto st = pad_rows(sim_tok, lo, hi);
         auto a = F::normalize(z_p, F::NormalizeFuncOptions().dim(1));
-        auto b = F::normalize(GenRecNetImpl::pooled(net->encode(st, gen)), F::NormalizeFuncOptions().dim(1));
+        auto b = F::normalize(z_all.slice(0, part * n, (part + 1) * n), F::NormalizeFuncOptions().dim(1));
         auto logits = torch::matmul(a, b.t()) / g.cl_temperature;
         loss = loss + g.w_cl * F::cross_entropy(logits, torch::arange(n, torch::kInt64),
                                                 F::CrossEntropyFuncOptions().reduction(torch::kSum));
