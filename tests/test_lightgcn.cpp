@@ -49,14 +49,7 @@ TEST(LightGcn, PropagationMatchesHandComputed) {
   EXPECT_TRUE(torch::allclose(itf[2], i2, 1e-5, 1e-6));
 }
 
-SequenceData synthetic_data() {
-  SyntheticOptions so;
-  so.users = 150;
-  so.items = 60;
-  so.groups = 4;
-  so.mean_length = 15;
-  return build_sequences(generate_synthetic(so), {});
-}
+SequenceData synthetic_data() { return test::small_synthetic_data(); }
 
 // 训练：同一种子结果逐位相同；验证命中率明显好于随机；导出的原生模型与训练模块的传播一致；
 // 匿名用户 = 最近点击的物品表示的平均。

@@ -257,14 +257,7 @@ TEST(NegativeSampler, ExcludesHistoryAndFollowsPopularity) {
 
 // ---- 训练 ----
 
-SequenceData synthetic_data() {
-  SyntheticOptions so;
-  so.users = 150;
-  so.items = 60;
-  so.groups = 4;
-  so.mean_length = 15;
-  return build_sequences(generate_synthetic(so), {});
-}
+SequenceData synthetic_data() { return test::small_synthetic_data(); }
 
 TEST(SeqTrainer, EveryLossTrainsReproduciblyAndLearns) {
   const SequenceData data = synthetic_data();

@@ -14,9 +14,20 @@
 #include <filesystem>
 #include <string>
 
+#include "data/dataset.h"
 #include "data/synthetic.h"
 
 namespace seqrec::test {
+
+// 训练测试共用的小合成数据集：150 个用户、60 个物品、4 个兴趣组、平均 15 个交互。
+inline SequenceData small_synthetic_data() {
+  SyntheticOptions so;
+  so.users = 150;
+  so.items = 60;
+  so.groups = 4;
+  so.mean_length = 15;
+  return build_sequences(generate_synthetic(so), {});
+}
 
 // RAII 临时目录。
 class TempDir {

@@ -39,6 +39,17 @@ void load_popularity(ModelBundle* b, const std::string& file, int num_items) {
   for (int32_t i : b->popular) b->popular_score.push_back(counts[static_cast<size_t>(i)]);
 }
 
+// 读 user_map.json / item_map.json，并核对数量与模型一致。
+void load_id_maps(ModelBundle* b, int num_users, int num_items) {
+  auto path = [&](const char* f) { return (fs::path(b->dir) / f).string(); };
+  b->users = IdMap::load(path("user_map.json"));
+  b->items = IdMap::load(path("item_map.json"));
+  if (static_cast<int>(b->users.size()) != num_users)
+    throw Error(concat(path("user_map.json"), " has ", b->users.size(), " users; the model was trained with ", num_users));
+  if (static_cast<int>(b->items.size()) != num_items)
+    throw Error(concat(path("item_map.json"), " has ", b->items.size(), " items; the model was trained with ", num_items));
+}
+
 // 生成式模型目录：权重、语义 ID、映射与流行度；没有向量检索。
 void load_generative(ModelBundle* b, const BundleOptions& opt) {
   const auto& m = b->manifest;
@@ -55,12 +66,7 @@ void load_generative(ModelBundle* b, const BundleOptions& opt) {
   } catch (const Error& e) {
     throw Error(concat(wpath, ": ", e.what()));
   }
-  b->users = IdMap::load(path("user_map.json"));
-  b->items = IdMap::load(path("item_map.json"));
-  if (static_cast<int>(b->users.size()) != cfg.num_users)
-    throw Error(concat(path("user_map.json"), " has ", b->users.size(), " users; the model was trained with ", cfg.num_users));
-  if (static_cast<int>(b->items.size()) != cfg.num_items)
-    throw Error(concat(path("item_map.json"), " has ", b->items.size(), " items; the model was trained with ", cfg.num_items));
+  load_id_maps(b, cfg.num_users, cfg.num_items);
   b->beam = opt.beam > 0 ? opt.beam : m.value("generative", nlohmann::json::object()).value("beam", 20);
   load_popularity(b, path("popularity.json"), cfg.num_items);
 }
@@ -96,12 +102,7 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   } catch (const Error& e) {
     throw Error(concat(wpath, ": ", e.what()));
   }
-  b->users = IdMap::load(path("user_map.json"));
-  b->items = IdMap::load(path("item_map.json"));
-  if (static_cast<int>(b->users.size()) != cfg.num_users)
-    throw Error(concat(path("user_map.json"), " has ", b->users.size(), " users; the model was trained with ", cfg.num_users));
-  if (static_cast<int>(b->items.size()) != cfg.num_items)
-    throw Error(concat(path("item_map.json"), " has ", b->items.size(), " items; the model was trained with ", cfg.num_items));
+  load_id_maps(b.get(), cfg.num_users, cfg.num_items);
   Matrix emb = npy_load(path("item_embeddings.npy"));
   if (emb.rows != cfg.num_items || emb.cols != cfg.dim)
     throw Error(concat(path("item_embeddings.npy"), " has shape (", emb.rows, ", ", emb.cols, "), expected (",

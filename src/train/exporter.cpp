@@ -14,6 +14,29 @@ namespace fs = std::filesystem;
 
 namespace seqrec {
 
+namespace {
+
+// 所有模型目录都有的文件：用户与物品映射、训练集流行度、逐轮日志。
+void write_common_files(const std::string& stage, const SequenceData& data, const TrainResult& r) {
+  auto path = [&](const char* f) { return (fs::path(stage) / f).string(); };
+  data.users.save(path("user_map.json"));
+  data.items.save(path("item_map.json"));
+  write_file_atomic(path("popularity.json"), nlohmann::json{{"train_counts", train_item_counts(data)}}.dump());
+  write_file_atomic(path("train_log.jsonl"), r.epoch_log);
+}
+
+// manifest 的 training_result 段。
+nlohmann::ordered_json training_result_json(const TrainResult& r) {
+  return {{"best_epoch", r.best_epoch},
+          {"epochs_run", r.epochs_run},
+          {"train_seconds", r.train_seconds},
+          {"seconds_per_epoch", r.seconds_per_epoch},
+          {"samples_per_epoch", r.samples_per_epoch},
+          {"samples_per_second", r.samples_per_second}};
+}
+
+}  // namespace
+
 Matrix sample_queries(const SequenceEncoder& enc, const SequenceData& data, int max_queries) {
   // 等间隔抽取有训练历史的用户（确定性，覆盖整个用户范围）。
   std::vector<int32_t> users;
@@ -46,10 +69,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     npy_save(path("item_embeddings.npy"), encoder->item_embeddings());
     // queries.npy：真实查询的样本（训练历史的编码），`seqrec index` 用它测近似索引的召回率。
     npy_save(path("queries.npy"), sample_queries(*encoder, *info.data, kQuerySample));
-    info.data->users.save(path("user_map.json"));
-    info.data->items.save(path("item_map.json"));
-    write_file_atomic(path("popularity.json"), nlohmann::json{{"train_counts", train_item_counts(*info.data)}}.dump());
-    write_file_atomic(path("train_log.jsonl"), r.epoch_log);
+    write_common_files(stage, *info.data, r);
 
     nlohmann::ordered_json m;
     m["format_version"] = kFormatVersion;
@@ -58,12 +78,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     m["seqrec_version"] = "0.1.0";
     m["model"] = info.model.to_json();
     m["training"] = info.train.to_json();
-    m["training_result"] = {{"best_epoch", r.best_epoch},
-                            {"epochs_run", r.epochs_run},
-                            {"train_seconds", r.train_seconds},
-                            {"seconds_per_epoch", r.seconds_per_epoch},
-                            {"samples_per_epoch", r.samples_per_epoch},
-                            {"samples_per_second", r.samples_per_second}};
+    m["training_result"] = training_result_json(r);
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
     m["metrics"] = info.metrics;
     m["files"] = file_checksums(stage, {"model.safetensors", "item_embeddings.npy", "user_map.json",
@@ -102,10 +117,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     emb.data.assign(tok.data.begin() + static_cast<std::ptrdiff_t>(off),
                     tok.data.begin() + static_cast<std::ptrdiff_t>(off + static_cast<size_t>(emb.rows * emb.cols)));
     npy_save(path("item_embeddings.npy"), emb);
-    info.data->users.save(path("user_map.json"));
-    info.data->items.save(path("item_map.json"));
-    write_file_atomic(path("popularity.json"), nlohmann::json{{"train_counts", train_item_counts(*info.data)}}.dump());
-    write_file_atomic(path("train_log.jsonl"), r.epoch_log);
+    write_common_files(stage, *info.data, r);
 
     nlohmann::ordered_json m;
     m["format_version"] = kFormatVersion;
@@ -118,12 +130,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     m["semantic_ids"] = info.sids->info;
     m["content"] = info.content;
     if (info.tokenizer) m["content"]["tokenizer_type"] = info.tokenizer->type();
-    m["training_result"] = {{"best_epoch", r.best_epoch},
-                            {"epochs_run", r.epochs_run},
-                            {"train_seconds", r.train_seconds},
-                            {"seconds_per_epoch", r.seconds_per_epoch},
-                            {"samples_per_epoch", r.samples_per_epoch},
-                            {"samples_per_second", r.samples_per_second}};
+    m["training_result"] = training_result_json(r);
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
     m["metrics"] = info.metrics;
     m["files"] = file_checksums(stage, files);
