@@ -13,6 +13,7 @@
 #include "train/exporter.h"
 #include "train/trainer.h"
 #include "train_genrec.h"
+#include "train_signal.h"
 
 namespace seqrec::app {
 
@@ -134,10 +135,10 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
                    r["valid_NDCG@10"].get<double>());
     std::fprintf(stderr, "\n");
   };
+  const StopTrainingOnSignal stop_on_signal;  // Ctrl-C：本轮结束后停下，仍导出最佳一轮
   if (generative) return run_train_genrec(f.genrec, data, cfg, topt, f.data.to_json(), f.out, on_epoch, t0);
   TrainResult res = train_model(data, cfg, topt, on_epoch);
-  std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f rows/s, peak memory %.0f MiB\n", res.best_epoch,
-               res.epochs_run, res.seconds_per_epoch, res.samples_per_second, peak_rss_mib());
+  print_train_summary(res);
 
   // 最佳权重在验证集与测试集上的全量排序指标，并与最热门基线对比（与服务相同的打分方式）。
   const std::vector<int> ks = {1, 5, 10, 20, 50};

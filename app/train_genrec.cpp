@@ -14,6 +14,7 @@
 #include "eval/protocol.h"
 #include "models/genrec_native.h"
 #include "report.h"
+#include "train_signal.h"
 #include "train/exporter.h"
 
 namespace fs = std::filesystem;
@@ -173,8 +174,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
 
   // 3. 训练。
   TrainResult res = train_genrec(data, cfg, in, f.gen, t, on_epoch);
-  std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f rows/s, peak memory %.0f MiB\n", res.best_epoch,
-               res.epochs_run, res.seconds_per_epoch, res.samples_per_second, peak_rss_mib());
+  print_train_summary(res);
 
   // 4. 验证与测试：束搜索生成 top-20（K ≤ 束宽），与最热门对比，并按历史长度分组（长尾用户单独看）。
   const std::vector<int> ks = {5, 10, 20};

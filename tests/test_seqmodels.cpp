@@ -289,6 +289,36 @@ TEST(SeqTrainer, EveryLossTrainsReproduciblyAndLearns) {
   }
 }
 
+// 停止请求（Ctrl-C）：当前一轮结束后停下，这一轮也验证，返回它的权重并标记 interrupted；清除后照常训练。
+TEST(SeqTrainer, StopRequestEndsAfterTheCurrentEpochWithItsWeights) {
+  const SequenceData data = synthetic_data();
+  ModelConfig c = ModelConfig::defaults_for("sasrec");
+  c.num_users = data.num_users();
+  c.num_items = data.num_items();
+  c.dim = 16;
+  c.ffn_dim = 16;
+  c.max_len = 10;
+  TrainOptions o = TrainOptions::defaults_for("sasrec");
+  o.epochs = 8;
+  o.eval_every = 4;
+  o.batch_size = 32;
+  o.progress = false;
+  int epochs_seen = 0;
+  auto stop_at_2 = [&](const nlohmann::json&) {
+    if (++epochs_seen == 2) request_training_stop();  // 在第 2 轮结束前请求（回调先于下一轮运行）
+  };
+  clear_training_stop();
+  const TrainResult r = train_sequence_model(data, c, o, stop_at_2);
+  clear_training_stop();
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.epochs_run, 3);    // 第 2 轮之后的请求，在第 3 轮结束时生效
+  EXPECT_EQ(r.best_epoch, 3);    // 第 3 轮不是验证轮（eval_every 4），但停下时也验证
+  EXPECT_FALSE(r.weights.empty());
+  const TrainResult full = train_sequence_model(data, c, o, nullptr);
+  EXPECT_FALSE(full.interrupted);
+  EXPECT_EQ(full.epochs_run, 8);
+}
+
 // 验证协议可选：最佳一轮的验证指标与用同一协议评估导出权重的结果完全一致，且与全量排序不同。
 TEST(SeqTrainer, ValidationFollowsTheChosenProtocol) {
   const SequenceData data = synthetic_data();

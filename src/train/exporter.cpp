@@ -32,7 +32,8 @@ nlohmann::ordered_json training_result_json(const TrainResult& r) {
           {"train_seconds", r.train_seconds},
           {"seconds_per_epoch", r.seconds_per_epoch},
           {"samples_per_epoch", r.samples_per_epoch},
-          {"samples_per_second", r.samples_per_second}};
+          {"samples_per_second", r.samples_per_second},
+          {"interrupted", r.interrupted}};
 }
 
 }  // namespace

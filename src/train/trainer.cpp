@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -254,6 +255,16 @@ nlohmann::json validate_native(const TensorMap& w, const ModelConfig& cfg, const
 
 // 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
 // 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
+namespace {
+// 停止请求：信号处理函数写、训练循环在每轮末尾读（lock-free 的原子量在信号处理函数中是安全的）。
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag must be lock-free to be set from a signal handler");
+}  // namespace
+
+void request_training_stop() { g_stop_requested.store(true, std::memory_order_relaxed); }
+bool training_stop_requested() { return g_stop_requested.load(std::memory_order_relaxed); }
+void clear_training_stop() { g_stop_requested.store(false, std::memory_order_relaxed); }
+
 TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
                      const EpochCallback& on_epoch) {
   const int workers = opt.threads;
@@ -335,8 +346,14 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
                                   {"loss", loss_sum / std::max<int64_t>(1, positions)},
                                   {"epoch_seconds", epoch_s},
                                   {"samples_per_second", done / epoch_s}};
-    const bool evaluate = epoch % opt.eval_every == 0 || epoch == opt.epochs;
-    bool stop = false;
+    // 收到停止请求：本轮也验证（它可能是最佳的一轮），然后结束。
+    const bool interrupted = training_stop_requested();
+    const bool evaluate = epoch % opt.eval_every == 0 || epoch == opt.epochs || interrupted;
+    bool stop = interrupted;
+    if (interrupted) {
+      res.interrupted = true;
+      rec["interrupted"] = true;
+    }
     if (evaluate) {
       spec.module->eval();
       TensorMap w = spec.weights();

@@ -65,7 +65,15 @@ struct TrainResult {
   double seconds_per_epoch = 0;   // 纯训练部分（不含验证）的平均值
   double samples_per_second = 0;
   int64_t samples_per_epoch = 0;
+  bool interrupted = false;       // 因 request_training_stop()（SIGINT/SIGTERM）提前结束
 };
+
+// 请求正在进行的训练在本轮结束后停下：该轮照常验证，然后返回目前最佳一轮的权重（照常导出）。
+// 只写一个无锁原子量，可以在信号处理函数中调用。
+void request_training_stop();
+// 是否已请求停止；clear_training_stop() 清除请求（新的训练开始前、测试之间）。
+bool training_stop_requested();
+void clear_training_stop();
 
 using EpochCallback = std::function<void(const nlohmann::json&)>;
 
