@@ -289,9 +289,8 @@ TEST(SeqTrainer, EveryLossTrainsReproduciblyAndLearns) {
   }
 }
 
-// 停止请求（Ctrl-C）：当前一轮结束后停下，这一轮也验证，返回它的权重并标记 interrupted；清除后照常训练。
-TEST(SeqTrainer, StopRequestEndsAfterTheCurrentEpochWithItsWeights) {
-  const SequenceData data = synthetic_data();
+// 训练器测试用的小 SASRec：d 16、max_len 10、batch 32，不显示进度。
+std::pair<ModelConfig, TrainOptions> small_sasrec(const SequenceData& data) {
   ModelConfig c = ModelConfig::defaults_for("sasrec");
   c.num_users = data.num_users();
   c.num_items = data.num_items();
@@ -299,10 +298,17 @@ TEST(SeqTrainer, StopRequestEndsAfterTheCurrentEpochWithItsWeights) {
   c.ffn_dim = 16;
   c.max_len = 10;
   TrainOptions o = TrainOptions::defaults_for("sasrec");
-  o.epochs = 8;
-  o.eval_every = 4;
   o.batch_size = 32;
   o.progress = false;
+  return {c, o};
+}
+
+// 停止请求（Ctrl-C）：当前一轮结束后停下，这一轮也验证，返回它的权重并标记 interrupted；清除后照常训练。
+TEST(SeqTrainer, StopRequestEndsAfterTheCurrentEpochWithItsWeights) {
+  const SequenceData data = synthetic_data();
+  auto [c, o] = small_sasrec(data);
+  o.epochs = 8;
+  o.eval_every = 4;
   int epochs_seen = 0;
   auto stop_at_2 = [&](const nlohmann::json&) {
     if (++epochs_seen == 2) request_training_stop();  // 在第 2 轮结束前请求（回调先于下一轮运行）
@@ -322,17 +328,9 @@ TEST(SeqTrainer, StopRequestEndsAfterTheCurrentEpochWithItsWeights) {
 // 验证协议可选：最佳一轮的验证指标与用同一协议评估导出权重的结果完全一致，且与全量排序不同。
 TEST(SeqTrainer, ValidationFollowsTheChosenProtocol) {
   const SequenceData data = synthetic_data();
-  ModelConfig c = ModelConfig::defaults_for("sasrec");
-  c.num_users = data.num_users();
-  c.num_items = data.num_items();
-  c.dim = 16;
-  c.ffn_dim = 16;
-  c.max_len = 10;
-  TrainOptions o = TrainOptions::defaults_for("sasrec");
+  auto [c, o] = small_sasrec(data);
   o.epochs = 2;
   o.eval_every = 1;
-  o.batch_size = 32;
-  o.progress = false;
   o.valid_protocol.candidates = EvalProtocol::Candidates::kSampledUniform;
   o.valid_protocol.negatives = 20;
   o.valid_protocol.seed = 7;
