@@ -7,14 +7,14 @@
 # latency：用 beauty 的 colarec 模型起 seqrec serve，wrk 单连接测 top_k 10、束宽 20 的 p50 / p99。
 # 数据在 ../shared/data，不在时打印原因并以 0 退出。
 # 环境变量：WORK（默认 /tmp/seqrec_bench_generative）、SEQREC（默认 build/seqrec）、
-#           COLAREC_ARGS（colarec 的额外选项，默认 "--dim 64 --lr 2e-3 --epochs 40 --patience 3 --valid-sample 4000"）、
+#           COLAREC_ARGS（colarec 的额外选项，默认 "--dim 64 --lr 2e-3 --epochs 20 --patience 3 --valid-sample 4000"）、
 #           DURATION（wrk 秒数，默认 15）、PORT（默认 18282）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data}
 WORK=${WORK:-/tmp/seqrec_bench_generative}
 SEQREC=${SEQREC:-$ROOT/build/seqrec}
-COLAREC_ARGS=${COLAREC_ARGS:---dim 64 --lr 2e-3 --epochs 40 --patience 3 --valid-sample 4000}
+COLAREC_ARGS=${COLAREC_ARGS:---dim 64 --lr 2e-3 --epochs 20 --patience 3 --valid-sample 4000}
 DURATION=${DURATION:-15}
 PORT=${PORT:-18282}
 [ -d "$DATA" ] || { echo "bench_generative: $DATA not found; skipping (see ../shared/data/README.md)"; exit 0; }
