@@ -135,9 +135,12 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
                    r["valid_NDCG@10"].get<double>());
     std::fprintf(stderr, "\n");
   };
-  const StopTrainingOnSignal stop_on_signal;  // Ctrl-C：本轮结束后停下，仍导出最佳一轮
   if (generative) return run_train_genrec(f.genrec, data, cfg, topt, f.data.to_json(), f.out, on_epoch, t0);
-  TrainResult res = train_model(data, cfg, topt, on_epoch);
+  TrainResult res;
+  {
+    const StopTrainingOnSignal stop_on_signal;  // 只在训练期间：Ctrl-C 让本轮结束后停下，仍导出最佳一轮
+    res = train_model(data, cfg, topt, on_epoch);
+  }
   print_train_summary(res);
 
   // 最佳权重在验证集与测试集上的全量排序指标，并与最热门基线对比（与服务相同的打分方式）。

@@ -14,8 +14,8 @@
 #include "eval/protocol.h"
 #include "models/genrec_native.h"
 #include "report.h"
-#include "train_signal.h"
 #include "train/exporter.h"
+#include "train_signal.h"
 
 namespace fs = std::filesystem;
 
@@ -173,7 +173,11 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   std::fprintf(stderr, "model: %s\ngenerative: %s\n", cfg.to_json().dump().c_str(), f.gen.to_json().dump().c_str());
 
   // 3. 训练。
-  TrainResult res = train_genrec(data, cfg, in, f.gen, t, on_epoch);
+  TrainResult res;
+  {
+    const StopTrainingOnSignal stop_on_signal;  // 只在训练期间：Ctrl-C 让本轮结束后停下，仍导出最佳一轮
+    res = train_genrec(data, cfg, in, f.gen, t, on_epoch);
+  }
   print_train_summary(res);
 
   // 4. 验证与测试：束搜索生成 top-20（K ≤ 束宽），与最热门对比，并按历史长度分组（长尾用户单独看）。

@@ -253,8 +253,6 @@ nlohmann::json validate_native(const TensorMap& w, const ModelConfig& cfg, const
 
 }  // namespace
 
-// 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
-// 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
 namespace {
 // 停止请求：信号处理函数写、训练循环在每轮末尾读（lock-free 的原子量在信号处理函数中是安全的）。
 std::atomic<bool> g_stop_requested{false};
@@ -265,6 +263,8 @@ void request_training_stop() { g_stop_requested.store(true, std::memory_order_re
 bool training_stop_requested() { return g_stop_requested.load(std::memory_order_relaxed); }
 void clear_training_stop() { g_stop_requested.store(false, std::memory_order_relaxed); }
 
+// 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
+// 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
 TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
                      const EpochCallback& on_epoch) {
   const int workers = opt.threads;
