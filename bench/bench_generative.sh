@@ -101,6 +101,7 @@ run_latency() {
   awk '/ 50%| 99%|Requests\/sec|Non-2xx/' "$WORK/wrk_latency.txt"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
+  trap - EXIT
 }
 
 ROWS=${*:-beauty phones latency}
