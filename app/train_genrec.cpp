@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/manifest.h"
 #include "core/npy.h"
 #include "eval/evaluator.h"
 #include "eval/generative_eval.h"
@@ -70,6 +72,60 @@ Matrix cf_item_vectors(const std::string& from, const SequenceData& data) {
   return e;
 }
 
+// --init-from 读出的一切：沿用的结构、语义 ID、内容记号、分词器与起始权重。
+struct WarmStart {
+  GenRecConfig cfg;
+  GenRecInputs in;
+  std::unique_ptr<ContentTokenizer> tok;
+  nlohmann::json content_info;
+  nlohmann::json source;  // 写进新 manifest 的来源说明
+};
+
+// 读取并核对 --init-from 目录：必须是 colarec 模型，且用户与物品映射与本次数据逐一相同
+// （记号布局依赖物品与用户的下标，换了数据的权重无法接着用）。
+WarmStart load_warm_start(const std::string& dir, const SequenceData& data) {
+  std::string raw;
+  const nlohmann::json m = load_and_verify_manifest(dir, &raw);  // 版本与每个文件的 sha256
+  if (m.value("model_type", "") != "colarec")
+    throw Error(concat("--init-from ", dir, ": model_type is ", m.value("model_type", "(none)"),
+                       "; it must be a colarec model directory"));
+  auto path = [&](const char* f) { return (fs::path(dir) / f).string(); };
+  for (const auto& [file, map, n] : {std::tuple{"item_map.json", &data.items, data.num_items()},
+                                     std::tuple{"user_map.json", &data.users, data.num_users()}}) {
+    const IdMap ids = IdMap::load(path(file));
+    if (static_cast<int>(ids.size()) != n)
+      throw Error(concat("--init-from ", dir, ": ", file, " has ", ids.size(), " entries; the data has ", n,
+                         " (it must be trained on the same data with the same filters)"));
+    for (int32_t i = 0; i < n; ++i)
+      if (ids.id(i) != map->id(i))
+        throw Error(concat("--init-from ", dir, ": ", file, " entry ", i, " is '", ids.id(i), "', the data's is '",
+                           map->id(i), "' (it must be trained on the same data with the same filters)"));
+  }
+  WarmStart w;
+  w.cfg = GenRecConfig::from_json(m.at("model"));
+  SemanticIds sids = SemanticIds::load(path("semantic_ids.json"));
+  const std::string wpath = path("model.safetensors");
+  w.in.init = safetensors_decode(read_file(wpath), wpath);
+  try {
+    // 借原生模型的载入做完整校验，并取回解码后的内容记号表。
+    const GenRecModel native = GenRecModel::from_tensors(w.in.init, w.cfg, sids);
+    w.in.content = native.content();
+  } catch (const Error& e) {
+    throw Error(concat(wpath, ": ", e.what()));
+  }
+  w.in.sids = std::move(sids);
+  w.content_info = m.value("content", nlohmann::json::object());
+  if (w.cfg.content_vocab > 0 && m.at("files").contains("tokenizer.bin"))
+    w.tok = std::make_unique<ContentTokenizer>(ContentTokenizer::from_bytes(
+        w.content_info.value("tokenizer_type", ""), read_file(path("tokenizer.bin"))));
+  const auto& tr = m.value("training_result", nlohmann::json::object());
+  w.source = {{"dir", dir},
+              {"model_version", sha256_hex(raw).substr(0, 12)},
+              {"epochs_run", tr.value("epochs_run", 0)},
+              {"best_epoch", tr.value("best_epoch", 0)}};
+  return w;
+}
+
 }  // namespace
 
 void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
@@ -88,6 +144,10 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--dec-layers", f.dec_layers, "colarec: decoder blocks [2] (--layers sets the encoder's)")->group(g);
   cmd->add_option("--sid-from", f.sid_from, "colarec: collaborative item vectors for the semantic ids: a model directory "
                                             "(e.g. lightgcn) or an .npy in this data's item order")->group(g);
+  cmd->add_option("--init-from", f.init_from, "colarec: continue training a colarec model directory trained on the same "
+                                              "data: its architecture, content tokens, tokenizer and semantic ids are "
+                                              "kept and its weights are the starting point (the optimizer starts afresh)")
+      ->group(g);
   cmd->add_option("--sid-method", f.sid.method, "colarec: hkmeans (hierarchical constrained k-means) or rqkmeans [hkmeans]")
       ->check(CLI::IsMember({"hkmeans", "rqkmeans"}))->group(g);
   cmd->add_option("--sid-k", f.sid.k, "colarec: clusters per level / codebook size [32]")->group(g);
@@ -120,55 +180,70 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.enc_layers = m.layers;
   cfg.dec_layers = f.dec_layers;
 
-  // 1. 物品内容与分词器（只在数据中出现的物品上训练）。
   GenRecInputs in;
   std::unique_ptr<ContentTokenizer> tok;
   nlohmann::json content_info = {{"file", f.content}};
-  if (!f.content.empty()) {
-    ContentOptions co = f.content_opt;
-    co.text_cols = split_list(f.content_cols);
-    co.json_fields = split_list(f.content_fields);
-    const ItemContent ic = read_item_content(f.content, co);
-    int64_t missing = 0;
-    const std::vector<std::string> texts = align_content(ic, data.items, &missing);
-    TokenizerOptions to = f.tokenizer;
-    to.threads = t.threads;
-    to.seed = t.seed;
-    const double t0 = now_seconds();
-    tok = std::make_unique<ContentTokenizer>(ContentTokenizer::train(texts, to, ic.atomic));
-    cfg.content_vocab = tok->vocab_size();
-    in.content.resize(static_cast<size_t>(cfg.num_items));
-    double total_tokens = 0;
-    int64_t truncated = 0;
-    for (int32_t i = 0; i < cfg.num_items; ++i) {
-      auto ids = tok->encode(texts[static_cast<size_t>(i)]);
-      total_tokens += static_cast<double>(ids.size());
-      if (static_cast<int>(ids.size()) > cfg.content_len) {
-        ++truncated;
-        ids.resize(static_cast<size_t>(cfg.content_len));
+  nlohmann::json init_source;
+  if (!f.init_from.empty()) {
+    // 1'. 接着已有模型训练：结构、内容、分词器与语义 ID 都来自它，本次的结构与内容选项不再起作用。
+    if (!f.content.empty() || !f.sid_from.empty())
+      throw Error("--init-from keeps the content and semantic ids of the model it continues; drop --content and "
+                  "--sid-from");
+    WarmStart w = load_warm_start(f.init_from, data);
+    cfg = w.cfg;
+    in = std::move(w.in);
+    tok = std::move(w.tok);
+    content_info = w.content_info;
+    init_source = w.source;
+    std::fprintf(stderr, "init from: %s\n", init_source.dump().c_str());
+  } else {
+    // 1. 物品内容与分词器（只在数据中出现的物品上训练）。
+    if (!f.content.empty()) {
+      ContentOptions co = f.content_opt;
+      co.text_cols = split_list(f.content_cols);
+      co.json_fields = split_list(f.content_fields);
+      const ItemContent ic = read_item_content(f.content, co);
+      int64_t missing = 0;
+      const std::vector<std::string> texts = align_content(ic, data.items, &missing);
+      TokenizerOptions to = f.tokenizer;
+      to.threads = t.threads;
+      to.seed = t.seed;
+      const double t0 = now_seconds();
+      tok = std::make_unique<ContentTokenizer>(ContentTokenizer::train(texts, to, ic.atomic));
+      cfg.content_vocab = tok->vocab_size();
+      in.content.resize(static_cast<size_t>(cfg.num_items));
+      double total_tokens = 0;
+      int64_t truncated = 0;
+      for (int32_t i = 0; i < cfg.num_items; ++i) {
+        auto ids = tok->encode(texts[static_cast<size_t>(i)]);
+        total_tokens += static_cast<double>(ids.size());
+        if (static_cast<int>(ids.size()) > cfg.content_len) {
+          ++truncated;
+          ids.resize(static_cast<size_t>(cfg.content_len));
+        }
+        for (int32_t& x : ids) x += cfg.content_offset();
+        in.content[static_cast<size_t>(i)] = std::move(ids);
       }
-      for (int32_t& x : ids) x += cfg.content_offset();
-      in.content[static_cast<size_t>(i)] = std::move(ids);
+      content_info["items_in_file"] = ic.ids.size();
+      content_info["items_without_content"] = missing;
+      content_info["vocab_size"] = cfg.content_vocab;
+      content_info["mean_tokens_per_item"] = total_tokens / std::max(1, cfg.num_items);
+      content_info["items_truncated"] = truncated;
+      std::fprintf(stderr, "content: %s; %s tokenizer, vocabulary %d, %.1f tokens per item (%lld truncated to %d), "
+                   "%lld items without content (%.1fs)\n", f.content.c_str(), tok->type().c_str(), cfg.content_vocab,
+                   content_info["mean_tokens_per_item"].get<double>(), static_cast<long long>(truncated), cfg.content_len,
+                   static_cast<long long>(missing), now_seconds() - t0);
     }
-    content_info["items_in_file"] = ic.ids.size();
-    content_info["items_without_content"] = missing;
-    content_info["vocab_size"] = cfg.content_vocab;
-    content_info["mean_tokens_per_item"] = total_tokens / std::max(1, cfg.num_items);
-    content_info["items_truncated"] = truncated;
-    std::fprintf(stderr, "content: %s; %s tokenizer, vocabulary %d, %.1f tokens per item (%lld truncated to %d), "
-                 "%lld items without content (%.1fs)\n", f.content.c_str(), tok->type().c_str(), cfg.content_vocab,
-                 content_info["mean_tokens_per_item"].get<double>(), static_cast<long long>(truncated), cfg.content_len,
-                 static_cast<long long>(missing), now_seconds() - t0);
-  }
 
-  // 2. 语义 ID。
-  SemanticIdOptions so = f.sid;
-  so.seed = t.seed;
-  const double t1 = now_seconds();
-  in.sids = build_semantic_ids(cf_item_vectors(f.sid_from, data), so);
-  in.sids.info["from"] = f.sid_from;
-  cfg.codebook_sizes = in.sids.codebook_sizes;
-  std::fprintf(stderr, "semantic ids: %s (%.1fs)\n", in.sids.info.dump().c_str(), now_seconds() - t1);
+    // 2. 语义 ID。
+    SemanticIdOptions so = f.sid;
+    so.seed = t.seed;
+    const double t1 = now_seconds();
+    in.sids = build_semantic_ids(cf_item_vectors(f.sid_from, data), so);
+    in.sids.info["from"] = f.sid_from;
+    cfg.codebook_sizes = in.sids.codebook_sizes;
+    std::fprintf(stderr, "semantic ids: %s (%.1fs)\n", in.sids.info.dump().c_str(), now_seconds() - t1);
+  }
   cfg.validate();
   std::fprintf(stderr, "model: %s\ngenerative: %s\n", cfg.to_json().dump().c_str(), f.gen.to_json().dump().c_str());
 
@@ -218,6 +293,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   info.content = content_info;
   info.data_options = data_options;
   info.metrics = metrics;
+  info.init_from = init_source;
   export_genrec_model(out, info);
   std::printf("saved model to %s (%.1fs total)\n", out.c_str(), now_seconds() - t_start);
 }

@@ -26,6 +26,7 @@ struct GenRecFlags {
   int index_users = 5;
   int dec_layers = 2;
   std::string sid_from;         // 协同过滤物品向量：模型目录（item_map.json + item_embeddings.npy）或 .npy
+  std::string init_from;        // 已有 colarec 模型目录：沿用其结构、内容记号、分词器与语义 ID，从其权重接着训练
   SemanticIdOptions sid;
   GenRecTrainOptions gen;
 };

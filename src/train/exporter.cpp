@@ -131,6 +131,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     m["semantic_ids"] = info.sids->info;
     m["content"] = info.content;
     if (info.tokenizer) m["content"]["tokenizer_type"] = info.tokenizer->type();
+    if (!info.init_from.is_null()) m["init_from"] = info.init_from;
     m["training_result"] = training_result_json(r);
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
     m["metrics"] = info.metrics;

@@ -48,6 +48,7 @@ struct GenRecExportInfo {
   nlohmann::json content;       // 内容来源与统计
   nlohmann::json data_options;
   nlohmann::json metrics;
+  nlohmann::json init_from;     // --init-from 的来源（目录与其版本）；null = 从随机初始化开始
 };
 
 // 导出生成式检索模型目录：model.safetensors（含 content_tokens）、semantic_ids.json、tokenizer.bin（有内容时）、

@@ -33,6 +33,7 @@ struct GenRecTrainOptions {
 struct GenRecInputs {
   ItemTokens content;  // 每个物品的内容记号（已加偏移；无内容时为空表）
   SemanticIds sids;    // 每个物品的语义 ID
+  TensorMap init;      // 起始权重（--init-from：接着已有模型训练）；空表 = 随机初始化
 };
 
 // 训练；返回的权重含 content_tokens，可直接交给 GenRecModel::from_tensors。
