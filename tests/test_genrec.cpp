@@ -321,6 +321,7 @@ TEST(GenRec, CliInitFromContinuesAModel) {
                                    " --lr 1e-9 --dropout 0 --epochs 1 --dim 32 --quiet");
   ASSERT_EQ(rc3, 0) << log3;
   EXPECT_NE(log3.find("init from"), std::string::npos) << log3;
+  EXPECT_NE(log3.find("ignored: --dim"), std::string::npos) << log3;
   auto b1 = ModelBundle::load(gm), b2 = ModelBundle::load(gm2);
   ASSERT_TRUE(b2->generative);
   EXPECT_EQ(b2->manifest["model"], b1->manifest["model"]);
