@@ -71,6 +71,8 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   take("--neg-sampler", t.neg_sampler, f.train.neg_sampler);
   take("--batch", t.batch_size, f.train.batch_size);
   take("--lr", t.lr, f.train.lr);
+  take("--lr-schedule", t.lr_schedule, f.train.lr_schedule);
+  take("--warmup-epochs", t.warmup_epochs, f.train.warmup_epochs);
   take("--beta1", t.beta1, f.train.beta1);
   take("--beta2", t.beta2, f.train.beta2);
   take("--weight-decay", t.weight_decay, f.train.weight_decay);
@@ -220,6 +222,12 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--epochs", t.epochs, "maximum epochs [30; sasrec/gru4rec 200]");
   cmd->add_option("--batch", t.batch_size, "batch size: samples (long_short) or users [512; sasrec 128; gru4rec 256]");
   cmd->add_option("--lr", t.lr, "learning rate [2e-3; sasrec/gru4rec 1e-3]");
+  cmd->add_option("--lr-schedule", t.lr_schedule,
+                  "learning-rate schedule after the warm-up: constant, linear or cosine decay towards 0 at the last "
+                  "step of --epochs (early stopping ends sooner, it does not stretch the curve) [constant]")
+      ->check(CLI::IsMember({"constant", "linear", "cosine"}));
+  cmd->add_option("--warmup-epochs", t.warmup_epochs,
+                  "epochs (may be fractional) over which the learning rate rises linearly to --lr [0]");
   cmd->add_option("--beta1", t.beta1, "Adam beta1 [0.9]");
   cmd->add_option("--beta2", t.beta2, "Adam beta2 [0.999; sasrec 0.98]");
   cmd->add_option("--weight-decay", t.weight_decay, "weight decay [0]");

@@ -17,6 +17,7 @@
 #include "serve/recommender.h"
 #include "test_util.h"
 #include "train/losses.h"
+#include "train/lr_schedule.h"
 #include "train/trainer.h"
 
 namespace seqrec {
@@ -323,6 +324,67 @@ TEST(SeqTrainer, StopRequestEndsAfterTheCurrentEpochWithItsWeights) {
   const TrainResult full = train_sequence_model(data, c, o, nullptr);
   EXPECT_FALSE(full.interrupted);
   EXPECT_EQ(full.epochs_run, 8);
+}
+
+// 学习率调度：预热线性上升，之后恒定、线性或余弦下降，始终在 (0, 1] 内，最后一步仍大于 0。
+TEST(LrSchedule, WarmupThenDecay) {
+  const LrSchedule constant{"constant", 4, 10};
+  EXPECT_DOUBLE_EQ(constant.factor(0), 0.25);
+  EXPECT_DOUBLE_EQ(constant.factor(3), 1.0);
+  EXPECT_DOUBLE_EQ(constant.factor(9), 1.0);
+  const LrSchedule linear{"linear", 0, 10};
+  EXPECT_DOUBLE_EQ(linear.factor(0), 1.0);
+  EXPECT_DOUBLE_EQ(linear.factor(5), 0.5);
+  EXPECT_DOUBLE_EQ(linear.factor(9), 0.1);
+  const LrSchedule cosine{"cosine", 2, 12};
+  EXPECT_DOUBLE_EQ(cosine.factor(0), 0.5);
+  EXPECT_DOUBLE_EQ(cosine.factor(2), 1.0);
+  EXPECT_NEAR(cosine.factor(7), 0.5, 1e-12);  // 衰减段的正中
+  double prev = 1.0;
+  for (int64_t s = 2; s < 12; ++s) {
+    const double f = cosine.factor(s);
+    EXPECT_LE(f, prev) << s;
+    EXPECT_GT(f, 0.0) << s;
+    prev = f;
+  }
+  EXPECT_THROW(LrSchedule::check_kind("step"), Error);
+}
+
+// 训练循环按调度改变学习率：线性衰减时每轮日志的 lr 递减，最后一轮末是 lr / 总步数；
+// 预热不能长于训练，未知的调度名被拒绝并指明选项。
+TEST(SeqTrainer, LearningRateFollowsTheSchedule) {
+  const SequenceData data = synthetic_data();
+  auto [c, o] = small_sasrec(data);
+  o.epochs = 3;
+  o.eval_every = 3;
+  o.lr = 2e-3;
+  o.lr_schedule = "linear";
+  o.warmup_epochs = 0.5;
+  std::vector<double> lrs;
+  const TrainResult r = train_sequence_model(data, c, o, [&](const nlohmann::json& rec) { lrs.push_back(rec.at("lr").get<double>()); });
+  ASSERT_EQ(lrs.size(), 3u);
+  EXPECT_GT(lrs[0], lrs[1]);
+  EXPECT_GT(lrs[1], lrs[2]);
+  const int64_t per_epoch = (r.samples_per_epoch + o.batch_size - 1) / o.batch_size;
+  const int64_t steps = 3 * per_epoch, warm = std::llround(o.warmup_epochs * static_cast<double>(per_epoch));
+  EXPECT_NEAR(lrs[2], o.lr / static_cast<double>(steps - warm), 1e-3 * o.lr);
+  EXPECT_EQ(o.to_json()["lr_schedule"], "linear");
+  EXPECT_FALSE(TrainOptions::defaults_for("sasrec").to_json().contains("lr_schedule"));  // 默认不写，旧清单不变
+  // 错误信息指明出错的选项。
+  auto error_of = [](TrainOptions t) -> std::string {
+    try {
+      t.validate();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  TrainOptions bad = o;
+  bad.warmup_epochs = 4;
+  EXPECT_NE(error_of(bad).find("--warmup-epochs"), std::string::npos);
+  bad = o;
+  bad.lr_schedule = "step";
+  EXPECT_NE(error_of(bad).find("--lr-schedule"), std::string::npos);
 }
 
 // 验证协议可选：最佳一轮的验证指标与用同一协议评估导出权重的结果完全一致，且与全量排序不同。

@@ -17,6 +17,8 @@ class FusedAdam {
   // shard_grads[w][i] 是第 w 个分片对第 i 个参数的梯度（可未定义，视为 0）；按 w 的固定顺序相加。
   // 注意：求和结果写入第一个已定义分片的梯度张量（调用方的该张量会被改写）。
   void step(const std::vector<std::vector<torch::Tensor>>& shard_grads);
+  // 改变之后各步的学习率（学习率调度用；AdamW 的解耦衰减也随之按 lr × weight_decay 计算）。
+  void set_lr(double lr) { lr_ = lr; }
 
  private:
   std::vector<torch::Tensor> params_, m_, v_;

@@ -21,6 +21,7 @@
 #include "models/long_short_torch.h"
 #include "models/seq_torch.h"
 #include "train/adam.h"
+#include "train/lr_schedule.h"
 #include "train/loop.h"
 #include "train/losses.h"
 
@@ -81,6 +82,9 @@ void TrainOptions::validate() const {
   if (eval_every < 1) throw bad("--eval-every", eval_every, ">= 1");
   if (batch_size < 1 || batch_size > 65536) throw bad("--batch", batch_size, "in [1, 65536]");
   if (!(lr > 0 && lr < 10)) throw bad("--lr", lr, "in (0, 10)");
+  LrSchedule::check_kind(lr_schedule);
+  if (!(warmup_epochs >= 0 && warmup_epochs <= epochs))
+    throw bad("--warmup-epochs", warmup_epochs, "in [0, --epochs]");
   if (!(weight_decay >= 0)) throw bad("--weight-decay", weight_decay, ">= 0");
   if (!(reg_weight >= 0)) throw bad("--reg-weight", reg_weight, ">= 0");
   if (optimizer != "adam" && optimizer != "adamw") throw bad("--optimizer", optimizer, "adam or adamw");
@@ -112,6 +116,11 @@ nlohmann::json TrainOptions::to_json() const {
                       {"threads", threads},         {"bucket", bucket},           {"temperature", temperature},   {"user_dropout", user_dropout},
                       {"history_dropout", history_dropout}};
   if (reg_weight > 0) j["reg_weight"] = reg_weight;
+  // 调度只在不是默认（恒定、无预热）时写出，旧清单与新清单的默认训练记录保持一致。
+  if (lr_schedule != "constant" || warmup_epochs > 0) {
+    j["lr_schedule"] = lr_schedule;
+    j["warmup_epochs"] = warmup_epochs;
+  }
   j["valid_protocol"] = valid_protocol.to_json();
   const LossKind k = parse_loss(loss);
   if (k == LossKind::kBCE || k == LossKind::kBPR || k == LossKind::kSampled) {
@@ -276,6 +285,12 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   const CaseRanker ranker(data, opt.valid_protocol);
   FusedAdam optim(spec.params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads, opt.beta1, opt.beta2);
   uint64_t step = 0;
+  // 学习率调度按计划的总步数（--epochs × 每轮批数）展开；早停只是提前结束，不改变曲线。
+  const int64_t batches_per_epoch = (spec.units + opt.batch_size - 1) / opt.batch_size;
+  const LrSchedule schedule{opt.lr_schedule, std::llround(opt.warmup_epochs * static_cast<double>(batches_per_epoch)),
+                            static_cast<int64_t>(opt.epochs) * batches_per_epoch};
+  const bool scheduled = opt.lr_schedule != "constant" || schedule.warmup_steps > 0;
+  double lr_now = opt.lr;
   TrainResult res;
   res.samples_per_epoch = spec.units;
   std::vector<int64_t> order(static_cast<size_t>(spec.units));
@@ -329,6 +344,10 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
         if (!e.empty()) throw Error(concat("training step failed: ", e));
       double lv = 0;
       for (int w = 0; w < W; ++w) lv += shard_loss[static_cast<size_t>(w)];
+      if (scheduled) {
+        lr_now = opt.lr * schedule.factor(static_cast<int64_t>(step));
+        optim.set_lr(lr_now);
+      }
       optim.step(grads);  // 按分片顺序求和梯度并更新
       ++step;
       if (!std::isfinite(lv)) throw Error(concat("training diverged at epoch ", epoch, " (loss ", lv, "); lower --lr"));
@@ -346,6 +365,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
                                   {"loss", loss_sum / std::max<int64_t>(1, positions)},
                                   {"epoch_seconds", epoch_s},
                                   {"samples_per_second", done / epoch_s}};
+    if (scheduled) rec["lr"] = lr_now;  // 本轮最后一步的学习率
     // 收到停止请求：本轮也验证（它可能是最佳的一轮），然后结束。
     const bool interrupted = training_stop_requested();
     const bool evaluate = epoch % opt.eval_every == 0 || epoch == opt.epochs || interrupted;

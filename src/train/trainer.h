@@ -30,6 +30,8 @@ struct TrainOptions {
   bool bucket = true;            // sasrec/gru4rec：按长度分桶组批（打乱后每 64 批内按长度排序，批的次序再打乱）
   int batch_size = 512;
   double lr = 2e-3;
+  std::string lr_schedule = "constant";  // 学习率调度：constant | linear | cosine（衰减到 --epochs 的最后一步）
+  double warmup_epochs = 0.0;            // 学习率从接近 0 线性升到 lr 所用的轮数（可为小数；0 = 不预热）
   double weight_decay = 0.0;
   double reg_weight = 0.0;       // lightgcn：本批用到的第 0 层嵌入的 L2 惩罚系数（LightGCN 论文与 RecBole 的 reg_weight）
   std::string optimizer = "adam";  // "adam" 或 "adamw"
