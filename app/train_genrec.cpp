@@ -142,6 +142,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--content-len", f.content_len, "colarec: content tokens kept per item [8]")->group(g);
   cmd->add_option("--index-users", f.index_users, "colarec: users in the item-indexing input [5]")->group(g);
   cmd->add_option("--dec-layers", f.dec_layers, "colarec: decoder blocks [2] (--layers sets the encoder's)")->group(g);
+  cmd->add_flag("--sid-input", f.sid_input, "colarec: add each history item's semantic-id codebook embeddings to its "
+                                          "item token in the user input (TIGER-style sharing between similar items)")
+      ->group(g);
   cmd->add_option("--sid-from", f.sid_from, "colarec: collaborative item vectors for the semantic ids: a model directory "
                                             "(e.g. lightgcn) or an .npy in this data's item order")->group(g);
   cmd->add_option("--init-from", f.init_from, "colarec: continue training a colarec model directory trained on the same "
@@ -179,6 +182,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.ffn_dim = m.ffn_dim;
   cfg.enc_layers = m.layers;
   cfg.dec_layers = f.dec_layers;
+  cfg.sid_input = f.sid_input;
 
   GenRecInputs in;
   std::unique_ptr<ContentTokenizer> tok;

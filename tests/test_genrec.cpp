@@ -9,6 +9,7 @@
 
 #include <fstream>
 
+#include "core/error.h"
 #include "core/files.h"
 #include "core/safetensors.h"
 #include "data/csv_reader.h"
@@ -31,7 +32,7 @@ struct Fixture {
   std::unique_ptr<GenRecModel> native;
 };
 
-Fixture make_fixture(bool with_content) {
+Fixture make_fixture(bool with_content, bool sid_input = false) {
   Fixture f;
   f.cfg.num_items = 30;
   f.cfg.num_users = 10;
@@ -56,12 +57,13 @@ Fixture make_fixture(bool with_content) {
   so.levels = 2;
   f.sids = build_semantic_ids(e, so);
   f.cfg.codebook_sizes = f.sids.codebook_sizes;
+  f.cfg.sid_input = sid_input;
   f.content.resize(30);
   if (with_content)
     for (int i = 0; i < 30; ++i)
       for (int k = 0; k < i % 4; ++k) f.content[static_cast<size_t>(i)].push_back(f.cfg.content_offset() + (i * 7 + k) % 20);
   torch::manual_seed(3);
-  f.net = GenRecNet(f.cfg, 0.0);
+  f.net = GenRecNet(f.cfg, 0.0, &f.sids);
   f.net->eval();
   // 让 LayerNorm 与偏置不是平凡的初值，比对更有力。
   {
@@ -76,8 +78,9 @@ Fixture make_fixture(bool with_content) {
 
 // 原生的编码与教师强制解码与 LibTorch 一致；批内填充不影响结果。
 TEST(GenRec, NativeMatchesTorch) {
-  for (bool with_content : {true, false}) {
-    Fixture f = make_fixture(with_content);
+  for (int variant = 0; variant < 3; ++variant) {
+    const bool with_content = variant != 1, sid_input = variant == 2;
+    Fixture f = make_fixture(with_content, sid_input);
     const std::vector<int32_t> h1 = {3, 17, 8, 22, 5, 11}, h2 = {9};
     const auto t1 = rec_input(f.cfg, f.content, h1.data(), h1.size());
     const auto t2 = rec_input(f.cfg, f.content, h2.data(), h2.size());
@@ -103,11 +106,40 @@ TEST(GenRec, NativeMatchesTorch) {
       for (int t = 0; t < f.cfg.levels(); ++t) {
         for (int k = 0; k < f.cfg.codebook_sizes[static_cast<size_t>(t)]; ++k)
           EXPECT_NEAR(nl[off + static_cast<size_t>(k)], logits[static_cast<size_t>(t)][row][k].item<float>(), 1e-4)
-              << "content " << with_content << " row " << row << " level " << t;
+              << "content " << with_content << " sid_input " << sid_input << " row " << row << " level " << t;
         off += static_cast<size_t>(f.cfg.codebook_sizes[static_cast<size_t>(t)]);
       }
     }
   }
+}
+
+// sid_input：推荐任务输入的物品记号加上语义 ID 的码本嵌入（改变编码结果），物品索引任务的输入不受影响；
+// 缺少语义 ID 时训练模块拒绝构建。
+TEST(GenRec, SidInputAddsCodebookEmbeddingsToRecInputsOnly) {
+  Fixture f = make_fixture(true, true);
+  TensorMap w = f.net->to_tensors();
+  w["content_tokens"] = content_tokens_tensor(f.cfg, f.content);
+  GenRecConfig plain_cfg = f.cfg;
+  plain_cfg.sid_input = false;
+  const GenRecModel plain = GenRecModel::from_tensors(w, plain_cfg, f.sids);
+  auto max_diff = [&](const std::vector<int32_t>& tk) {
+    std::vector<float> a, b;
+    f.native->encode(tk.data(), static_cast<int>(tk.size()), &a);
+    plain.encode(tk.data(), static_cast<int>(tk.size()), &b);
+    float m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+    return m;
+  };
+  const std::vector<int32_t> hist = {3, 17, 8};
+  EXPECT_GT(max_diff(rec_input(f.cfg, f.content, hist.data(), hist.size())), 1e-3f);
+  const std::vector<int32_t> users = {1, 4};
+  EXPECT_EQ(max_diff(index_input(f.cfg, f.content, 17, users.data(), users.size())), 0.0f);
+  // 配置文件里记下了这个选项，读回来仍是它；旧的配置（没有这一项）读作关闭。
+  EXPECT_TRUE(GenRecConfig::from_json(f.cfg.to_json()).sid_input);
+  auto old_json = f.cfg.to_json();
+  old_json.erase("sid_input");
+  EXPECT_FALSE(GenRecConfig::from_json(old_json).sid_input);
+  EXPECT_THROW(GenRecNet(f.cfg, 0.0), Error);
 }
 
 // 每个物品的生成得分（各层 log-softmax 之和），用于穷举对照。
@@ -314,7 +346,8 @@ TEST(GenRec, CliInitFromContinuesAModel) {
   ASSERT_EQ(rc1, 0) << log1;
   const std::string small = " --epochs 1 --dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
   auto [rc2, log2] = test::run_cli("train --model colarec" + data + " --out " + gm + " --content " +
-                                   dir.file("content.json") + " --tokenizer word --sid-from " + lg + " --sid-k 4" + small);
+                                   dir.file("content.json") + " --tokenizer word --sid-from " + lg + " --sid-k 4 --sid-input" +
+                                   small);
   ASSERT_EQ(rc2, 0) << log2;
   // 架构选项故意与来源不同：--init-from 时以来源为准。
   auto [rc3, log3] = test::run_cli("train --model colarec" + data + " --out " + gm2 + " --init-from " + gm +
@@ -324,7 +357,8 @@ TEST(GenRec, CliInitFromContinuesAModel) {
   EXPECT_NE(log3.find("ignored: --dim"), std::string::npos) << log3;
   auto b1 = ModelBundle::load(gm), b2 = ModelBundle::load(gm2);
   ASSERT_TRUE(b2->generative);
-  EXPECT_EQ(b2->manifest["model"], b1->manifest["model"]);
+  EXPECT_EQ(b1->manifest["model"]["sid_input"], true);
+  EXPECT_EQ(b2->manifest["model"], b1->manifest["model"]);  // sid_input 随来源沿用
   EXPECT_EQ(b2->manifest["init_from"]["dir"], gm);
   EXPECT_EQ(b2->manifest["init_from"]["model_version"], b1->version);
   EXPECT_EQ(read_file(gm2 + "/semantic_ids.json"), read_file(gm + "/semantic_ids.json"));

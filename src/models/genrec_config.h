@@ -8,6 +8,9 @@
 // 推荐任务的输入：REC，然后对历史中每个物品（最近 max_len 个，从旧到新）依次放它的内容记号（至多
 // content_len 个）和它的物品记号。物品索引任务的输入：IDX，物品的内容记号，物品记号，再加至多
 // index_users 个与它交互过的用户的记号。
+// sid_input 为真时（TIGER 式的参数共享），推荐任务输入中每个物品记号的嵌入再加上该物品语义 ID 各层的
+// 码本嵌入（与解码器共用 code_emb）：语义 ID 相近的物品输入相近，交互少的物品借到同簇物品的训练信号。
+// 物品索引任务的输入不加（它的目标就是该物品自己的语义 ID，加上就泄露了答案）。
 // 解码器逐层输出目标物品的语义 ID：第 t 步的输入是上一层记号在第 t-1 层码本中的嵌入（第 0 步为 BOS），
 // 输出与第 t 层码本的嵌入做内积得到该层的 logits（输入与输出共享每层的码本嵌入）。
 #pragma once
@@ -33,6 +36,7 @@ struct GenRecConfig {
   int enc_layers = 2;
   int dec_layers = 2;
   std::vector<int32_t> codebook_sizes;  // 每层语义 ID 的码本大小（长度 = 语义 ID 的记号数）
+  bool sid_input = false;  // 推荐任务输入的物品嵌入加上其语义 ID 的码本嵌入（见文件头）
 
   static constexpr int kPad = 0, kRec = 1, kIdx = 2, kSep = 3, kSpecial = 4;
   int content_offset() const { return kSpecial; }

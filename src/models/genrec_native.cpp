@@ -135,6 +135,13 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
     const float* e = &tok_emb_[static_cast<size_t>(tokens[i]) * d];
     const float* p = &pos_emb_[static_cast<size_t>(i) * d];
     for (int c = 0; c < d; ++c) x[static_cast<size_t>(i) * d + c] = e[c] + p[c];
+    // sid_input：推荐任务输入中的物品记号再加上该物品语义 ID 各层的码本嵌入（与训练模块一致）。
+    const int32_t item = tokens[i] - cfg_.item_offset();
+    if (cfg_.sid_input && tokens[0] == GenRecConfig::kRec && item >= 0 && item < cfg_.num_items) {
+      const int32_t* code = sids_.code(item);
+      for (int t = 0; t < cfg_.levels(); ++t)
+        add_into(&x[static_cast<size_t>(i) * d], &code_emb_[static_cast<size_t>(t)][static_cast<size_t>(code[t]) * d], d);
+    }
   }
   for (const EncBlock& b : enc_) {
     s.a.resize(static_cast<size_t>(T) * d);

@@ -84,8 +84,17 @@ TORCH_MODULE(DecBlock);
 
 }  // namespace
 
-GenRecNetImpl::GenRecNetImpl(const GenRecConfig& c, double dropout_) : cfg(c), dropout(dropout_) {
+GenRecNetImpl::GenRecNetImpl(const GenRecConfig& c, double dropout_, const SemanticIds* sids)
+    : cfg(c), dropout(dropout_) {
   cfg.validate();
+  if (cfg.sid_input) {
+    if (sids == nullptr || sids->num_items() != cfg.num_items || sids->codebook_sizes != cfg.codebook_sizes)
+      throw Error("sid_input needs the semantic ids of every item, matching the model's codebooks");
+    item_codes = torch::empty({cfg.num_items, cfg.levels()}, torch::kInt64);
+    auto* p = item_codes.data_ptr<int64_t>();
+    for (int32_t i = 0; i < cfg.num_items; ++i)
+      for (int t = 0; t < cfg.levels(); ++t) *p++ = sids->code(i)[t];
+  }
   const int d = cfg.dim;
   auto emb = [&](const char* name, int64_t rows) {
     auto e = register_module(name, torch::nn::Embedding(rows, d));
@@ -114,6 +123,19 @@ torch::Tensor GenRecNetImpl::encode(const torch::Tensor& tokens, DropoutRng* gen
   const int64_t T = tokens.size(1);
   SEQREC_CHECK(T <= cfg.max_tokens(), "encoder input longer than the position table");
   auto x = tok_emb(tokens) + pos_emb->weight.slice(0, 0, T).unsqueeze(0);
+  if (cfg.sid_input) {
+    // 推荐任务的行（首记号为 REC）里，物品记号再加上该物品语义 ID 各层的码本嵌入；其余位置加 0。
+    const int64_t B = tokens.size(0), I = cfg.num_items;
+    auto rel = tokens - cfg.item_offset();
+    auto mask = rel.ge(0).logical_and(rel.lt(I)).logical_and(tokens.select(1, 0).eq(GenRecConfig::kRec).unsqueeze(1));
+    auto codes = item_codes.index_select(0, rel.clamp(0, I - 1).reshape({-1})).reshape({B, T, cfg.levels()});
+    torch::Tensor add;
+    for (int t = 0; t < cfg.levels(); ++t) {
+      auto e = code_emb[static_cast<size_t>(t)]->as<torch::nn::Embedding>()->forward(codes.select(2, t));
+      add = add.defined() ? add + e : e;
+    }
+    x = x + add * mask.unsqueeze(-1).to(torch::kFloat32);
+  }
   x = dropout_with(x, dropout, is_training(), gen);
   auto blocked = tokens.eq(GenRecConfig::kPad).unsqueeze(1).unsqueeze(1);  // [B,1,1,T]
   for (auto& m : *enc) x = m->as<EncBlock>()->forward(x, blocked, gen);

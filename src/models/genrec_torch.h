@@ -7,13 +7,15 @@
 #include <vector>
 
 #include "core/safetensors.h"
+#include "index/semantic_ids.h"
 #include "models/genrec_config.h"
 #include "models/torch_util.h"
 
 namespace seqrec {
 
 struct GenRecNetImpl : torch::nn::Module {
-  GenRecNetImpl(const GenRecConfig& c, double dropout);
+  // cfg.sid_input 为真时必须给出 sids（每个物品的语义 ID，编码器输入要用），否则抛出 Error。
+  GenRecNetImpl(const GenRecConfig& c, double dropout, const SemanticIds* sids = nullptr);
 
   // 编码：tokens [B, T] int64（PAD = 0 为填充）→ 最终 LayerNorm 之后的隐状态 [B, T, d]。
   torch::Tensor encode(const torch::Tensor& tokens, DropoutRng* gen);
@@ -31,6 +33,7 @@ struct GenRecNetImpl : torch::nn::Module {
   torch::nn::Embedding tok_emb{nullptr}, pos_emb{nullptr}, bos{nullptr}, dec_pos{nullptr};
   torch::nn::ModuleList enc{nullptr}, dec{nullptr}, code_emb{nullptr};
   torch::nn::LayerNorm enc_ln{nullptr}, dec_ln{nullptr};
+  torch::Tensor item_codes;  // [I, L] int64：每个物品的语义 ID（只在 sid_input 时有；不是参数，不存入权重）
 };
 TORCH_MODULE(GenRecNet);
 
