@@ -145,6 +145,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_flag("--sid-input", f.sid_input, "colarec: add each history item's semantic-id codebook embeddings to its "
                                           "item token in the user input (TIGER-style sharing between similar items)")
       ->group(g);
+  cmd->add_flag("--pos-from-end", f.pos_from_end, "colarec: count encoder positions back from the most recent click, "
+                                                "so it always has the same position embedding (as SASRec's left padding)")
+      ->group(g);
   cmd->add_option("--sid-from", f.sid_from, "colarec: collaborative item vectors for the semantic ids: a model directory "
                                             "(e.g. lightgcn) or an .npy in this data's item order")->group(g);
   cmd->add_option("--init-from", f.init_from, "colarec: continue training a colarec model directory trained on the same "
@@ -183,6 +186,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.enc_layers = m.layers;
   cfg.dec_layers = f.dec_layers;
   cfg.sid_input = f.sid_input;
+  cfg.pos_from_end = f.pos_from_end;
 
   GenRecInputs in;
   std::unique_ptr<ContentTokenizer> tok;

@@ -32,7 +32,7 @@ struct Fixture {
   std::unique_ptr<GenRecModel> native;
 };
 
-Fixture make_fixture(bool with_content, bool sid_input = false) {
+Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_end = false) {
   Fixture f;
   f.cfg.num_items = 30;
   f.cfg.num_users = 10;
@@ -58,6 +58,7 @@ Fixture make_fixture(bool with_content, bool sid_input = false) {
   f.sids = build_semantic_ids(e, so);
   f.cfg.codebook_sizes = f.sids.codebook_sizes;
   f.cfg.sid_input = sid_input;
+  f.cfg.pos_from_end = pos_from_end;
   f.content.resize(30);
   if (with_content)
     for (int i = 0; i < 30; ++i)
@@ -78,9 +79,9 @@ Fixture make_fixture(bool with_content, bool sid_input = false) {
 
 // 原生的编码与教师强制解码与 LibTorch 一致；批内填充不影响结果。
 TEST(GenRec, NativeMatchesTorch) {
-  for (int variant = 0; variant < 3; ++variant) {
-    const bool with_content = variant != 1, sid_input = variant == 2;
-    Fixture f = make_fixture(with_content, sid_input);
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool with_content = variant != 1, sid_input = variant >= 2, pos_from_end = variant == 3;
+    Fixture f = make_fixture(with_content, sid_input, pos_from_end);
     const std::vector<int32_t> h1 = {3, 17, 8, 22, 5, 11}, h2 = {9};
     const auto t1 = rec_input(f.cfg, f.content, h1.data(), h1.size());
     const auto t2 = rec_input(f.cfg, f.content, h2.data(), h2.size());
@@ -106,7 +107,8 @@ TEST(GenRec, NativeMatchesTorch) {
       for (int t = 0; t < f.cfg.levels(); ++t) {
         for (int k = 0; k < f.cfg.codebook_sizes[static_cast<size_t>(t)]; ++k)
           EXPECT_NEAR(nl[off + static_cast<size_t>(k)], logits[static_cast<size_t>(t)][row][k].item<float>(), 1e-4)
-              << "content " << with_content << " sid_input " << sid_input << " row " << row << " level " << t;
+              << "content " << with_content << " sid_input " << sid_input << " pos_from_end " << pos_from_end
+              << " row " << row << " level " << t;
         off += static_cast<size_t>(f.cfg.codebook_sizes[static_cast<size_t>(t)]);
       }
     }
@@ -140,6 +142,45 @@ TEST(GenRec, SidInputAddsCodebookEmbeddingsToRecInputsOnly) {
   old_json.erase("sid_input");
   EXPECT_FALSE(GenRecConfig::from_json(old_json).sid_input);
   EXPECT_THROW(GenRecNet(f.cfg, 0.0), Error);
+}
+
+// pos_from_end：位置从最后一个记号往前数。长度为 n 的输入，等同于从前往后数、但位置嵌入前 n 行倒序的模型；
+// 配置里记下了这个选项，旧的配置读作关闭。
+TEST(GenRec, PosFromEndCountsBackFromTheLastToken) {
+  Fixture f = make_fixture(true, false, true);
+  const std::vector<int32_t> hist = {3, 17, 8, 22};
+  const auto tk = rec_input(f.cfg, f.content, hist.data(), hist.size());
+  const int n = static_cast<int>(tk.size());
+  TensorMap w = f.net->to_tensors();
+  w["content_tokens"] = content_tokens_tensor(f.cfg, f.content);
+  const std::string key = w.count("pos_emb.weight") ? "pos_emb.weight" : "pos_emb";
+  Tensor& pe = w.at(key);
+  const size_t d = static_cast<size_t>(f.cfg.dim);
+  ASSERT_GE(pe.shape.at(0), n);
+  std::vector<float> rev(pe.data);
+  for (int i = 0; i < n; ++i)
+    std::copy_n(pe.data.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(n - 1 - i) * d), d,
+                rev.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(i) * d));
+  GenRecConfig front_cfg = f.cfg;
+  front_cfg.pos_from_end = false;
+  const GenRecModel front = GenRecModel::from_tensors(w, front_cfg, f.sids);
+  pe.data = rev;
+  const GenRecModel front_rev = GenRecModel::from_tensors(w, front_cfg, f.sids);
+  std::vector<float> a, b, c;
+  f.native->encode(tk.data(), n, &a);
+  front_rev.encode(tk.data(), n, &b);
+  front.encode(tk.data(), n, &c);
+  float same = 0, differ = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    same = std::max(same, std::fabs(a[i] - b[i]));
+    differ = std::max(differ, std::fabs(a[i] - c[i]));
+  }
+  EXPECT_LT(same, 1e-5f);
+  EXPECT_GT(differ, 1e-3f);
+  EXPECT_TRUE(GenRecConfig::from_json(f.cfg.to_json()).pos_from_end);
+  auto old_json = f.cfg.to_json();
+  old_json.erase("pos_from_end");
+  EXPECT_FALSE(GenRecConfig::from_json(old_json).pos_from_end);
 }
 
 // 每个物品的生成得分（各层 log-softmax 之和），用于穷举对照。
@@ -347,7 +388,7 @@ TEST(GenRec, CliInitFromContinuesAModel) {
   const std::string small = " --epochs 1 --dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
   auto [rc2, log2] = test::run_cli("train --model colarec" + data + " --out " + gm + " --content " +
                                    dir.file("content.json") + " --tokenizer word --sid-from " + lg + " --sid-k 4 --sid-input" +
-                                   small);
+                                   " --pos-from-end" + small);
   ASSERT_EQ(rc2, 0) << log2;
   // 架构选项故意与来源不同：--init-from 时以来源为准。
   auto [rc3, log3] = test::run_cli("train --model colarec" + data + " --out " + gm2 + " --init-from " + gm +
@@ -358,7 +399,8 @@ TEST(GenRec, CliInitFromContinuesAModel) {
   auto b1 = ModelBundle::load(gm), b2 = ModelBundle::load(gm2);
   ASSERT_TRUE(b2->generative);
   EXPECT_EQ(b1->manifest["model"]["sid_input"], true);
-  EXPECT_EQ(b2->manifest["model"], b1->manifest["model"]);  // sid_input 随来源沿用
+  EXPECT_EQ(b1->manifest["model"]["pos_from_end"], true);
+  EXPECT_EQ(b2->manifest["model"], b1->manifest["model"]);  // sid_input、pos_from_end 随来源沿用
   EXPECT_EQ(b2->manifest["init_from"]["dir"], gm);
   EXPECT_EQ(b2->manifest["init_from"]["model_version"], b1->version);
   EXPECT_EQ(read_file(gm2 + "/semantic_ids.json"), read_file(gm + "/semantic_ids.json"));

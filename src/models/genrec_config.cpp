@@ -33,7 +33,8 @@ nlohmann::json GenRecConfig::to_json() const {
           {"content_vocab", content_vocab}, {"content_len", content_len}, {"max_len", max_len},
           {"index_users", index_users}, {"dim", dim},               {"heads", heads},
           {"ffn_dim", ffn_dim},       {"enc_layers", enc_layers},   {"dec_layers", dec_layers},
-          {"codebook_sizes", codebook_sizes}, {"sid_input", sid_input}};
+          {"codebook_sizes", codebook_sizes}, {"sid_input", sid_input},
+          {"pos_from_end", pos_from_end}};
 }
 
 GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
@@ -52,6 +53,7 @@ GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
     c.dec_layers = j.at("dec_layers").get<int>();
     c.codebook_sizes = j.at("codebook_sizes").get<std::vector<int32_t>>();
     c.sid_input = j.value("sid_input", false);  // 早于此选项的模型没有这一项
+    c.pos_from_end = j.value("pos_from_end", false);  // 同上
   } catch (const nlohmann::json::exception& e) {
     throw Error(concat("generative model config in manifest.json is incomplete: ", e.what()));
   }

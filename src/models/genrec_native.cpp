@@ -133,7 +133,9 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
   for (int i = 0; i < T; ++i) {
     SEQREC_CHECK(tokens[i] >= 0 && tokens[i] < cfg_.vocab(), "encoder token out of range");
     const float* e = &tok_emb_[static_cast<size_t>(tokens[i]) * d];
-    const float* p = &pos_emb_[static_cast<size_t>(i) * d];
+    // 位置：pos_from_end 时从最后一个记号往前数（原生输入不含填充，长度即 T）。
+    const int pos = cfg_.pos_from_end ? T - 1 - i : i;
+    const float* p = &pos_emb_[static_cast<size_t>(pos) * d];
     for (int c = 0; c < d; ++c) x[static_cast<size_t>(i) * d + c] = e[c] + p[c];
     // sid_input：推荐任务输入中的物品记号再加上该物品语义 ID 各层的码本嵌入（与训练模块一致）。
     const int32_t item = tokens[i] - cfg_.item_offset();

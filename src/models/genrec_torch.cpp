@@ -122,7 +122,15 @@ GenRecNetImpl::GenRecNetImpl(const GenRecConfig& c, double dropout_, const Seman
 torch::Tensor GenRecNetImpl::encode(const torch::Tensor& tokens, DropoutRng* gen) {
   const int64_t T = tokens.size(1);
   SEQREC_CHECK(T <= cfg.max_tokens(), "encoder input longer than the position table");
-  auto x = tok_emb(tokens) + pos_emb->weight.slice(0, 0, T).unsqueeze(0);
+  torch::Tensor x;
+  if (cfg.pos_from_end) {
+    // 每行的位置从它最后一个非 PAD 记号往前数（PAD 只在右侧；PAD 位置取 0，反正不可见）。
+    auto len = tokens.ne(GenRecConfig::kPad).sum(1, true);                                    // [B,1]
+    auto pos = (len - 1 - torch::arange(T, torch::kInt64).unsqueeze(0)).clamp_min(0);  // [B,T]
+    x = tok_emb(tokens) + pos_emb(pos);
+  } else {
+    x = tok_emb(tokens) + pos_emb->weight.slice(0, 0, T).unsqueeze(0);
+  }
   if (cfg.sid_input) {
     // 推荐任务的行（首记号为 REC）里，物品记号再加上该物品语义 ID 各层的码本嵌入；其余位置加 0。
     const int64_t B = tokens.size(0), I = cfg.num_items;
