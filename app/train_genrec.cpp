@@ -145,6 +145,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_flag("--sid-input", f.sid_input, "colarec: add each history item's semantic-id codebook embeddings to its "
                                           "item token in the user input (TIGER-style sharing between similar items)")
       ->group(g);
+  cmd->add_flag("--sid-input-only", f.sid_input_only, "colarec: as --sid-input, but a history item is its semantic-id "
+                                                    "codebook embeddings alone, without its own item token (TIGER-style)")
+      ->group(g);
   cmd->add_flag("--pos-from-end", f.pos_from_end, "colarec: count encoder positions back from the most recent click, "
                                                 "so it always has the same position embedding (as SASRec's left padding)")
       ->group(g);
@@ -185,7 +188,8 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.ffn_dim = m.ffn_dim;
   cfg.enc_layers = m.layers;
   cfg.dec_layers = f.dec_layers;
-  cfg.sid_input = f.sid_input;
+  cfg.sid_input = f.sid_input || f.sid_input_only;
+  cfg.sid_input_only = f.sid_input_only;
   cfg.pos_from_end = f.pos_from_end;
 
   GenRecInputs in;

@@ -32,7 +32,8 @@ struct Fixture {
   std::unique_ptr<GenRecModel> native;
 };
 
-Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_end = false) {
+Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_end = false,
+                     bool sid_input_only = false) {
   Fixture f;
   f.cfg.num_items = 30;
   f.cfg.num_users = 10;
@@ -59,6 +60,7 @@ Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_en
   f.cfg.codebook_sizes = f.sids.codebook_sizes;
   f.cfg.sid_input = sid_input;
   f.cfg.pos_from_end = pos_from_end;
+  f.cfg.sid_input_only = sid_input_only;
   f.content.resize(30);
   if (with_content)
     for (int i = 0; i < 30; ++i)
@@ -79,9 +81,10 @@ Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_en
 
 // 原生的编码与教师强制解码与 LibTorch 一致；批内填充不影响结果。
 TEST(GenRec, NativeMatchesTorch) {
-  for (int variant = 0; variant < 4; ++variant) {
-    const bool with_content = variant != 1, sid_input = variant >= 2, pos_from_end = variant == 3;
-    Fixture f = make_fixture(with_content, sid_input, pos_from_end);
+  for (int variant = 0; variant < 5; ++variant) {
+    const bool with_content = variant != 1, sid_input = variant >= 2, pos_from_end = variant >= 3;
+    const bool sid_input_only = variant == 4;
+    Fixture f = make_fixture(with_content, sid_input, pos_from_end, sid_input_only);
     const std::vector<int32_t> h1 = {3, 17, 8, 22, 5, 11}, h2 = {9};
     const auto t1 = rec_input(f.cfg, f.content, h1.data(), h1.size());
     const auto t2 = rec_input(f.cfg, f.content, h2.data(), h2.size());
@@ -107,7 +110,7 @@ TEST(GenRec, NativeMatchesTorch) {
       for (int t = 0; t < f.cfg.levels(); ++t) {
         for (int k = 0; k < f.cfg.codebook_sizes[static_cast<size_t>(t)]; ++k)
           EXPECT_NEAR(nl[off + static_cast<size_t>(k)], logits[static_cast<size_t>(t)][row][k].item<float>(), 1e-4)
-              << "content " << with_content << " sid_input " << sid_input << " pos_from_end " << pos_from_end
+              << "content " << with_content << " sid_input " << sid_input << " pos_from_end " << pos_from_end << " only " << sid_input_only
               << " row " << row << " level " << t;
         off += static_cast<size_t>(f.cfg.codebook_sizes[static_cast<size_t>(t)]);
       }
@@ -142,6 +145,39 @@ TEST(GenRec, SidInputAddsCodebookEmbeddingsToRecInputsOnly) {
   old_json.erase("sid_input");
   EXPECT_FALSE(GenRecConfig::from_json(old_json).sid_input);
   EXPECT_THROW(GenRecNet(f.cfg, 0.0), Error);
+}
+
+// sid_input_only：推荐任务输入里物品记号自己的嵌入不起作用（改它不改编码），物品索引任务仍用它；
+// 没有 sid_input 时配置被拒绝；配置读写保留这个选项，旧配置读作关闭。
+TEST(GenRec, SidInputOnlyDropsTheItemTokenFromRecInputs) {
+  Fixture f = make_fixture(true, true, false, true);
+  TensorMap w = f.net->to_tensors();
+  w["content_tokens"] = content_tokens_tensor(f.cfg, f.content);
+  Tensor& te = w.at("tok_emb.weight");
+  const size_t d = static_cast<size_t>(f.cfg.dim);
+  const int32_t item = 17;
+  // 不是常数的改动（常数偏移会被 LayerNorm 抵消）。
+  for (size_t c = 0; c < d; ++c) te.data[static_cast<size_t>(f.cfg.item_offset() + item) * d + c] += c % 2 ? 0.5f : -0.5f;
+  const GenRecModel changed = GenRecModel::from_tensors(w, f.cfg, f.sids);
+  auto max_diff = [&](const std::vector<int32_t>& tk) {
+    std::vector<float> a, b;
+    f.native->encode(tk.data(), static_cast<int>(tk.size()), &a);
+    changed.encode(tk.data(), static_cast<int>(tk.size()), &b);
+    float m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+    return m;
+  };
+  const std::vector<int32_t> hist = {3, item, 8};
+  EXPECT_EQ(max_diff(rec_input(f.cfg, f.content, hist.data(), hist.size())), 0.0f);
+  const std::vector<int32_t> users = {1, 4};
+  EXPECT_GT(max_diff(index_input(f.cfg, f.content, item, users.data(), users.size())), 1e-3f);
+  EXPECT_TRUE(GenRecConfig::from_json(f.cfg.to_json()).sid_input_only);
+  auto old_json = f.cfg.to_json();
+  old_json.erase("sid_input_only");
+  EXPECT_FALSE(GenRecConfig::from_json(old_json).sid_input_only);
+  GenRecConfig bad = f.cfg;
+  bad.sid_input = false;
+  EXPECT_THROW(bad.validate(), Error);
 }
 
 // pos_from_end：位置从最后一个记号往前数。长度为 n 的输入，等同于从前往后数、但位置嵌入前 n 行倒序的模型；

@@ -26,6 +26,7 @@ void GenRecConfig::validate() const {
     throw Error(concat("semantic ids must have 1 to 16 tokens (got ", codebook_sizes.size(), ")"));
   for (int32_t k : codebook_sizes)
     if (k < 1) throw Error(concat("semantic id codebook sizes must be >= 1 (got ", k, ")"));
+  if (sid_input_only && !sid_input) throw Error("sid_input_only needs sid_input (--sid-input-only sets both)");
 }
 
 nlohmann::json GenRecConfig::to_json() const {
@@ -34,7 +35,7 @@ nlohmann::json GenRecConfig::to_json() const {
           {"index_users", index_users}, {"dim", dim},               {"heads", heads},
           {"ffn_dim", ffn_dim},       {"enc_layers", enc_layers},   {"dec_layers", dec_layers},
           {"codebook_sizes", codebook_sizes}, {"sid_input", sid_input},
-          {"pos_from_end", pos_from_end}};
+          {"sid_input_only", sid_input_only}, {"pos_from_end", pos_from_end}};
 }
 
 GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
@@ -53,6 +54,7 @@ GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
     c.dec_layers = j.at("dec_layers").get<int>();
     c.codebook_sizes = j.at("codebook_sizes").get<std::vector<int32_t>>();
     c.sid_input = j.value("sid_input", false);  // 早于此选项的模型没有这一项
+    c.sid_input_only = j.value("sid_input_only", false);  // 同上
     c.pos_from_end = j.value("pos_from_end", false);  // 同上
   } catch (const nlohmann::json::exception& e) {
     throw Error(concat("generative model config in manifest.json is incomplete: ", e.what()));

@@ -11,6 +11,8 @@
 // sid_input 为真时（TIGER 式的参数共享），推荐任务输入中每个物品记号的嵌入再加上该物品语义 ID 各层的
 // 码本嵌入（与解码器共用 code_emb）：语义 ID 相近的物品输入相近，交互少的物品借到同簇物品的训练信号。
 // 物品索引任务的输入不加（它的目标就是该物品自己的语义 ID，加上就泄露了答案）。
+// sid_input_only 为真时（须同时 sid_input），这些物品只用码本嵌入之和表示，不用物品记号自己的嵌入
+// （TIGER 的做法：输入只有语义 ID；交互少的物品不再有一行几乎没训练过的嵌入）。
 // pos_from_end 为真时，编码器的位置从输入的最后一个记号往前数（最后一个记号的位置为 0）：不论历史多长，
 // 最近一次点击总用同一行位置嵌入（与 SASRec 左侧填充的效果相同）；为假时从第一个记号（任务记号）往后数。
 // 解码器逐层输出目标物品的语义 ID：第 t 步的输入是上一层记号在第 t-1 层码本中的嵌入（第 0 步为 BOS），
@@ -39,6 +41,7 @@ struct GenRecConfig {
   int dec_layers = 2;
   std::vector<int32_t> codebook_sizes;  // 每层语义 ID 的码本大小（长度 = 语义 ID 的记号数）
   bool sid_input = false;  // 推荐任务输入的物品嵌入加上其语义 ID 的码本嵌入（见文件头）
+  bool sid_input_only = false;  // 同上，且不用物品记号自己的嵌入（见文件头；须 sid_input）
   bool pos_from_end = false;  // 编码器位置从最后一个记号往前数（见文件头）
 
   static constexpr int kPad = 0, kRec = 1, kIdx = 2, kSep = 3, kSpecial = 4;

@@ -136,10 +136,12 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
     // 位置：pos_from_end 时从最后一个记号往前数（原生输入不含填充，长度即 T）。
     const int pos = cfg_.pos_from_end ? T - 1 - i : i;
     const float* p = &pos_emb_[static_cast<size_t>(pos) * d];
-    for (int c = 0; c < d; ++c) x[static_cast<size_t>(i) * d + c] = e[c] + p[c];
-    // sid_input：推荐任务输入中的物品记号再加上该物品语义 ID 各层的码本嵌入（与训练模块一致）。
+    // sid_input：推荐任务输入中的物品记号再加上该物品语义 ID 各层的码本嵌入（与训练模块一致）；
+    // sid_input_only 时不用物品记号自己的嵌入。
     const int32_t item = tokens[i] - cfg_.item_offset();
-    if (cfg_.sid_input && tokens[0] == GenRecConfig::kRec && item >= 0 && item < cfg_.num_items) {
+    const bool sid_item = cfg_.sid_input && tokens[0] == GenRecConfig::kRec && item >= 0 && item < cfg_.num_items;
+    for (int c = 0; c < d; ++c) x[static_cast<size_t>(i) * d + c] = (sid_item && cfg_.sid_input_only ? 0.0f : e[c]) + p[c];
+    if (sid_item) {
       const int32_t* code = sids_.code(item);
       for (int t = 0; t < cfg_.levels(); ++t)
         add_into(&x[static_cast<size_t>(i) * d], &code_emb_[static_cast<size_t>(t)][static_cast<size_t>(code[t]) * d], d);

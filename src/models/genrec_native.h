@@ -2,7 +2,7 @@
 //
 // 结构（与 genrec_torch.h 的训练模块逐项一致）：
 //   编码器：x = tok_emb[记号] + pos_emb[位置]（pos_from_end 时位置从最后一个记号往前数；
-//           sid_input 时推荐任务中的物品记号再加 Σ_t code_emb.t[c_t]）；
+//           sid_input 时推荐任务中的物品记号再加 Σ_t code_emb.t[c_t]，sid_input_only 时只用后者）；
 //           enc_layers 个 pre-LN 块（多头自注意力，填充位置不可见；ReLU 前馈）；最后 enc_ln。
 //   解码器：第 0 步输入 bos，第 t 步输入第 t-1 层码本嵌入 code_emb.{t-1}[c_{t-1}]，加 dec_pos[t]；
 //           dec_layers 个 pre-LN 块（因果自注意力、对编码器输出的交叉注意力、ReLU 前馈）；最后 dec_ln；

@@ -122,17 +122,10 @@ GenRecNetImpl::GenRecNetImpl(const GenRecConfig& c, double dropout_, const Seman
 torch::Tensor GenRecNetImpl::encode(const torch::Tensor& tokens, DropoutRng* gen) {
   const int64_t T = tokens.size(1);
   SEQREC_CHECK(T <= cfg.max_tokens(), "encoder input longer than the position table");
-  torch::Tensor x;
-  if (cfg.pos_from_end) {
-    // 每行的位置从它最后一个非 PAD 记号往前数（PAD 只在右侧；PAD 位置取 0，反正不可见）。
-    auto len = tokens.ne(GenRecConfig::kPad).sum(1, true);                                    // [B,1]
-    auto pos = (len - 1 - torch::arange(T, torch::kInt64).unsqueeze(0)).clamp_min(0);  // [B,T]
-    x = tok_emb(tokens) + pos_emb(pos);
-  } else {
-    x = tok_emb(tokens) + pos_emb->weight.slice(0, 0, T).unsqueeze(0);
-  }
+  auto x = tok_emb(tokens);
   if (cfg.sid_input) {
     // 推荐任务的行（首记号为 REC）里，物品记号再加上该物品语义 ID 各层的码本嵌入；其余位置加 0。
+    // sid_input_only 时这些位置不用物品记号自己的嵌入，只用码本嵌入之和。
     const int64_t B = tokens.size(0), I = cfg.num_items;
     auto rel = tokens - cfg.item_offset();
     auto mask = rel.ge(0).logical_and(rel.lt(I)).logical_and(tokens.select(1, 0).eq(GenRecConfig::kRec).unsqueeze(1));
@@ -142,7 +135,16 @@ torch::Tensor GenRecNetImpl::encode(const torch::Tensor& tokens, DropoutRng* gen
       auto e = code_emb[static_cast<size_t>(t)]->as<torch::nn::Embedding>()->forward(codes.select(2, t));
       add = add.defined() ? add + e : e;
     }
+    if (cfg.sid_input_only) x = x.masked_fill(mask.unsqueeze(-1), 0.0);
     x = x + add * mask.unsqueeze(-1).to(torch::kFloat32);
+  }
+  if (cfg.pos_from_end) {
+    // 每行的位置从它最后一个非 PAD 记号往前数（PAD 只在右侧；PAD 位置取 0，反正不可见）。
+    auto len = tokens.ne(GenRecConfig::kPad).sum(1, true);                                    // [B,1]
+    auto pos = (len - 1 - torch::arange(T, torch::kInt64).unsqueeze(0)).clamp_min(0);  // [B,T]
+    x = x + pos_emb(pos);
+  } else {
+    x = x + pos_emb->weight.slice(0, 0, T).unsqueeze(0);
   }
   x = dropout_with(x, dropout, is_training(), gen);
   auto blocked = tokens.eq(GenRecConfig::kPad).unsqueeze(1).unsqueeze(1);  // [B,1,1,T]
