@@ -218,7 +218,7 @@ void setup_train(CLI::App& app) {
                                                   "or pop (by training popularity) [bce/bpr uniform; sampled pop]")
       ->check(CLI::IsMember({"uniform", "pop"}));
   cmd->add_flag("--no-logq", f->no_logq, "sampled / inbatch: no logQ correction");
-  cmd->add_flag("--no-bucket", f->no_bucket, "sasrec/gru4rec: plain random batches instead of length-bucketed ones");
+  cmd->add_flag("--no-bucket", f->no_bucket, "sasrec/gru4rec/colarec: plain random batches instead of length-bucketed ones");
   cmd->add_option("--epochs", t.epochs, "maximum epochs [30; sasrec/gru4rec 200]");
   cmd->add_option("--batch", t.batch_size, "batch size: samples (long_short) or users [512; sasrec 128; gru4rec 256]");
   cmd->add_option("--lr", t.lr, "learning rate [2e-3; sasrec/gru4rec 1e-3]");

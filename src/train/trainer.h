@@ -27,7 +27,7 @@ struct TrainOptions {
   bool logq = true;              // sampled / inbatch 是否做 logQ 校正
   double beta1 = 0.9, beta2 = 0.999;  // Adam 的动量系数
   int eval_every = 1;            // 每隔几轮在验证集上评估一次（最后一轮总会评估）
-  bool bucket = true;            // sasrec/gru4rec：按长度分桶组批（打乱后每 64 批内按长度排序，批的次序再打乱）
+  bool bucket = true;            // sasrec/gru4rec/colarec：按长度分桶组批（打乱后每 64 批内按长度排序，批的次序再打乱）
   int batch_size = 512;
   double lr = 2e-3;
   std::string lr_schedule = "constant";  // 学习率调度：constant | linear | cosine（衰减到 --epochs 的最后一步）
