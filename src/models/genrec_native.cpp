@@ -140,11 +140,13 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
     // sid_input_only 时不用物品记号自己的嵌入。
     const int32_t item = tokens[i] - cfg_.item_offset();
     const bool sid_item = cfg_.sid_input && tokens[0] == GenRecConfig::kRec && item >= 0 && item < cfg_.num_items;
-    for (int c = 0; c < d; ++c) x[static_cast<size_t>(i) * d + c] = (sid_item && cfg_.sid_input_only ? 0.0f : e[c]) + p[c];
+    float* xi = &x[static_cast<size_t>(i) * d];
+    std::copy_n(p, d, xi);
+    if (!(sid_item && cfg_.sid_input_only)) add_into(xi, e, d);
     if (sid_item) {
       const int32_t* code = sids_.code(item);
       for (int t = 0; t < cfg_.levels(); ++t)
-        add_into(&x[static_cast<size_t>(i) * d], &code_emb_[static_cast<size_t>(t)][static_cast<size_t>(code[t]) * d], d);
+        add_into(xi, &code_emb_[static_cast<size_t>(t)][static_cast<size_t>(code[t]) * d], d);
     }
   }
   for (const EncBlock& b : enc_) {
