@@ -199,9 +199,9 @@ void setup_train(CLI::App& app) {
       ->check(CLI::IsMember({"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"}));
   cmd->add_option("--out", f->out, "output model directory (replaced atomically)")->capture_default_str();
   auto& m = f->model;
-  cmd->add_option("--dim", m.dim, "embedding size [64; sasrec 50; gru4rec 64]");
-  cmd->add_option("--layers", m.layers, "Transformer blocks / GRU layers [1; sasrec 2]");
-  cmd->add_option("--heads", m.heads, "attention heads [2; sasrec 1]");
+  cmd->add_option("--dim", m.dim, "embedding size [64; sasrec 50; gru4rec 64; colarec 128]");
+  cmd->add_option("--layers", m.layers, "Transformer blocks / GRU layers / LightGCN propagations [1; sasrec 2; lightgcn 3; colarec 2 encoder blocks]");
+  cmd->add_option("--heads", m.heads, "attention heads [2; sasrec 1; colarec 4]");
   cmd->add_option("--ffn-dim", m.ffn_dim, "feed-forward width [256; sasrec = --dim]");
   cmd->add_option("--max-len", m.max_len, "number of most recent clicks used [20; sasrec/gru4rec 50; the SASRec paper uses 200 on ML-1M]");
   cmd->add_option("--hidden", m.hidden, "gru4rec: GRU state size, projected back to --dim when different [128]");
