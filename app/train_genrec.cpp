@@ -151,6 +151,10 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_flag("--pos-from-end", f.pos_from_end, "colarec: count encoder positions back from the most recent click, "
                                                 "so it always has the same position embedding (as SASRec's left padding)")
       ->group(g);
+  cmd->add_flag("--content-pool", f.content_pool, "colarec: represent an item's content by the mean of its content-token "
+                                                "embeddings added to its item token, instead of the tokens themselves in the "
+                                                "input (one position per item: faster, allows a longer --content-len)")
+      ->group(g);
   cmd->add_option("--sid-from", f.sid_from, "colarec: collaborative item vectors for the semantic ids: a model directory "
                                             "(e.g. lightgcn) or an .npy in this data's item order")->group(g);
   cmd->add_option("--init-from", f.init_from, "colarec: continue training a colarec model directory trained on the same "
@@ -191,6 +195,9 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.sid_input = f.sid_input || f.sid_input_only;
   cfg.sid_input_only = f.sid_input_only;
   cfg.pos_from_end = f.pos_from_end;
+  cfg.content_pool = f.content_pool;
+  if (f.content_pool && f.content.empty() && f.init_from.empty())
+    throw Error("--content-pool needs --content (the item content to pool)");
 
   GenRecInputs in;
   std::unique_ptr<ContentTokenizer> tok;

@@ -33,7 +33,7 @@ struct Fixture {
 };
 
 Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_end = false,
-                     bool sid_input_only = false) {
+                     bool sid_input_only = false, bool content_pool = false) {
   Fixture f;
   f.cfg.num_items = 30;
   f.cfg.num_users = 10;
@@ -61,12 +61,13 @@ Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_en
   f.cfg.sid_input = sid_input;
   f.cfg.pos_from_end = pos_from_end;
   f.cfg.sid_input_only = sid_input_only;
+  f.cfg.content_pool = content_pool;
   f.content.resize(30);
   if (with_content)
     for (int i = 0; i < 30; ++i)
       for (int k = 0; k < i % 4; ++k) f.content[static_cast<size_t>(i)].push_back(f.cfg.content_offset() + (i * 7 + k) % 20);
   torch::manual_seed(3);
-  f.net = GenRecNet(f.cfg, 0.0, &f.sids);
+  f.net = GenRecNet(f.cfg, 0.0, &f.sids, &f.content);
   f.net->eval();
   // 让 LayerNorm 与偏置不是平凡的初值，比对更有力。
   {
@@ -81,10 +82,12 @@ Fixture make_fixture(bool with_content, bool sid_input = false, bool pos_from_en
 
 // 原生的编码与教师强制解码与 LibTorch 一致；批内填充不影响结果。
 TEST(GenRec, NativeMatchesTorch) {
-  for (int variant = 0; variant < 5; ++variant) {
-    const bool with_content = variant != 1, sid_input = variant >= 2, pos_from_end = variant >= 3;
-    const bool sid_input_only = variant == 4;
-    Fixture f = make_fixture(with_content, sid_input, pos_from_end, sid_input_only);
+  // 变体 5、6：内容取平均（content_pool），6 再加 sid_input_only 与 pos_from_end。
+  for (int variant = 0; variant < 7; ++variant) {
+    const bool with_content = variant != 1, sid_input = variant >= 2 && variant != 5;
+    const bool pos_from_end = variant >= 3 && variant != 5, sid_input_only = variant == 4 || variant == 6;
+    const bool content_pool = variant >= 5;
+    Fixture f = make_fixture(with_content, sid_input, pos_from_end, sid_input_only, content_pool);
     const std::vector<int32_t> h1 = {3, 17, 8, 22, 5, 11}, h2 = {9};
     const auto t1 = rec_input(f.cfg, f.content, h1.data(), h1.size());
     const auto t2 = rec_input(f.cfg, f.content, h2.data(), h2.size());
@@ -111,7 +114,7 @@ TEST(GenRec, NativeMatchesTorch) {
         for (int k = 0; k < f.cfg.codebook_sizes[static_cast<size_t>(t)]; ++k)
           EXPECT_NEAR(nl[off + static_cast<size_t>(k)], logits[static_cast<size_t>(t)][row][k].item<float>(), 1e-4)
               << "content " << with_content << " sid_input " << sid_input << " pos_from_end " << pos_from_end << " only " << sid_input_only
-              << " row " << row << " level " << t;
+              << " pool " << content_pool << " row " << row << " level " << t;
         off += static_cast<size_t>(f.cfg.codebook_sizes[static_cast<size_t>(t)]);
       }
     }
@@ -276,6 +279,45 @@ TEST(GenRec, ExclusionInsideTheSearch) {
   const auto two = f.native->generate(hist.data(), hist.size(), 10, 4, &most);
   ASSERT_EQ(two.size(), 2u);
   EXPECT_EQ(std::set<int32_t>({two[0].item, two[1].item}), std::set<int32_t>({0, 1}));
+}
+
+// content_pool：输入序列里不再有内容记号（每个物品一个位置）；物品的内容经平均进入它的输入向量，
+// 推荐与物品索引两种任务都受内容嵌入影响，没有内容的物品不受影响；配置读写保留选项，旧配置读作关闭；
+// 没有内容时配置被拒绝，训练模块缺内容表时拒绝构建。
+TEST(GenRec, ContentPoolAddsMeanContentEmbeddingToItemTokens) {
+  Fixture f = make_fixture(true, true, false, true, true);
+  const std::vector<int32_t> hist = {3, 17, 8};
+  const auto tk = rec_input(f.cfg, f.content, hist.data(), hist.size());
+  EXPECT_EQ(tk, (std::vector<int32_t>{GenRecConfig::kRec, f.cfg.item_offset() + 3, f.cfg.item_offset() + 17,
+                                      f.cfg.item_offset() + 8}));
+  EXPECT_EQ(f.cfg.max_rec_tokens(), 1 + f.cfg.max_len);
+  const std::vector<int32_t> users = {1, 4};
+  EXPECT_EQ(index_input(f.cfg, f.content, 17, users.data(), users.size()).size(), 1u + 1u + 2u);
+  // 改物品 17 的第一个内容记号的嵌入（17 % 4 = 1：它有一个内容记号）。
+  ASSERT_EQ(f.content[17].size(), 1u);
+  TensorMap w = f.net->to_tensors();
+  w["content_tokens"] = content_tokens_tensor(f.cfg, f.content);
+  Tensor& te = w.at("tok_emb.weight");
+  const size_t d = static_cast<size_t>(f.cfg.dim);
+  for (size_t c = 0; c < d; ++c) te.data[static_cast<size_t>(f.content[17][0]) * d + c] += c % 2 ? 0.5f : -0.5f;
+  const GenRecModel changed = GenRecModel::from_tensors(w, f.cfg, f.sids);
+  auto max_diff = [&](const std::vector<int32_t>& t) { return max_encode_diff(*f.native, changed, t); };
+  EXPECT_GT(max_diff(tk), 1e-3f);
+  EXPECT_GT(max_diff(index_input(f.cfg, f.content, 17, users.data(), users.size())), 1e-3f);
+  // 物品 4 没有内容（4 % 4 = 0），物品 13 的内容记号是另一个：它们的编码不变。
+  ASSERT_TRUE(f.content[4].empty());
+  ASSERT_EQ(f.content[13].size(), 1u);
+  ASSERT_NE(f.content[13][0], f.content[17][0]);
+  const std::vector<int32_t> other = {4, 13};
+  EXPECT_EQ(max_diff(rec_input(f.cfg, f.content, other.data(), other.size())), 0.0f);
+  EXPECT_TRUE(GenRecConfig::from_json(f.cfg.to_json()).content_pool);
+  auto old_json = f.cfg.to_json();
+  old_json.erase("content_pool");
+  EXPECT_FALSE(GenRecConfig::from_json(old_json).content_pool);
+  GenRecConfig bad = f.cfg;
+  bad.content_vocab = 0;
+  EXPECT_THROW(bad.validate(), Error);
+  EXPECT_THROW(GenRecNet(f.cfg, 0.0, &f.sids), Error);
 }
 
 // 输入拼装：只取最近 max_len 个物品；内容记号截到 content_len；物品索引任务的用户数有上限。

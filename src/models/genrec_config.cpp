@@ -27,6 +27,7 @@ void GenRecConfig::validate() const {
   for (int32_t k : codebook_sizes)
     if (k < 1) throw Error(concat("semantic id codebook sizes must be >= 1 (got ", k, ")"));
   if (sid_input_only && !sid_input) throw Error("sid_input_only needs sid_input (--sid-input-only sets both)");
+  if (content_pool && content_vocab == 0) throw Error("--content-pool needs item content (--content)");
 }
 
 nlohmann::json GenRecConfig::to_json() const {
@@ -35,7 +36,7 @@ nlohmann::json GenRecConfig::to_json() const {
           {"index_users", index_users}, {"dim", dim},               {"heads", heads},
           {"ffn_dim", ffn_dim},       {"enc_layers", enc_layers},   {"dec_layers", dec_layers},
           {"codebook_sizes", codebook_sizes}, {"sid_input", sid_input},
-          {"sid_input_only", sid_input_only}, {"pos_from_end", pos_from_end}};
+          {"sid_input_only", sid_input_only}, {"pos_from_end", pos_from_end}, {"content_pool", content_pool}};
 }
 
 GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
@@ -56,6 +57,7 @@ GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
     c.sid_input = j.value("sid_input", false);  // 早于此选项的模型没有这一项
     c.sid_input_only = j.value("sid_input_only", false);  // 同上
     c.pos_from_end = j.value("pos_from_end", false);  // 同上
+    c.content_pool = j.value("content_pool", false);  // 同上
   } catch (const nlohmann::json::exception& e) {
     throw Error(concat("generative model config in manifest.json is incomplete: ", e.what()));
   }
@@ -80,7 +82,7 @@ std::vector<int32_t> rec_input(const GenRecConfig& c, const ItemTokens& content,
   std::vector<int32_t> t = {GenRecConfig::kRec};
   for (size_t k = start; k < n; ++k) {
     const int32_t i = items[k];
-    if (c.content_vocab > 0) {
+    if (c.inline_content() > 0) {
       const auto& ct = content[static_cast<size_t>(i)];
       t.insert(t.end(), ct.begin(), ct.begin() + std::min<size_t>(ct.size(), static_cast<size_t>(c.content_len)));
     }
@@ -92,7 +94,7 @@ std::vector<int32_t> rec_input(const GenRecConfig& c, const ItemTokens& content,
 std::vector<int32_t> index_input(const GenRecConfig& c, const ItemTokens& content, int32_t item,
                                  const int32_t* users, size_t n_users) {
   std::vector<int32_t> t = {GenRecConfig::kIdx};
-  if (c.content_vocab > 0) {
+  if (c.inline_content() > 0) {
     const auto& ct = content[static_cast<size_t>(item)];
     t.insert(t.end(), ct.begin(), ct.begin() + std::min<size_t>(ct.size(), static_cast<size_t>(c.content_len)));
   }

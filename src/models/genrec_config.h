@@ -15,6 +15,9 @@
 // （TIGER 的做法：输入只有语义 ID；交互少的物品不再有一行几乎没训练过的嵌入）。
 // pos_from_end 为真时，编码器的位置从输入的最后一个记号往前数（最后一个记号的位置为 0）：不论历史多长，
 // 最近一次点击总用同一行位置嵌入（与 SASRec 左侧填充的效果相同）；为假时从第一个记号（任务记号）往后数。
+// content_pool 为真时（须有内容），物品的内容记号不再逐个放进输入序列，而是取其嵌入的平均值，加到该物品
+// 记号的输入向量上（推荐与物品索引两种任务都加）：每个物品只占一个位置，序列短 content_len + 1 倍，
+// 内容直接成为物品表示的一部分（sid_input_only 时即"码本嵌入之和 + 内容平均"）；没有内容的物品加 0。
 // 解码器逐层输出目标物品的语义 ID：第 t 步的输入是上一层记号在第 t-1 层码本中的嵌入（第 0 步为 BOS），
 // 输出与第 t 层码本的嵌入做内积得到该层的 logits（输入与输出共享每层的码本嵌入）。
 #pragma once
@@ -43,6 +46,7 @@ struct GenRecConfig {
   bool sid_input = false;  // 推荐任务输入的物品嵌入加上其语义 ID 的码本嵌入（见文件头）
   bool sid_input_only = false;  // 同上，且不用物品记号自己的嵌入（见文件头；须 sid_input）
   bool pos_from_end = false;  // 编码器位置从最后一个记号往前数（见文件头）
+  bool content_pool = false;  // 内容记号取平均加到物品记号上，而不逐个放进序列（见文件头；须有内容）
 
   static constexpr int kPad = 0, kRec = 1, kIdx = 2, kSep = 3, kSpecial = 4;
   int content_offset() const { return kSpecial; }
@@ -50,9 +54,11 @@ struct GenRecConfig {
   int user_offset() const { return item_offset() + num_items; }
   int vocab() const { return user_offset() + num_users; }
   int levels() const { return static_cast<int>(codebook_sizes.size()); }
+  // 输入序列里每个物品占用的内容记号数（无内容或 content_pool 时为 0）。
+  int inline_content() const { return content_vocab > 0 && !content_pool ? content_len : 0; }
   // 推荐任务输入的最大长度（决定位置嵌入的行数）。
-  int max_rec_tokens() const { return 1 + max_len * ((content_vocab > 0 ? content_len : 0) + 1); }
-  int max_index_tokens() const { return 1 + (content_vocab > 0 ? content_len : 0) + 1 + index_users; }
+  int max_rec_tokens() const { return 1 + max_len * (inline_content() + 1); }
+  int max_index_tokens() const { return 1 + inline_content() + 1 + index_users; }
   int max_tokens() const { return std::max(max_rec_tokens(), max_index_tokens()); }
 
   // 校验取值范围，出错抛出 Error（消息指明是哪个选项）。
@@ -67,9 +73,11 @@ using ItemTokens = std::vector<std::vector<int32_t>>;
 // 内容记号表存入模型文件的形式：F32 张量 content_tokens [I, content_len]，空位为 -1（记号 < 2^24，浮点精确）。
 Tensor content_tokens_tensor(const GenRecConfig& c, const ItemTokens& content);
 
-// 推荐任务的编码器输入：REC + 每个历史物品的（内容记号，物品记号），只取最近 max_len 个物品。
+// 推荐任务的编码器输入：REC + 每个历史物品的（内容记号，物品记号），只取最近 max_len 个物品
+// （content_pool 时不放内容记号）。
 std::vector<int32_t> rec_input(const GenRecConfig& c, const ItemTokens& content, const int32_t* items, size_t n);
-// 物品索引任务的编码器输入：IDX + 内容记号 + 物品记号 + 用户记号（users 中至多 index_users 个）。
+// 物品索引任务的编码器输入：IDX + 内容记号 + 物品记号 + 用户记号（users 中至多 index_users 个；
+// content_pool 时不放内容记号）。
 std::vector<int32_t> index_input(const GenRecConfig& c, const ItemTokens& content, int32_t item,
                                  const int32_t* users, size_t n_users);
 

@@ -119,6 +119,19 @@ GenRecModel GenRecModel::from_tensors(const TensorMap& t, const GenRecConfig& cf
         m.content_[static_cast<size_t>(i)].push_back(tok);
       }
   }
+  if (cfg.content_pool) {
+    // 内容平均只依赖 tok_emb，加载时一次算好（与训练模块同样先除后加）。
+    m.content_mean_.assign(static_cast<size_t>(cfg.num_items) * d, 0.0f);
+    for (int32_t i = 0; i < cfg.num_items; ++i) {
+      const auto& ct = m.content_[static_cast<size_t>(i)];
+      float* out = &m.content_mean_[static_cast<size_t>(i) * d];
+      const float w = ct.empty() ? 0.0f : 1.0f / static_cast<float>(ct.size());
+      for (int32_t tok : ct) {
+        const float* e = &m.tok_emb_[static_cast<size_t>(tok) * d];
+        for (int64_t c = 0; c < d; ++c) out[c] += e[c] * w;
+      }
+    }
+  }
   m.sids_ = std::move(sids);
   m.trie_ = SidTrie(m.sids_);
   return m;
@@ -148,6 +161,8 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
       for (int t = 0; t < cfg_.levels(); ++t)
         add_into(xi, &code_emb_[static_cast<size_t>(t)][static_cast<size_t>(code[t]) * d], d);
     }
+    if (cfg_.content_pool && item >= 0 && item < cfg_.num_items)
+      add_into(xi, &content_mean_[static_cast<size_t>(item) * d], d);
   }
   for (const EncBlock& b : enc_) {
     s.a.resize(static_cast<size_t>(T) * d);

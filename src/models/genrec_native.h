@@ -2,7 +2,8 @@
 //
 // 结构（与 genrec_torch.h 的训练模块逐项一致）：
 //   编码器：x = tok_emb[记号] + pos_emb[位置]（pos_from_end 时位置从最后一个记号往前数；
-//           sid_input 时推荐任务中的物品记号再加 Σ_t code_emb.t[c_t]，sid_input_only 时只用后者）；
+//           sid_input 时推荐任务中的物品记号再加 Σ_t code_emb.t[c_t]，sid_input_only 时只用后者；
+//           content_pool 时每个物品记号再加其内容记号 tok_emb 的平均）；
 //           enc_layers 个 pre-LN 块（多头自注意力，填充位置不可见；ReLU 前馈）；最后 enc_ln。
 //   解码器：第 0 步输入 bos，第 t 步输入第 t-1 层码本嵌入 code_emb.{t-1}[c_{t-1}]，加 dec_pos[t]；
 //           dec_layers 个 pre-LN 块（因果自注意力、对编码器输出的交叉注意力、ReLU 前馈）；最后 dec_ln；
@@ -76,6 +77,7 @@ class GenRecModel {
   SemanticIds sids_;
   SidTrie trie_;
   ItemTokens content_;
+  std::vector<float> content_mean_;  // content_pool 时每个物品内容记号嵌入的平均 [I, d]（无内容为 0）
   std::vector<float> tok_emb_, pos_emb_, bos_, dec_pos_;
   std::vector<std::vector<float>> code_emb_;  // 每层 [K_t, d]
   std::vector<EncBlock> enc_;

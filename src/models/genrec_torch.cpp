@@ -84,7 +84,8 @@ TORCH_MODULE(DecBlock);
 
 }  // namespace
 
-GenRecNetImpl::GenRecNetImpl(const GenRecConfig& c, double dropout_, const SemanticIds* sids)
+GenRecNetImpl::GenRecNetImpl(const GenRecConfig& c, double dropout_, const SemanticIds* sids,
+                             const ItemTokens* content)
     : cfg(c), dropout(dropout_) {
   cfg.validate();
   if (cfg.sid_input) {
@@ -94,6 +95,23 @@ GenRecNetImpl::GenRecNetImpl(const GenRecConfig& c, double dropout_, const Seman
     auto* p = item_codes.data_ptr<int64_t>();
     for (int32_t i = 0; i < cfg.num_items; ++i)
       for (int t = 0; t < cfg.levels(); ++t) *p++ = sids->code(i)[t];
+  }
+  if (cfg.content_pool) {
+    if (content == nullptr || static_cast<int>(content->size()) != cfg.num_items)
+      throw Error("content_pool needs the content tokens of every item");
+    const int C = cfg.content_len;
+    item_content = torch::full({cfg.num_items, C}, GenRecConfig::kPad, torch::kInt64);
+    content_weight = torch::zeros({cfg.num_items, C}, torch::kFloat32);
+    auto* tp = item_content.data_ptr<int64_t>();
+    auto* wp = content_weight.data_ptr<float>();
+    for (int32_t i = 0; i < cfg.num_items; ++i) {
+      const auto& ct = (*content)[static_cast<size_t>(i)];
+      const int n = std::min(C, static_cast<int>(ct.size()));
+      for (int k = 0; k < n; ++k) {
+        tp[static_cast<int64_t>(i) * C + k] = ct[static_cast<size_t>(k)];
+        wp[static_cast<int64_t>(i) * C + k] = 1.0f / static_cast<float>(n);
+      }
+    }
   }
   const int d = cfg.dim;
   auto emb = [&](const char* name, int64_t rows) {
@@ -137,6 +155,16 @@ torch::Tensor GenRecNetImpl::encode(const torch::Tensor& tokens, DropoutRng* gen
     }
     if (cfg.sid_input_only) x = x.masked_fill(mask.unsqueeze(-1), 0.0);
     x = x + add * mask.unsqueeze(-1).to(torch::kFloat32);
+  }
+  if (cfg.content_pool) {
+    // 每个物品记号（任何任务的行）加上该物品内容记号嵌入的平均值；非物品位置的权重乘 0。
+    const int64_t B = tokens.size(0), I = cfg.num_items, C = cfg.content_len;
+    auto rel = tokens - cfg.item_offset();
+    auto is_item = rel.ge(0).logical_and(rel.lt(I)).to(torch::kFloat32);  // [B,T]
+    auto idx = rel.clamp(0, I - 1).reshape({-1});
+    auto ct = item_content.index_select(0, idx).reshape({B, T, C});
+    auto w = content_weight.index_select(0, idx).reshape({B, T, C}) * is_item.unsqueeze(-1);
+    x = x + (tok_emb(ct) * w.unsqueeze(-1)).sum(2);
   }
   if (cfg.pos_from_end) {
     // 每行的位置从它最后一个非 PAD 记号往前数（PAD 只在右侧；PAD 位置取 0，反正不可见）。

@@ -14,8 +14,10 @@
 namespace seqrec {
 
 struct GenRecNetImpl : torch::nn::Module {
-  // cfg.sid_input 为真时必须给出 sids（每个物品的语义 ID，编码器输入要用），否则抛出 Error。
-  GenRecNetImpl(const GenRecConfig& c, double dropout, const SemanticIds* sids = nullptr);
+  // cfg.sid_input 为真时必须给出 sids（每个物品的语义 ID，编码器输入要用），cfg.content_pool 为真时必须给出
+  // content（每个物品的内容记号），否则抛出 Error。
+  GenRecNetImpl(const GenRecConfig& c, double dropout, const SemanticIds* sids = nullptr,
+                const ItemTokens* content = nullptr);
 
   // 编码：tokens [B, T] int64（PAD = 0 为填充）→ 最终 LayerNorm 之后的隐状态 [B, T, d]。
   torch::Tensor encode(const torch::Tensor& tokens, DropoutRng* gen);
@@ -34,6 +36,8 @@ struct GenRecNetImpl : torch::nn::Module {
   torch::nn::ModuleList enc{nullptr}, dec{nullptr}, code_emb{nullptr};
   torch::nn::LayerNorm enc_ln{nullptr}, dec_ln{nullptr};
   torch::Tensor item_codes;  // [I, L] int64：每个物品的语义 ID（只在 sid_input 时有；不是参数，不存入权重）
+  // content_pool 时每个物品的内容记号 [I, C] int64（空位填 PAD）与平均用的权重 [I, C] float（1/记号数，空位 0）。
+  torch::Tensor item_content, content_weight;
 };
 TORCH_MODULE(GenRecNet);
 

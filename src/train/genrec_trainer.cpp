@@ -61,7 +61,7 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
   SEQREC_CHECK(in.sids.num_items() == cfg.num_items, "semantic ids do not cover every item");
   if (cfg.content_vocab > 0) SEQREC_CHECK(static_cast<int>(in.content.size()) == cfg.num_items, "content table size");
   init_threads(opt);
-  GenRecNet net(cfg, opt.dropout, &in.sids);
+  GenRecNet net(cfg, opt.dropout, &in.sids, &in.content);
   if (!in.init.empty()) net->load_tensors(in.init);  // 形状不符时抛出 Error（指明张量名）
   const int L = cfg.levels();
   const bool need_items = g.w_index > 0 || g.w_bpr > 0 || g.w_cl > 0;
