@@ -113,7 +113,8 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
       std::string ignored;
       for (const char* flag : {"--dim", "--layers", "--heads", "--ffn-dim", "--max-len", "--dec-layers", "--content-len",
                                "--index-users", "--sid-input", "--sid-input-only", "--pos-from-end", "--content-pool",
-                               "--sid-method", "--sid-k", "--sid-levels", "--sid-balance", "--tokenizer", "--vocab-size"})
+                               "--sid-content-weight", "--sid-method", "--sid-k", "--sid-levels", "--sid-balance",
+                               "--tokenizer", "--vocab-size"})
         if (cmd->count(flag) > 0) ignored += concat(ignored.empty() ? "" : ", ", flag);
       if (!ignored.empty())
         std::fprintf(stderr, "warning: --init-from keeps the architecture, content and semantic ids of %s; ignored: %s\n",

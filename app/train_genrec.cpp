@@ -77,6 +77,7 @@ struct WarmStart {
   GenRecConfig cfg;
   GenRecInputs in;
   std::unique_ptr<ContentTokenizer> tok;
+  std::vector<std::vector<int32_t>> full_tokens;  // 每个物品未截断的内容记号（只在 --sid-content-weight 时保留）
   nlohmann::json content_info;
   nlohmann::json source;  // 写进新 manifest 的来源说明
 };
@@ -139,7 +140,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
                                                    "attribute lists, unigram for text]")
       ->check(CLI::IsMember({"auto", "unigram", "bpe", "word"}))->group(g);
   cmd->add_option("--vocab-size", f.tokenizer.vocab_size, "colarec: content vocabulary size [4000]")->group(g);
-  cmd->add_option("--content-len", f.content_len, "colarec: content tokens kept per item [8]")->group(g);
+  cmd->add_option("--content-len", f.content_len, "colarec: content tokens kept per item in the model input; 0 keeps "
+                                                "content out of the input (with --sid-content-weight: ids only) [8]")
+      ->group(g);
   cmd->add_option("--index-users", f.index_users, "colarec: users in the item-indexing input [5]")->group(g);
   cmd->add_option("--dec-layers", f.dec_layers, "colarec: decoder blocks [2] (--layers sets the encoder's)")->group(g);
   cmd->add_flag("--sid-input", f.sid_input, "colarec: add each history item's semantic-id codebook embeddings to its "
@@ -161,6 +164,11 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
                                               "data: its architecture, content tokens, tokenizer and semantic ids are "
                                               "kept and its weights are the starting point (the optimizer starts afresh)")
       ->group(g);
+  cmd->add_option("--sid-content-weight", f.sid_content_weight, "colarec: build the semantic ids from the collaborative "
+                                                               "vectors joined with a TF-IDF random-projection sketch of "
+                                                               "each item's content, weighted by this (needs --content; "
+                                                               "0 = collaborative only) [0]")
+      ->check(CLI::Range(0.0, 100.0))->group(g);
   cmd->add_option("--sid-method", f.sid.method, "colarec: hkmeans (hierarchical constrained k-means) or rqkmeans [hkmeans]")
       ->check(CLI::IsMember({"hkmeans", "rqkmeans"}))->group(g);
   cmd->add_option("--sid-k", f.sid.k, "colarec: clusters per level / codebook size [32]")->group(g);
@@ -184,7 +192,8 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   GenRecConfig cfg;
   cfg.num_items = data.num_items();
   cfg.num_users = data.num_users();
-  cfg.content_len = f.content_len;
+  // --content-len 0：内容不进模型输入（只用于语义 ID）；配置里的 content_len 此时不起作用，取默认值。
+  cfg.content_len = f.content_len > 0 ? f.content_len : GenRecConfig{}.content_len;
   cfg.max_len = m.max_len;
   cfg.index_users = f.index_users;
   cfg.dim = m.dim;
@@ -198,9 +207,17 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.content_pool = f.content_pool;
   if (f.content_pool && f.content.empty() && f.init_from.empty())
     throw Error("--content-pool needs --content (the item content to pool)");
+  if (f.sid_content_weight > 0 && f.content.empty() && f.init_from.empty())
+    throw Error("--sid-content-weight needs --content (the item content to sketch)");
+  if (f.content_len < 0) throw Error(concat("--content-len must be >= 0 (got ", f.content_len, ")"));
+  if (f.content_len == 0 && !f.content.empty() && f.sid_content_weight <= 0)
+    throw Error("--content-len 0 keeps the content out of the model input, so it would not be used: add "
+                "--sid-content-weight to build the semantic ids from it, or drop --content");
+  if (f.content_len == 0 && f.content_pool) throw Error("--content-pool needs --content-len >= 1");
 
   GenRecInputs in;
   std::unique_ptr<ContentTokenizer> tok;
+  std::vector<std::vector<int32_t>> full_tokens;  // 每个物品未截断的内容记号（只在 --sid-content-weight 时保留）
   nlohmann::json content_info = {{"file", f.content}};
   nlohmann::json init_source;
   if (!f.init_from.empty()) {
@@ -233,9 +250,11 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
       in.content.resize(static_cast<size_t>(cfg.num_items));
       double total_tokens = 0;
       int64_t truncated = 0;
+      if (f.sid_content_weight > 0) full_tokens.resize(static_cast<size_t>(cfg.num_items));
       for (int32_t i = 0; i < cfg.num_items; ++i) {
         auto ids = tok->encode(texts[static_cast<size_t>(i)]);
         total_tokens += static_cast<double>(ids.size());
+        if (f.sid_content_weight > 0) full_tokens[static_cast<size_t>(i)] = ids;  // 草图用全部记号，不截断
         if (static_cast<int>(ids.size()) > cfg.content_len) {
           ++truncated;
           ids.resize(static_cast<size_t>(cfg.content_len));
@@ -258,10 +277,23 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
     SemanticIdOptions so = f.sid;
     so.seed = t.seed;
     const double t1 = now_seconds();
-    in.sids = build_semantic_ids(cf_item_vectors(f.sid_from, data), so);
+    Matrix vectors = cf_item_vectors(f.sid_from, data);
+    if (f.sid_content_weight > 0) {
+      // 协同向量与内容草图（与协同向量同维）各自归一化后拼接：内容相近的物品在聚类时也被拉近。
+      vectors = join_item_vectors(vectors, content_sketch(full_tokens, vectors.cols, t.seed), f.sid_content_weight);
+    }
+    in.sids = build_semantic_ids(vectors, so);
     in.sids.info["from"] = f.sid_from;
+    if (f.sid_content_weight > 0) in.sids.info["content_weight"] = f.sid_content_weight;
     cfg.codebook_sizes = in.sids.codebook_sizes;
     std::fprintf(stderr, "semantic ids: %s (%.1fs)\n", in.sids.info.dump().c_str(), now_seconds() - t1);
+    if (!f.content.empty() && f.content_len == 0) {
+      // 内容只用于语义 ID：模型输入没有内容记号，也不需要分词器。
+      cfg.content_vocab = 0;
+      in.content.clear();
+      tok.reset();
+      content_info["in_input"] = false;
+    }
   }
   cfg.validate();
   std::fprintf(stderr, "model: %s\ngenerative: %s\n", cfg.to_json().dump().c_str(), f.gen.to_json().dump().c_str());

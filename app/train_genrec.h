@@ -29,6 +29,7 @@ struct GenRecFlags {
   bool sid_input_only = false;  // 同上，且不用物品记号自己的嵌入（TIGER 式：输入只有语义 ID）
   bool pos_from_end = false;    // 编码器位置从最后一个记号往前数
   bool content_pool = false;    // 内容记号取平均加到物品记号上，不逐个放进输入序列
+  double sid_content_weight = 0;  // > 0 时语义 ID 的输入向量拼上物品内容的随机投影草图（乘此权重）
   std::string sid_from;         // 协同过滤物品向量：模型目录（item_map.json + item_embeddings.npy）或 .npy
   std::string init_from;        // 已有 colarec 模型目录：沿用其结构、内容记号、分词器与语义 ID，从其权重接着训练
   SemanticIdOptions sid;

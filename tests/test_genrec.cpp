@@ -426,6 +426,36 @@ TEST(GenRec, CliTrainServeAndEval) {
   EXPECT_NE(rc5, 0);
   EXPECT_NE(bad2.find("--sid-from"), std::string::npos) << bad2;
   EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
+  // 内容只用于语义 ID（--content-len 0 --sid-content-weight）：模型输入没有内容，不存分词器，
+  // 语义 ID 记下权重；--content-pool 训练出内容取平均的模型；--content-len 0 而不用于语义 ID 是错误。
+  const std::string small = " --sid-from " + lg + " --content " + dir.file("content.json") +
+                            " --sid-k 4 --sid-levels 2 --vocab-size 40 --epochs 1 --dim 16 --heads 2 --ffn-dim 32 "
+                            "--layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  const std::string gi = dir.file("gen_ids"), gp = dir.file("gen_pool");
+  auto [rc6, log6] = test::run_cli("train --model colarec --data " + dir.file("ratings.csv") + " --out " + gi + small +
+                                   " --content-len 0 --sid-content-weight 1 --sid-input-only");
+  ASSERT_EQ(rc6, 0) << log6;
+  auto bi = ModelBundle::load(gi);
+  EXPECT_EQ(bi->manifest["model"]["content_vocab"], 0);
+  EXPECT_FALSE(bi->manifest["files"].contains("tokenizer.bin"));
+  const auto sj = nlohmann::json::parse(read_file(gi + "/semantic_ids.json"));
+  EXPECT_EQ(sj["info"]["content_weight"].get<double>(), 1.0);
+  RecommendRequest q;
+  q.recent_clicks = {b->items.id(1), b->items.id(2)};
+  q.top_k = 5;
+  EXPECT_EQ(recommend(*bi, q)["recommended_item_ids"].size(), 5u);
+  auto [rc7, log7] = test::run_cli("train --model colarec --data " + dir.file("ratings.csv") + " --out " + gp + small +
+                                   " --content-pool --content-len 6");
+  ASSERT_EQ(rc7, 0) << log7;
+  auto bp = ModelBundle::load(gp);
+  EXPECT_TRUE(bp->manifest["model"]["content_pool"].get<bool>());
+  EXPECT_GT(bp->manifest["model"]["content_vocab"].get<int>(), 0);
+  EXPECT_EQ(recommend(*bp, q)["recommended_item_ids"].size(), 5u);
+  auto [rc8, bad3] = test::run_cli("train --model colarec --data " + dir.file("ratings.csv") + " --out " +
+                                   dir.file("y") + small + " --content-len 0");
+  EXPECT_NE(rc8, 0);
+  EXPECT_NE(bad3.find("--sid-content-weight"), std::string::npos) << bad3;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("y")));
 }
 
 // --init-from：沿用来源的结构、内容与语义 ID，从它的权重接着训练（学习率极小时导出的权重几乎不变，

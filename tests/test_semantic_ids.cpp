@@ -1,6 +1,7 @@
 // 语义 ID 的测试：唯一、覆盖每个物品、遵守码本与簇大小的上界、确定性，以及前缀树。
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -182,5 +183,52 @@ TEST(SemanticIds, TrieFollowsEveryCode) {
   EXPECT_EQ(seen.size(), 300u);
 }
 
+// 两行的余弦（零向量记为 0）。
+double row_cos(const Matrix& m, int64_t a, int64_t b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int64_t j = 0; j < m.cols; ++j) {
+    ab += static_cast<double>(m.row(a)[j]) * m.row(b)[j];
+    aa += static_cast<double>(m.row(a)[j]) * m.row(a)[j];
+    bb += static_cast<double>(m.row(b)[j]) * m.row(b)[j];
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
 }  // namespace
+
+// 内容草图：记号相同的物品向量相同；共享记号的物品比不共享的更近；只出现一次的记号不计入（只有这种
+// 记号的物品是零向量）；同一种子结果相同；拼接后两部分的范数是 1 与 w。
+TEST(SemanticIds, ContentSketchFollowsSharedTokens) {
+  std::vector<std::vector<int32_t>> toks = {
+      {1, 2, 3}, {1, 2, 3}, {1, 2, 9}, {4, 5, 6}, {4, 5, 6, 6}, {100}, {}, {7, 8}, {7, 8}, {10, 11}, {10, 11}};
+  const Matrix s = content_sketch(toks, 64, 7);
+  ASSERT_EQ(s.rows, 11);
+  ASSERT_EQ(s.cols, 64);
+  EXPECT_NEAR(row_cos(s, 0, 1), 1.0, 1e-5);
+  EXPECT_GT(row_cos(s, 0, 2), 0.5);
+  EXPECT_LT(std::fabs(row_cos(s, 0, 3)), row_cos(s, 0, 2));
+  EXPECT_GT(row_cos(s, 3, 4), 0.9);
+  for (int64_t r : {5, 6})
+    for (int64_t j = 0; j < s.cols; ++j) EXPECT_EQ(s.row(r)[j], 0.0f) << r;
+  EXPECT_EQ(content_sketch(toks, 64, 7).data, s.data);
+  EXPECT_NE(content_sketch(toks, 64, 8).data, s.data);
+  // 拼接：协同向量（这里用草图本身的一个变体）归一化，内容部分范数为 w；零向量保持为零。
+  Matrix a;
+  a.rows = 11;
+  a.cols = 2;
+  for (int i = 0; i < 11; ++i) {
+    a.data.push_back(static_cast<float>(i + 1));
+    a.data.push_back(3.0f);
+  }
+  const Matrix j = join_item_vectors(a, s, 0.5);
+  ASSERT_EQ(j.cols, 66);
+  for (int64_t r = 0; r < j.rows; ++r) {
+    double na = 0, nb = 0;
+    for (int64_t c = 0; c < 2; ++c) na += static_cast<double>(j.row(r)[c]) * j.row(r)[c];
+    for (int64_t c = 2; c < 66; ++c) nb += static_cast<double>(j.row(r)[c]) * j.row(r)[c];
+    EXPECT_NEAR(na, 1.0, 1e-5) << r;
+    EXPECT_NEAR(nb, r == 5 || r == 6 ? 0.0 : 0.25, 1e-5) << r;
+  }
+}
+
 }  // namespace seqrec

@@ -399,4 +399,70 @@ int32_t SidTrie::item_of(int32_t node) const {
   return leaf_item_[static_cast<size_t>(node)];
 }
 
+Matrix content_sketch(const std::vector<std::vector<int32_t>>& item_tokens, int64_t dim, uint64_t seed) {
+  SEQREC_CHECK(dim >= 1, "content sketch dimension must be >= 1");
+  const int64_t n = static_cast<int64_t>(item_tokens.size());
+  // 文档频率：每个记号出现在多少个物品里。
+  std::map<int32_t, int64_t> df;
+  for (const auto& toks : item_tokens) {
+    std::vector<int32_t> u(toks);
+    std::sort(u.begin(), u.end());
+    u.erase(std::unique(u.begin(), u.end()), u.end());
+    for (int32_t t : u) ++df[t];
+  }
+  // 每个（至少连接两个物品的）记号的随机方向，只由种子和记号决定。
+  std::map<int32_t, std::vector<float>> dir;
+  for (const auto& [t, c] : df) {
+    if (c < 2) continue;
+    std::mt19937_64 rng(seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(t) + 1)));
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    auto& v = dir[t];
+    v.resize(static_cast<size_t>(dim));
+    for (float& x : v) x = g(rng);
+  }
+  Matrix out;
+  out.rows = n;
+  out.cols = dim;
+  out.data.assign(static_cast<size_t>(n * dim), 0.0f);
+  std::map<int32_t, int> tf;
+  for (int64_t i = 0; i < n; ++i) {
+    tf.clear();
+    for (int32_t t : item_tokens[static_cast<size_t>(i)]) ++tf[t];
+    float* row = out.row(i);
+    for (const auto& [t, c] : tf) {
+      auto it = dir.find(t);
+      if (it == dir.end()) continue;
+      const float w = static_cast<float>((1.0 + std::log(static_cast<double>(c))) *
+                                         std::log(static_cast<double>(n) / static_cast<double>(df[t])));
+      for (int64_t j = 0; j < dim; ++j) row[j] += w * it->second[static_cast<size_t>(j)];
+    }
+    double norm = 0;
+    for (int64_t j = 0; j < dim; ++j) norm += static_cast<double>(row[j]) * row[j];
+    if (norm > 0)
+      for (int64_t j = 0; j < dim; ++j) row[j] = static_cast<float>(row[j] / std::sqrt(norm));
+  }
+  return out;
+}
+
+Matrix join_item_vectors(MatrixView a, MatrixView b, double w) {
+  SEQREC_CHECK(a.rows == b.rows, "joined item vectors must have the same rows");
+  Matrix out;
+  out.rows = a.rows;
+  out.cols = a.cols + b.cols;
+  out.data.assign(static_cast<size_t>(out.rows * out.cols), 0.0f);
+  // 把一行归一化后乘 scale 写到 dst（零向量保持为零）。
+  auto put = [](const float* src, int64_t d, double scale, float* dst) {
+    double norm = 0;
+    for (int64_t j = 0; j < d; ++j) norm += static_cast<double>(src[j]) * src[j];
+    if (norm <= 0) return;
+    const double f = scale / std::sqrt(norm);
+    for (int64_t j = 0; j < d; ++j) dst[j] = static_cast<float>(src[j] * f);
+  };
+  for (int64_t i = 0; i < a.rows; ++i) {
+    put(a.data + i * a.cols, a.cols, 1.0, out.row(i));
+    put(b.data + i * b.cols, b.cols, w, out.row(i) + a.cols);
+  }
+  return out;
+}
+
 }  // namespace seqrec

@@ -55,6 +55,14 @@ struct SemanticIds {
 // 由物品向量 [num_items, dim] 构造语义 ID。
 SemanticIds build_semantic_ids(MatrixView emb, const SemanticIdOptions& opt);
 
+// 物品内容的随机投影草图 [num_items, dim]：每个记号一个由 (seed, 记号) 决定的高斯随机向量，物品向量是其
+// 记号向量按 TF-IDF（(1 + ln tf) · ln(n / df)）加权之和，再归一化。只出现在一个物品里的记号不连接任何
+// 物品，不计入；没有可用记号的物品为零向量。随机投影近似保持 TF-IDF 向量间的余弦（Johnson–Lindenstrauss）。
+Matrix content_sketch(const std::vector<std::vector<int32_t>>& item_tokens, int64_t dim, uint64_t seed);
+
+// 语义 ID 的输入向量：每行为 [a_i / |a_i|, w · b_i / |b_i|]（零向量保持为零）。a、b 行数须相同。
+Matrix join_item_vectors(MatrixView a, MatrixView b, double w);
+
 // 约束 k-means（构造的一步，公开以便测试）：把 x 的 n 行分成 k 簇，每簇至多 cap 行（k·cap >= n）。
 // 返回每行的簇号 [n]；centroids（可为空）返回 [k, dim] 的质心。
 std::vector<int32_t> constrained_kmeans(const float* x, int64_t n, int64_t dim, int k, int64_t cap, int iters,
