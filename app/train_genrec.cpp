@@ -266,10 +266,13 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
       content_info["items_without_content"] = missing;
       content_info["vocab_size"] = cfg.content_vocab;
       content_info["mean_tokens_per_item"] = total_tokens / std::max(1, cfg.num_items);
-      content_info["items_truncated"] = truncated;
-      std::fprintf(stderr, "content: %s; %s tokenizer, vocabulary %d, %.1f tokens per item (%lld truncated to %d), "
+      // --content-len 0：内容不进模型输入，谈不上截断；日志照实说明。
+      if (f.content_len > 0) content_info["items_truncated"] = truncated;
+      const std::string kept = f.content_len > 0 ? concat(truncated, " truncated to ", cfg.content_len)
+                                                 : std::string("not in the model input: --content-len 0");
+      std::fprintf(stderr, "content: %s; %s tokenizer, vocabulary %d, %.1f tokens per item (%s), "
                    "%lld items without content (%.1fs)\n", f.content.c_str(), tok->type().c_str(), cfg.content_vocab,
-                   content_info["mean_tokens_per_item"].get<double>(), static_cast<long long>(truncated), cfg.content_len,
+                   content_info["mean_tokens_per_item"].get<double>(), kept.c_str(),
                    static_cast<long long>(missing), now_seconds() - t0);
     }
 
