@@ -8,7 +8,8 @@
 # 数据在 ../shared/data，不在时打印原因并以 0 退出。
 # 环境变量：WORK（默认 /tmp/seqrec_bench_generative）、SEQREC（默认 build/seqrec）、
 #           COLAREC_ARGS（colarec 的额外选项，默认 "--dim 64 --lr 2e-3 --epochs 20 --patience 3 --valid-sample 4000"）、
-#           DURATION（wrk 秒数，默认 15）、PORT（默认 18282）。
+#           CONTENT_ARGS（有内容那一行 colarec 的内容选项，默认按数据集：beauty 为空，phones 为 "--content-len 16"；
+#           例如 "--content-pool --content-len 32"）、DURATION（wrk 秒数，默认 15）、PORT（默认 18282）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data}
@@ -55,7 +56,7 @@ run_row() {
       data="$DATA/amazon-beauty/Beauty.txt"
       content="$DATA/amazon-beauty/Beauty_item2attributes.json"
       sasrec_args="--max-len 50 --dropout 0.5 --loss ce --epochs 60"
-      content_args="" ;;
+      content_args=${CONTENT_ARGS-""} ;;
     phones)
       # 训练交互 + 每个用户的验证、测试物品（按时间排在最后），拼成一个留一法的 CSV（只在 WORK 中，不入库）。
       data="$WORK/phones.csv"
@@ -65,7 +66,7 @@ run_row() {
         "$DATA/amazon-phones-text/test_inter.csv" | sed '1i user_id,item_id,timestamp' > "$data"
       content="$DATA/amazon-phones-text/corpus_512.json"
       sasrec_args="--max-len 50 --dropout 0.5 --loss ce --epochs 60"
-      content_args="--content-len 16" ;;
+      content_args=${CONTENT_ARGS-"--content-len 16"} ;;
     *) echo "unknown row $row"; exit 2 ;;
   esac
   echo "== $row"
