@@ -77,7 +77,6 @@ struct WarmStart {
   GenRecConfig cfg;
   GenRecInputs in;
   std::unique_ptr<ContentTokenizer> tok;
-  std::vector<std::vector<int32_t>> full_tokens;  // 每个物品未截断的内容记号（只在 --sid-content-weight 时保留）
   nlohmann::json content_info;
   nlohmann::json source;  // 写进新 manifest 的来源说明
 };
