@@ -148,7 +148,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
                                           "item token in the user input (TIGER-style sharing between similar items)")
       ->group(g);
   cmd->add_flag("--sid-input-only", f.sid_input_only, "colarec: as --sid-input, but a history item is its semantic-id "
-                                                    "codebook embeddings alone, without its own item token (TIGER-style)")
+                                                    "codebook embeddings alone, without its own item token (TIGER-style); "
+                                                    "item-side inputs (indexing, BPR, contrastive) then carry the item's "
+                                                    "content and users only")
       ->group(g);
   cmd->add_flag("--pos-from-end", f.pos_from_end, "colarec: count encoder positions back from the most recent click, "
                                                 "so it always has the same position embedding (as SASRec's left padding)")

@@ -99,6 +99,20 @@ TEST(GenRec, NativeMatchesTorch) {
     auto codes = torch::zeros({2, f.cfg.levels()}, torch::kInt64);
     for (int t = 0; t < f.cfg.levels(); ++t) codes[0][t] = codes[1][t] = f.sids.code(target)[t];
     torch::NoGradGuard ng;
+    {
+      // 物品索引任务的一行（物品侧输入）：原生与 LibTorch 的编码也一致。
+      const std::vector<int32_t> users = {1, 4};
+      const auto ti = index_input(f.cfg, f.content, 17, users.data(), users.size());
+      auto it = torch::zeros({1, static_cast<int64_t>(ti.size())}, torch::kInt64);
+      for (size_t i = 0; i < ti.size(); ++i) it[0][static_cast<int64_t>(i)] = ti[i];
+      auto im = f.net->encode(it, nullptr);
+      std::vector<float> memory;
+      f.native->encode(ti.data(), static_cast<int>(ti.size()), &memory);
+      for (size_t j = 0; j < ti.size(); ++j)
+        for (int c = 0; c < f.cfg.dim; ++c)
+          ASSERT_NEAR(memory[j * f.cfg.dim + static_cast<size_t>(c)], im[0][static_cast<int64_t>(j)][c].item<float>(), 1e-4)
+              << "index row, variant " << variant;
+    }
     auto mem = f.net->encode(tokens, nullptr);
     auto logits = f.net->decode(mem, tokens, codes, nullptr);
     for (int row = 0; row < 2; ++row) {
@@ -153,9 +167,9 @@ TEST(GenRec, SidInputAddsCodebookEmbeddingsToRecInputsOnly) {
   EXPECT_THROW(GenRecNet(f.cfg, 0.0), Error);
 }
 
-// sid_input_only：推荐任务输入里物品记号自己的嵌入不起作用（改它不改编码），物品索引任务仍用它；
-// 没有 sid_input 时配置被拒绝；配置读写保留这个选项，旧配置读作关闭。
-TEST(GenRec, SidInputOnlyDropsTheItemTokenFromRecInputs) {
+// sid_input_only：物品记号自己的嵌入在推荐任务与物品索引任务的输入里都不起作用（改它不改编码），
+// 索引输入仍随用户记号变化；没有 sid_input 时配置被拒绝；配置读写保留这个选项，旧配置读作关闭。
+TEST(GenRec, SidInputOnlyDropsTheItemTokenFromAllInputs) {
   Fixture f = make_fixture(true, true, false, true);
   TensorMap w = f.net->to_tensors();
   w["content_tokens"] = content_tokens_tensor(f.cfg, f.content);
@@ -169,7 +183,17 @@ TEST(GenRec, SidInputOnlyDropsTheItemTokenFromRecInputs) {
   const std::vector<int32_t> hist = {3, item, 8};
   EXPECT_EQ(max_diff(rec_input(f.cfg, f.content, hist.data(), hist.size())), 0.0f);
   const std::vector<int32_t> users = {1, 4};
-  EXPECT_GT(max_diff(index_input(f.cfg, f.content, item, users.data(), users.size())), 1e-3f);
+  EXPECT_EQ(max_diff(index_input(f.cfg, f.content, item, users.data(), users.size())), 0.0f);
+  // 同一物品、换一个用户：索引输入的编码随之改变（用户记号仍在起作用）。
+  const std::vector<int32_t> other_users = {2, 4};
+  std::vector<float> a, b;
+  const auto ia = index_input(f.cfg, f.content, item, users.data(), users.size());
+  const auto ib = index_input(f.cfg, f.content, item, other_users.data(), other_users.size());
+  f.native->encode(ia.data(), static_cast<int>(ia.size()), &a);
+  f.native->encode(ib.data(), static_cast<int>(ib.size()), &b);
+  float m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  EXPECT_GT(m, 1e-3f);
   EXPECT_TRUE(GenRecConfig::from_json(f.cfg.to_json()).sid_input_only);
   auto old_json = f.cfg.to_json();
   old_json.erase("sid_input_only");

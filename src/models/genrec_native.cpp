@@ -150,18 +150,19 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
     const int pos = cfg_.pos_from_end ? T - 1 - i : i;
     const float* p = &pos_emb_[static_cast<size_t>(pos) * d];
     // sid_input：推荐任务输入中的物品记号再加上该物品语义 ID 各层的码本嵌入（与训练模块一致）；
-    // sid_input_only 时不用物品记号自己的嵌入。
+    // sid_input_only 时任何行里的物品记号都不用自己的嵌入（见 genrec_config.h）。
     const int32_t item = tokens[i] - cfg_.item_offset();
-    const bool sid_item = cfg_.sid_input && tokens[0] == GenRecConfig::kRec && item >= 0 && item < cfg_.num_items;
+    const bool is_item = item >= 0 && item < cfg_.num_items;
+    const bool sid_item = cfg_.sid_input && tokens[0] == GenRecConfig::kRec && is_item;
     float* xi = &x[static_cast<size_t>(i) * d];
     std::copy_n(p, d, xi);
-    if (!(sid_item && cfg_.sid_input_only)) add_into(xi, e, d);
+    if (!(is_item && cfg_.sid_input_only)) add_into(xi, e, d);
     if (sid_item) {
       const int32_t* code = sids_.code(item);
       for (int t = 0; t < cfg_.levels(); ++t)
         add_into(xi, &code_emb_[static_cast<size_t>(t)][static_cast<size_t>(code[t]) * d], d);
     }
-    if (cfg_.content_pool && item >= 0 && item < cfg_.num_items)
+    if (cfg_.content_pool && is_item)
       add_into(xi, &content_mean_[static_cast<size_t>(item) * d], d);
   }
   for (const EncBlock& b : enc_) {

@@ -143,17 +143,19 @@ torch::Tensor GenRecNetImpl::encode(const torch::Tensor& tokens, DropoutRng* gen
   auto x = tok_emb(tokens);
   if (cfg.sid_input) {
     // 推荐任务的行（首记号为 REC）里，物品记号再加上该物品语义 ID 各层的码本嵌入；其余位置加 0。
-    // sid_input_only 时这些位置不用物品记号自己的嵌入，只用码本嵌入之和。
+    // sid_input_only 时任何行里的物品记号都不用自己的嵌入：推荐行只用码本嵌入之和，物品侧的行
+    // （索引、BPR、对比）只剩内容平均（content_pool）与用户记号，不会学成一张"物品 → 自己 ID"的查表。
     const int64_t B = tokens.size(0), I = cfg.num_items;
     auto rel = tokens - cfg.item_offset();
-    auto mask = rel.ge(0).logical_and(rel.lt(I)).logical_and(tokens.select(1, 0).eq(GenRecConfig::kRec).unsqueeze(1));
+    auto is_item = rel.ge(0).logical_and(rel.lt(I));
+    auto mask = is_item.logical_and(tokens.select(1, 0).eq(GenRecConfig::kRec).unsqueeze(1));
     auto codes = item_codes.index_select(0, rel.clamp(0, I - 1).reshape({-1})).reshape({B, T, cfg.levels()});
     torch::Tensor add;
     for (int t = 0; t < cfg.levels(); ++t) {
       auto e = code_emb[static_cast<size_t>(t)]->as<torch::nn::Embedding>()->forward(codes.select(2, t));
       add = add.defined() ? add + e : e;
     }
-    if (cfg.sid_input_only) x = x.masked_fill(mask.unsqueeze(-1), 0.0);
+    if (cfg.sid_input_only) x = x.masked_fill(is_item.unsqueeze(-1), 0.0);
     x = x + add * mask.unsqueeze(-1).to(torch::kFloat32);
   }
   if (cfg.content_pool) {
