@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "data_flags.h"
@@ -132,6 +133,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     std::fprintf(stderr, "model: %s\n", cfg.to_json().dump().c_str());
   }
   std::fprintf(stderr, "training: %s\n", topt.to_json().dump().c_str());
+  if (!blas_core_note().empty()) std::fprintf(stderr, "%s\n", blas_core_note().c_str());  // OpenBLAS 内核被改正时
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, std::fclose);
   if (!f.log.empty()) {
     log.reset(std::fopen(f.log.c_str(), "a"));

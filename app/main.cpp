@@ -5,10 +5,14 @@
 #include <exception>
 
 #include "commands.h"
+#include "core/blas_core.h"
 #include "core/error.h"
 
 // 解析命令行并运行选中的子命令；seqrec::Error → 退出码 1，其他异常 → 2。
 int main(int argc, char** argv) {
+  // 先于一切 BLAS 调用与线程：OpenBLAS 不认识的新 CPU 会被退回通用内核，这里按指令集改正（见 blas_core.h；
+  // 说明由 train 写进它的日志）。
+  seqrec::ensure_blas_core();
 #ifdef SEQREC_WITH_TRAIN
   CLI::App app{"seqrec: sequential recommendation - prepare data, train, evaluate, export, serve"};
 #else

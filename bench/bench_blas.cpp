@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "core/blas_core.h"
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 2048;
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: seqrec_bench_blas [n>=16] [threads>=1]\n");
     return 2;
   }
+  // 与 seqrec 相同：OpenBLAS 不认识这个 CPU 而退回通用内核时改正（OPENBLAS_CORETYPE 已设置时不动）。
+  if (const std::string note = seqrec::ensure_blas_core(); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
   // OpenBLAS 特有的函数用 dlsym 查找：参考实现没有它们。
   auto set_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   auto get_config = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_config"));

@@ -1,8 +1,11 @@
 // 文件格式测试：.npy 与 safetensors 的读写往返、损坏输入的报错、原子写入、SHA-256、目录发布。
+#include <cblas.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <vector>
 
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/manifest.h"
@@ -137,6 +140,34 @@ TEST(Manifest, DetectsMissingAndCorruptFiles) {
   write_file_atomic(d.file("manifest.json"), m.dump());
   EXPECT_THROW(load_and_verify_manifest(d.path()), Error);
   EXPECT_THROW(load_and_verify_manifest(d.file("nope")), Error);
+}
+
+// OpenBLAS 内核修正：只在 OpenBLAS 退回通用的 Prescott 内核、且 CPU 有更宽的向量指令时升级。
+TEST(BlasCore, UpgradesOnlyFromGenericPrescott) {
+  EXPECT_EQ(blas_core_upgrade("Prescott", true, true, true), "SkylakeX");
+  EXPECT_EQ(blas_core_upgrade("PRESCOTT", false, true, true), "Haswell");
+  EXPECT_EQ(blas_core_upgrade("Prescott", false, false, true), "Sandybridge");
+  EXPECT_EQ(blas_core_upgrade("Prescott", false, false, false), "");  // 真正的老 CPU：不动
+  EXPECT_EQ(blas_core_upgrade("Haswell", true, true, true), "");      // OpenBLAS 认出的内核：不动
+  EXPECT_EQ(blas_core_upgrade("SkylakeX", true, true, true), "");
+}
+
+// 修正之后（不论本机是否需要修正）BLAS 仍算得对，再调用一次不再改动。
+TEST(BlasCore, EnsureKeepsSgemmCorrect) {
+  ensure_blas_core();
+  EXPECT_EQ(ensure_blas_core(), "");
+  const int n = 96;
+  std::vector<float> a(static_cast<size_t>(n) * n), b(a.size()), c(a.size()), ref(a.size(), 0.0f);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = static_cast<float>((i * 7) % 13) - 6.0f;
+    b[i] = static_cast<float>((i * 5) % 11) - 5.0f;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < n; ++k)
+      for (int j = 0; j < n; ++j)
+        ref[static_cast<size_t>(i * n + j)] += a[static_cast<size_t>(i * n + k)] * b[static_cast<size_t>(k * n + j)];
+  for (size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], ref[i]) << i;  // 小整数的乘加在 float 中精确
 }
 
 }  // namespace

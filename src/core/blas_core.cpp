@@ -1,0 +1,68 @@
+// OpenBLAS 内核选择的修正（说明见 blas_core.h）。
+#include "core/blas_core.h"
+
+#include <dlfcn.h>
+#include <strings.h>
+
+#include <cstdlib>
+
+namespace seqrec {
+
+// 只在 OpenBLAS 退回通用的 Prescott 内核、而 CPU 有更宽的向量指令时升级：真正的 Prescott 级 CPU
+// 没有 AVX，不会被误判。AVX-512（F/BW/VL/DQ 俱全）用 SkylakeX，AVX2 + FMA 用 Haswell，只有 AVX 用 Sandybridge。
+std::string blas_core_upgrade(const std::string& current, bool avx512, bool avx2_fma, bool avx) {
+  if (strcasecmp(current.c_str(), "Prescott") != 0) return "";
+  if (avx512) return "SkylakeX";
+  if (avx2_fma) return "Haswell";
+  if (avx) return "Sandybridge";
+  return "";
+}
+
+namespace {
+// 第一次修正的说明与是否已调用过（只在程序开头单线程地写入）。
+std::string g_note;
+bool g_called = false;
+
+// 实际的检查与修正（ensure_blas_core 记下第一次的结果）。
+std::string fix_blas_core() {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "";  // 用户指定的内核优先
+  // OpenBLAS 特有的函数用 dlsym 查找：链接的是别的 BLAS 时它们不存在，什么也不做。
+  auto corename = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (corename == nullptr) return "";
+  const std::string current = corename();
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx = __builtin_cpu_supports("avx");
+#else
+  const bool avx512 = false, avx2_fma = false, avx = false;
+#endif
+  const std::string want = blas_core_upgrade(current, avx512, avx2_fma, avx);
+  if (want.empty()) return "";
+  // DYNAMIC_ARCH 版本导出这两个函数：quit 清掉已选的内核，init 重新按 OPENBLAS_CORETYPE 选择。
+  auto quit = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+  auto init = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+  if (quit == nullptr || init == nullptr)
+    return "blas: OpenBLAS chose its generic " + current + " kernels for this CPU; set OPENBLAS_CORETYPE=" + want +
+           " before starting seqrec for kernels several times faster";
+  setenv("OPENBLAS_CORETYPE", want.c_str(), 1);
+  quit();
+  init();
+  const std::string now = corename();
+  return "blas: OpenBLAS did not recognise this CPU and chose its generic " + current + " kernels; switched to " + now +
+         " (set OPENBLAS_CORETYPE to choose another)";
+}
+}  // namespace
+
+std::string ensure_blas_core() {
+  std::string note = fix_blas_core();
+  if (!g_called) g_note = note;
+  g_called = true;
+  return note;
+}
+
+const std::string& blas_core_note() { return g_note; }
+
+}  // namespace seqrec
