@@ -156,6 +156,8 @@ TEST(BlasCore, UpgradesOnlyFromGenericPrescott) {
 TEST(BlasCore, EnsureKeepsSgemmCorrect) {
   ensure_blas_core();
   EXPECT_EQ(ensure_blas_core(), "");
+  // 测试程序链接的是 OpenBLAS：说明里有它选用的内核名。
+  EXPECT_NE(blas_description().find(", core "), std::string::npos) << blas_description();
   const int n = 96;
   std::vector<float> a(static_cast<size_t>(n) * n), b(a.size()), c(a.size()), ref(a.size(), 0.0f);
   for (size_t i = 0; i < a.size(); ++i) {

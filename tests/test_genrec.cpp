@@ -400,6 +400,7 @@ TEST(GenRec, CliTrainServeAndEval) {
   auto b = ModelBundle::load(gm);
   ASSERT_TRUE(b->generative);
   EXPECT_EQ(b->manifest["model_type"], "colarec");
+  EXPECT_FALSE(b->manifest.value("blas", "").empty());  // 训练所用的 BLAS 与内核
   EXPECT_EQ(b->beam, 10);
   EXPECT_EQ(b->index_kind(), "beam_search");
   EXPECT_TRUE(b->manifest["files"].contains("tokenizer.bin"));

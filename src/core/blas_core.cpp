@@ -65,4 +65,12 @@ std::string ensure_blas_core() {
 
 const std::string& blas_core_note() { return g_note; }
 
+std::string blas_description() {
+  auto corename = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  auto config = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  if (corename == nullptr) return "not OpenBLAS";
+  std::string d = config != nullptr ? std::string(config()) : std::string("OpenBLAS");
+  return d + ", core " + corename();
+}
+
 }  // namespace seqrec

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/version.h"
@@ -77,6 +78,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     m["seqrec_commit"] = git_commit();
     m["model_type"] = model_type_name(info.model);
     m["seqrec_version"] = "0.1.0";
+    m["blas"] = blas_description();  // 训练所用的 BLAS 与内核（浮点舍入随内核而变）
     m["model"] = info.model.to_json();
     m["training"] = info.train.to_json();
     m["training_result"] = training_result_json(r);
@@ -125,6 +127,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     m["seqrec_commit"] = git_commit();
     m["model_type"] = "colarec";
     m["seqrec_version"] = "0.1.0";
+    m["blas"] = blas_description();  // 训练所用的 BLAS 与内核（浮点舍入随内核而变）
     m["model"] = info.model.to_json();
     m["training"] = info.train.to_json();
     m["generative"] = info.generative.to_json();
