@@ -23,12 +23,17 @@ namespace {
 std::string g_note;
 bool g_called = false;
 
+// OpenBLAS 特有的函数用 dlsym 查找：链接的是别的 BLAS 时它们不存在，返回空指针。
+template <class Fn>
+Fn* openblas_fn(const char* name) {
+  return reinterpret_cast<Fn*>(dlsym(RTLD_DEFAULT, name));
+}
+
 // 实际的检查与修正（ensure_blas_core 记下第一次的结果）。
 std::string fix_blas_core() {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "";  // 用户指定的内核优先
-  // OpenBLAS 特有的函数用 dlsym 查找：链接的是别的 BLAS 时它们不存在，什么也不做。
-  auto corename = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  if (corename == nullptr) return "";
+  auto corename = openblas_fn<char*()>("openblas_get_corename");
+  if (corename == nullptr) return "";  // 不是 OpenBLAS：什么也不做
   const std::string current = corename();
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
@@ -42,8 +47,8 @@ std::string fix_blas_core() {
   const std::string want = blas_core_upgrade(current, avx512, avx2_fma, avx);
   if (want.empty()) return "";
   // DYNAMIC_ARCH 版本导出这两个函数：quit 清掉已选的内核，init 重新按 OPENBLAS_CORETYPE 选择。
-  auto quit = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
-  auto init = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+  auto quit = openblas_fn<void()>("gotoblas_dynamic_quit");
+  auto init = openblas_fn<void()>("gotoblas_dynamic_init");
   if (quit == nullptr || init == nullptr)
     return "blas: OpenBLAS chose its generic " + current + " kernels for this CPU; set OPENBLAS_CORETYPE=" + want +
            " before starting seqrec for kernels several times faster";
@@ -66,8 +71,8 @@ std::string ensure_blas_core() {
 const std::string& blas_core_note() { return g_note; }
 
 std::string blas_description() {
-  auto corename = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  auto config = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  auto corename = openblas_fn<char*()>("openblas_get_corename");
+  auto config = openblas_fn<char*()>("openblas_get_config");
   if (corename == nullptr) return "not OpenBLAS";
   std::string d = config != nullptr ? std::string(config()) : std::string("OpenBLAS");
   return d + ", core " + corename();
