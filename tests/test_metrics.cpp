@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "core/error.h"
@@ -138,6 +139,31 @@ TEST(Kernels, HalfConversion) {
   EXPECT_TRUE(std::isnan(half_to_float(float_to_half(std::nanf("")))));
   EXPECT_EQ(float_to_half(1.0f), 0x3c00);
   EXPECT_EQ(float_to_half(-2.0f), 0xc000);
+}
+
+// dropout 的 y = keep ? x·s : +0：按位与的可向量化写法与三元式逐位相同（含负数、−0、无穷、各种尾长）。
+TEST(Kernels, MaskedScaleIsBitIdenticalToTheTernary) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> g;
+  for (int n : {1, 3, 7, 8, 9, 31, 64, 1000, 2051}) {
+    std::vector<float> x(static_cast<size_t>(n)), y(static_cast<size_t>(n), 7.0f);
+    std::vector<uint8_t> keep(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      x[i] = g(rng);
+      keep[i] = static_cast<uint8_t>(rng() % 3 != 0);
+    }
+    x[0] = -0.0f;
+    if (n > 2) x[2] = -std::numeric_limits<float>::infinity();
+    const float s = 1.0f / 0.7f;
+    masked_scale(x.data(), keep.data(), s, y.data(), n);
+    for (int i = 0; i < n; ++i) {
+      const float ref = keep[i] ? x[i] * s : 0.0f;
+      uint32_t a, b;
+      std::memcpy(&a, &y[i], 4);
+      std::memcpy(&b, &ref, 4);
+      EXPECT_EQ(a, b) << "n " << n << " i " << i;
+    }
+  }
 }
 
 TEST(Kernels, NextAbove) {

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <random>
 
 #include "core/error.h"
@@ -13,6 +14,7 @@
 #include "models/gru4rec_native.h"
 #include "models/sasrec_native.h"
 #include "models/seq_torch.h"
+#include "models/torch_util.h"
 #include "serve/model_bundle.h"
 #include "serve/recommender.h"
 #include "test_util.h"
@@ -165,6 +167,49 @@ LossCase loss_case() {
   torch::manual_seed(9);
   return {torch::randn({5, 4}, torch::requires_grad()), torch::randn({10, 4}, torch::requires_grad()),
           torch::tensor({1, 3, 3, 0, 9}, torch::kInt64)};
+}
+
+// dropout：掩码是约定的计数器哈希流（第 c 个 SplitMix64 输出给出元素 4c..4c+3 的 16 位均匀数，
+// 小于阈值者丢弃），与块大小、尾长无关；保留处恰为 x·scale，丢弃处为 +0；反向用同一掩码；
+// 同一 (seed, 调用次序) 结果相同；丢弃比例接近 p。
+TEST(Dropout, FollowsTheCounterStreamAndTheSameMaskBackward) {
+  auto mix = [](uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  const double p = 0.3;
+  const int64_t thr = static_cast<int64_t>(p * 65536.0 + 0.5);
+  const float scale = static_cast<float>(65536.0 / (65536.0 - static_cast<double>(thr)));
+  for (int64_t n : {int64_t{1}, int64_t{6}, int64_t{2048}, int64_t{2051}, int64_t{50001}}) {
+    torch::manual_seed(3);
+    auto x = (torch::rand({n}) + 0.5f).requires_grad_(true);  // 全部非零：0 只来自丢弃
+    DropoutRng rng{77, 4};
+    auto y = dropout_with(x, p, true, &rng);
+    EXPECT_EQ(rng.calls, 5u);
+    const uint64_t base = mix(77 * 0x9e3779b97f4a7c15ULL + 5);
+    auto w = torch::rand({n});
+    (y * w).sum().backward();
+    const auto xd = x.detach(), yd = y.detach(), gd = x.grad();
+    auto xa = xd.accessor<float, 1>();
+    auto ya = yd.accessor<float, 1>();
+    auto ga = gd.accessor<float, 1>();
+    auto wa = w.accessor<float, 1>();
+    int64_t dropped = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const uint64_t r = mix(base + static_cast<uint64_t>(i / 4) * 0x9e3779b97f4a7c15ULL);
+      const bool keep = ((r >> (16 * (i % 4))) & 0xffff) >= static_cast<uint64_t>(thr);
+      dropped += !keep;
+      ASSERT_EQ(ya[i], keep ? xa[i] * scale : 0.0f) << "n " << n << " i " << i;
+      ASSERT_FALSE(std::signbit(ya[i]));
+      ASSERT_EQ(ga[i], keep ? wa[i] * scale : 0.0f) << "n " << n << " i " << i;
+    }
+    if (n > 10000) EXPECT_NEAR(static_cast<double>(dropped) / n, p, 0.01);
+    DropoutRng again{77, 4};
+    EXPECT_TRUE(torch::equal(dropout_with(x.detach(), p, true, &again), y.detach()));
+  }
+  auto x = torch::ones({5});
+  EXPECT_TRUE(dropout_with(x, p, false, nullptr).is_same(x));  // 推理时原样返回
 }
 
 TEST(Losses, CrossEntropyMatchesTorch) {

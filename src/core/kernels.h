@@ -44,6 +44,8 @@ float half_to_float(uint16_t h);
 
 // dst += src（逐元素）。
 void add_into(float* dst, const float* src, int64_t n);
+// y[j] = keep[j] ? x[j]·s : +0（dropout 的前向与反向）；按位与实现，可向量化，与逐元素三元式逐位相同。
+void masked_scale(const float* x, const uint8_t* keep, float s, float* y, int64_t n);
 // 一段连续元素的 Adam/AdamW 更新（训练用；step_size 已含一阶偏差校正，inv_sqrt_bc2 = 1/sqrt(1-β2^t)）。
 void adam_update(float* p, float* m, float* v, const float* g, int64_t n, float b1, float b2, float step_size,
                  float inv_sqrt_bc2, float eps, float wd, float decay, bool decoupled);

@@ -1,8 +1,11 @@
-// 训练工具的实现。dropout 是自定义 autograd 函数：前向一次遍历同时生成掩码（每元素 1 字节）并写出结果，
-// 反向按同一掩码缩放梯度。
+// 训练工具的实现。dropout 是自定义 autograd 函数：前向按块生成掩码（每元素 1 字节）并用可向量化的
+// masked_scale 写出结果，反向按同一掩码缩放梯度。
 #include "models/torch_util.h"
 
 #include "core/error.h"
+#include "core/kernels.h"
+
+#include <algorithm>
 
 namespace seqrec {
 
@@ -30,14 +33,26 @@ struct FastDropout : public torch::autograd::Function<FastDropout> {
     const int64_t n = x.numel();
     const float s = static_cast<float>(scale);
     const uint32_t t = static_cast<uint32_t>(thr);
-    int64_t i = 0;
-    for (uint64_t c = 0; i < n; ++c) {
-      uint64_t r = mix64(static_cast<uint64_t>(base) + c * 0x9e3779b97f4a7c15ULL);
-      for (int k = 0; k < 4 && i < n; ++k, ++i, r >>= 16) {
-        const bool on = static_cast<uint32_t>(r & 0xffff) >= t;
-        kp[i] = on;
-        yp[i] = on ? xp[i] * s : 0.0f;
+    // 按块处理：先生成一块掩码（第 c 个 64 位随机数给出第 4c..4c+3 个元素的 16 位均匀数），
+    // 再对这块做可向量化的 y = keep ? x·s : 0；块留在 L1 中，掩码与逐元素写法完全相同。
+    constexpr int64_t kBlock = 2048;  // 4 的倍数
+    for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+      const int64_t m = std::min(kBlock, n - b0);
+      uint8_t* kb = kp + b0;
+      uint64_t c = static_cast<uint64_t>(b0 / 4);
+      int64_t j = 0;
+      for (; j + 4 <= m; j += 4, ++c) {
+        const uint64_t r = mix64(static_cast<uint64_t>(base) + c * 0x9e3779b97f4a7c15ULL);
+        kb[j] = static_cast<uint32_t>(r & 0xffff) >= t;
+        kb[j + 1] = static_cast<uint32_t>((r >> 16) & 0xffff) >= t;
+        kb[j + 2] = static_cast<uint32_t>((r >> 32) & 0xffff) >= t;
+        kb[j + 3] = static_cast<uint32_t>(r >> 48) >= t;
       }
+      if (j < m) {  // 末尾不足 4 个：取下一个随机数的低位
+        uint64_t r = mix64(static_cast<uint64_t>(base) + c * 0x9e3779b97f4a7c15ULL);
+        for (; j < m; ++j, r >>= 16) kb[j] = static_cast<uint32_t>(r & 0xffff) >= t;
+      }
+      masked_scale(xp + b0, kb, s, yp + b0, m);
     }
     ctx->save_for_backward({keep});
     ctx->saved_data["scale"] = scale;
@@ -52,8 +67,7 @@ struct FastDropout : public torch::autograd::Function<FastDropout> {
     const float* gp = g.data_ptr<float>();
     const uint8_t* kp = keep.data_ptr<uint8_t>();
     float* op = gx.data_ptr<float>();
-    const int64_t n = g.numel();
-    for (int64_t i = 0; i < n; ++i) op[i] = kp[i] ? gp[i] * s : 0.0f;
+    masked_scale(gp, kp, s, op, g.numel());
     return {gx, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
