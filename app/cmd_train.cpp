@@ -1,6 +1,10 @@
 // `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec / lightgcn / colarec）→ 评估（含最热门基线）→ 原子导出模型目录。
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <sstream>
+#include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "core/blas_core.h"
@@ -188,6 +192,30 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
 
 }  // namespace
 
+// 帮助里的 "[默认值; 模型 值 ...]"：先写 long_short 的值，再按值合并列出与之不同的模型（如 "sasrec/gru4rec 200"）。
+// 值直接取自 TrainOptions::defaults_for，帮助不会与代码里的默认值脱节。
+template <class Get>
+std::string per_model_defaults(Get get) {
+  static const char* const kModels[] = {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"};
+  auto text = [&](const char* model) {
+    std::ostringstream os;
+    os << get(TrainOptions::defaults_for(model));
+    return os.str();
+  };
+  const std::string base = text(kModels[0]);
+  std::vector<std::pair<std::string, std::string>> groups;  // (值, "模型/模型")，按首次出现的次序
+  for (size_t i = 1; i < sizeof(kModels) / sizeof(kModels[0]); ++i) {
+    const std::string v = text(kModels[i]);
+    if (v == base) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == v; });
+    if (it == groups.end()) groups.emplace_back(v, kModels[i]);
+    else it->second += concat("/", kModels[i]);
+  }
+  std::string out = "[" + base;
+  for (const auto& [v, models] : groups) out += concat("; ", models, " ", v);
+  return out + "]";
+}
+
 // 注册 train 子命令。模型相关的默认值按 --model 而定，写在帮助里。
 void setup_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
@@ -214,7 +242,8 @@ void setup_train(CLI::App& app) {
       ->check(CLI::IsMember({"cosine", "dot"}));
   auto& t = f->train;
   cmd->add_option("--loss", t.loss, "ce (full softmax), bce (N sampled negatives), bpr, sampled (sampled softmax with "
-                                    "logQ correction), inbatch (in-batch softmax) [ce]")
+                                    "logQ correction), inbatch (in-batch softmax) " +
+                                    per_model_defaults([](const TrainOptions& o) { return o.loss; }))
       ->check(CLI::IsMember({"ce", "bce", "bpr", "sampled", "inbatch"}));
   cmd->add_option("--negatives", t.negatives, "negatives per position (bce, bpr) or per batch (sampled) [1; sampled 256]");
   cmd->add_option("--neg-sampler", t.neg_sampler, "negative sampling: uniform (not among the user's training items) "
@@ -222,9 +251,11 @@ void setup_train(CLI::App& app) {
       ->check(CLI::IsMember({"uniform", "pop"}));
   cmd->add_flag("--no-logq", f->no_logq, "sampled / inbatch: no logQ correction");
   cmd->add_flag("--no-bucket", f->no_bucket, "sasrec/gru4rec/colarec: plain random batches instead of length-bucketed ones");
-  cmd->add_option("--epochs", t.epochs, "maximum epochs [30; sasrec/gru4rec 200]");
-  cmd->add_option("--batch", t.batch_size, "batch size: samples (long_short) or users [512; sasrec 128; gru4rec 256]");
-  cmd->add_option("--lr", t.lr, "learning rate [2e-3; sasrec/gru4rec 1e-3]");
+  cmd->add_option("--epochs", t.epochs, "maximum epochs " + per_model_defaults([](const TrainOptions& o) { return o.epochs; }));
+  cmd->add_option("--batch", t.batch_size, "batch size: training examples (long_short, colarec), users (sasrec, gru4rec) or "
+                                         "user-item pairs (lightgcn) " +
+                                         per_model_defaults([](const TrainOptions& o) { return o.batch_size; }));
+  cmd->add_option("--lr", t.lr, "learning rate " + per_model_defaults([](const TrainOptions& o) { return o.lr; }));
   cmd->add_option("--lr-schedule", t.lr_schedule,
                   "learning-rate schedule after the warm-up: constant, linear or cosine decay towards 0 at the last "
                   "step of --epochs (early stopping ends sooner, it does not stretch the curve) [constant]")
@@ -232,16 +263,18 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--warmup-epochs", t.warmup_epochs,
                   "epochs (may be fractional) over which the learning rate rises linearly to --lr [0]");
   cmd->add_option("--beta1", t.beta1, "Adam beta1 [0.9]");
-  cmd->add_option("--beta2", t.beta2, "Adam beta2 [0.999; sasrec 0.98]");
+  cmd->add_option("--beta2", t.beta2, "Adam beta2 " + per_model_defaults([](const TrainOptions& o) { return o.beta2; }));
   cmd->add_option("--weight-decay", t.weight_decay, "weight decay [0]");
   cmd->add_option("--reg-weight", t.reg_weight, "lightgcn: L2 penalty on the batch's layer-0 embeddings [1e-4]");
   cmd->add_option("--optimizer", t.optimizer, "adam or adamw [adam]");
-  cmd->add_option("--dropout", t.dropout, "dropout rate [0.2; gru4rec 0.3]");
+  cmd->add_option("--dropout", t.dropout, "dropout rate " + per_model_defaults([](const TrainOptions& o) { return o.dropout; }));
   cmd->add_option("--temperature", t.temperature, "softmax temperature for cosine scores [0.1]");
   cmd->add_option("--user-dropout", t.user_dropout, "long_short: probability of training a sample as an unknown user [0.1]");
   cmd->add_option("--history-dropout", t.history_dropout, "long_short: probability of training a sample with no clicks [0.1]");
-  cmd->add_option("--eval-every", t.eval_every, "validate every N epochs (and after the last) [1; sasrec/gru4rec 5]");
-  cmd->add_option("--patience", t.patience, "early stopping: validations without NDCG@10 gain [3; sasrec/gru4rec 4]");
+  cmd->add_option("--eval-every", t.eval_every, "validate every N epochs (and after the last) " +
+                                                per_model_defaults([](const TrainOptions& o) { return o.eval_every; }));
+  cmd->add_option("--patience", t.patience, "early stopping: validations without NDCG@10 gain " +
+                                            per_model_defaults([](const TrainOptions& o) { return o.patience; }));
   cmd->add_option("--valid-protocol", f->valid_protocol,
                   "protocol of the validation that picks the best epoch: full (all items), sampled (100 negatives "
                   "drawn uniformly, as the SASRec paper reports) or sampled-pop [full]")

@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "core/error.h"
@@ -21,6 +23,7 @@
 #include "serve/model_bundle.h"
 #include "serve/model_slot.h"
 #include "serve/recommender.h"
+#include "train/trainer.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -353,6 +356,55 @@ TEST_F(ServeE2E, CorruptOrIncompleteModelIsRefused) {
   EXPECT_THROW(ModelBundle::load(copy), Error);
   fs::remove(copy + "/manifest.json");
   EXPECT_THROW(ModelBundle::load(copy), Error);
+}
+
+// train 的帮助里每个按模型而定的默认值都与 TrainOptions::defaults_for 一致：
+// 解析 "[基值; 模型/模型 值; ...]"，未列出的模型取基值，逐个模型与代码中的默认值比较。
+TEST(Cli, TrainHelpGivesEachModelsDefaults) {
+  auto [rc, help] = run_cli("train --help", true);
+  ASSERT_EQ(rc, 0) << help;
+  // 取某个选项说明末尾方括号里的默认值，按模型展开。
+  auto defaults_in_help = [&help = help](const std::string& flag) {
+    std::map<std::string, std::string> by_model;
+    const size_t at = help.find("  " + flag + " ");
+    EXPECT_NE(at, std::string::npos) << flag;
+    if (at == std::string::npos) return by_model;
+    // 说明可能折到下一行：取到下一个选项为止。
+    const std::string line = help.substr(at, help.find("\n  -", at + 1) - at);
+    const size_t open = line.rfind('['), close = line.rfind(']');
+    EXPECT_TRUE(open != std::string::npos && close > open) << line;
+    if (open == std::string::npos || close < open) return by_model;
+    std::string base;
+    std::istringstream parts(line.substr(open + 1, close - open - 1));
+    for (std::string part; std::getline(parts, part, ';');) {
+      if (!part.empty() && part[0] == ' ') part.erase(0, 1);
+      const size_t sp = part.find(' ');
+      if (base.empty()) {
+        base = part;
+        continue;
+      }
+      std::istringstream models(part.substr(0, sp));
+      for (std::string m; std::getline(models, m, '/');) by_model[m] = part.substr(sp + 1);
+    }
+    for (const char* m : {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"}) by_model.emplace(m, base);
+    return by_model;
+  };
+  auto str = [](auto v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
+  for (const char* m : {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"}) {
+    const TrainOptions o = TrainOptions::defaults_for(m);
+    EXPECT_EQ(defaults_in_help("--epochs")[m], str(o.epochs)) << m;
+    EXPECT_EQ(defaults_in_help("--batch")[m], str(o.batch_size)) << m;
+    EXPECT_EQ(defaults_in_help("--lr")[m], str(o.lr)) << m;
+    EXPECT_EQ(defaults_in_help("--beta2")[m], str(o.beta2)) << m;
+    EXPECT_EQ(defaults_in_help("--dropout")[m], str(o.dropout)) << m;
+    EXPECT_EQ(defaults_in_help("--eval-every")[m], str(o.eval_every)) << m;
+    EXPECT_EQ(defaults_in_help("--patience")[m], str(o.patience)) << m;
+    EXPECT_EQ(defaults_in_help("--loss")[m], o.loss) << m;
+  }
 }
 
 TEST(Cli, BadInputGivesClearErrors) {
