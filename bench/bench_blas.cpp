@@ -4,7 +4,6 @@
 // 用法：build/seqrec_bench_blas [n=2048] [threads=1]
 //       LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas build/seqrec_bench_blas   # 强制使用参考实现对比
 #include <cblas.h>
-#include <dlfcn.h>
 
 #include <chrono>
 #include <cstdio>
@@ -22,9 +21,8 @@ int main(int argc, char** argv) {
   }
   // 与 seqrec 相同：OpenBLAS 不认识这个 CPU 而退回通用内核时改正（OPENBLAS_CORETYPE 已设置时不动）。
   if (const std::string note = seqrec::ensure_blas_core(); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
-  // OpenBLAS 特有的函数用 dlsym 查找：参考实现没有它们。
-  auto set_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (set_threads) set_threads(threads);
+  // OpenBLAS 的线程数（参考实现只有一个线程，什么也不做）。
+  seqrec::blas_set_threads(threads);
   std::vector<float> a(static_cast<size_t>(n) * n, 1.0f), b(a), c(a.size());
   // 预热一次，再取 3 次中最快的。
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);

@@ -78,4 +78,11 @@ std::string blas_description() {
   return d + ", core " + corename();
 }
 
+bool blas_set_threads(int n) {
+  auto set_threads = openblas_fn<void(int)>("openblas_set_num_threads");
+  if (set_threads == nullptr) return false;
+  set_threads(n);
+  return true;
+}
+
 }  // namespace seqrec

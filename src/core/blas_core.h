@@ -21,6 +21,8 @@ const std::string& blas_core_note();
 // 当前 BLAS 的说明，写进训练产物的 manifest（不同内核的浮点舍入不同，复现结果时要知道用的是哪个）：
 // OpenBLAS 时为 "OpenBLAS <版本与选项>, core <内核名>"，否则为 "not OpenBLAS"。
 std::string blas_description();
+// OpenBLAS 时设置它自己的线程数并返回 true；别的 BLAS（参考实现没有这个函数）什么也不做，返回 false。
+bool blas_set_threads(int n);
 
 // 给定 OpenBLAS 当前的内核名与 CPU 的指令集，应改用的内核名；不需要修正时返回空串（纯函数，便于测试）。
 std::string blas_core_upgrade(const std::string& current, bool avx512, bool avx2_fma, bool avx);
