@@ -190,31 +190,33 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   std::printf("saved model to %s (%.1fs total)\n", f.out.c_str(), now_seconds() - t0);
 }
 
-}  // namespace
+// 可训练的模型类型（--model 的取值；第一个是默认值，也是帮助里默认值的基准）。
+const std::vector<std::string> kModelTypes = {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"};
 
 // 帮助里的 "[默认值; 模型 值 ...]"：先写 long_short 的值，再按值合并列出与之不同的模型（如 "sasrec/gru4rec 200"）。
 // 值直接取自 TrainOptions::defaults_for，帮助不会与代码里的默认值脱节。
 template <class Get>
 std::string per_model_defaults(Get get) {
-  static const char* const kModels[] = {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"};
-  auto text = [&](const char* model) {
+  auto text = [&](const std::string& model) {
     std::ostringstream os;
     os << get(TrainOptions::defaults_for(model));
     return os.str();
   };
-  const std::string base = text(kModels[0]);
+  const std::string base = text(kModelTypes[0]);
   std::vector<std::pair<std::string, std::string>> groups;  // (值, "模型/模型")，按首次出现的次序
-  for (size_t i = 1; i < sizeof(kModels) / sizeof(kModels[0]); ++i) {
-    const std::string v = text(kModels[i]);
+  for (size_t i = 1; i < kModelTypes.size(); ++i) {
+    const std::string v = text(kModelTypes[i]);
     if (v == base) continue;
     auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == v; });
-    if (it == groups.end()) groups.emplace_back(v, kModels[i]);
-    else it->second += concat("/", kModels[i]);
+    if (it == groups.end()) groups.emplace_back(v, kModelTypes[i]);
+    else it->second += concat("/", kModelTypes[i]);
   }
   std::string out = "[" + base;
   for (const auto& [v, models] : groups) out += concat("; ", models, " ", v);
   return out + "]";
 }
+
+}  // namespace
 
 // 注册 train 子命令。模型相关的默认值按 --model 而定，写在帮助里。
 void setup_train(CLI::App& app) {
@@ -227,7 +229,7 @@ void setup_train(CLI::App& app) {
                   "lightgcn: graph collaborative filtering on the user-item graph (He et al. 2020); "
                   "colarec: generative retrieval of semantic item ids from item content and history (ColaRec / TIGER)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"}));
+      ->check(CLI::IsMember(kModelTypes));
   cmd->add_option("--out", f->out, "output model directory (replaced atomically)")->capture_default_str();
   auto& m = f->model;
   cmd->add_option("--dim", m.dim, "embedding size [64; sasrec 50; gru4rec 64; colarec 128]");

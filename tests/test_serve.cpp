@@ -363,8 +363,9 @@ TEST_F(ServeE2E, CorruptOrIncompleteModelIsRefused) {
 TEST(Cli, TrainHelpGivesEachModelsDefaults) {
   auto [rc, help] = run_cli("train --help", true);
   ASSERT_EQ(rc, 0) << help;
+  const char* const kModels[] = {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"};
   // 取某个选项说明末尾方括号里的默认值，按模型展开。
-  auto defaults_in_help = [&help = help](const std::string& flag) {
+  auto defaults_in_help = [&help = help, &kModels](const std::string& flag) {
     std::map<std::string, std::string> by_model;
     const size_t at = help.find("  " + flag + " ");
     EXPECT_NE(at, std::string::npos) << flag;
@@ -386,7 +387,7 @@ TEST(Cli, TrainHelpGivesEachModelsDefaults) {
       std::istringstream models(part.substr(0, sp));
       for (std::string m; std::getline(models, m, '/');) by_model[m] = part.substr(sp + 1);
     }
-    for (const char* m : {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"}) by_model.emplace(m, base);
+    for (const char* m : kModels) by_model.emplace(m, base);
     return by_model;
   };
   auto str = [](auto v) {
@@ -394,7 +395,7 @@ TEST(Cli, TrainHelpGivesEachModelsDefaults) {
     os << v;
     return os.str();
   };
-  for (const char* m : {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"}) {
+  for (const char* m : kModels) {
     const TrainOptions o = TrainOptions::defaults_for(m);
     EXPECT_EQ(defaults_in_help("--epochs")[m], str(o.epochs)) << m;
     EXPECT_EQ(defaults_in_help("--batch")[m], str(o.batch_size)) << m;
