@@ -70,12 +70,25 @@ std::string ensure_blas_core() {
 
 const std::string& blas_core_note() { return g_note; }
 
+std::string blas_join_description(const std::string& config, const std::string& core) {
+  // 逐词比较：DYNAMIC_ARCH 版本的配置串形如 "OpenBLAS 0.3.21 ... SkylakeX MAX_THREADS=64"
+  size_t start = 0;
+  while (start <= config.size()) {
+    size_t end = config.find(' ', start);
+    if (end == std::string::npos) end = config.size();
+    const std::string word = config.substr(start, end - start);
+    if (!core.empty() && strcasecmp(word.c_str(), core.c_str()) == 0) return config;
+    start = end + 1;
+  }
+  return config + ", core " + core;
+}
+
 std::string blas_description() {
   auto corename = openblas_fn<char*()>("openblas_get_corename");
   auto config = openblas_fn<char*()>("openblas_get_config");
   if (corename == nullptr) return "not OpenBLAS";
-  std::string d = config != nullptr ? std::string(config()) : std::string("OpenBLAS");
-  return d + ", core " + corename();
+  const std::string d = config != nullptr ? std::string(config()) : std::string("OpenBLAS");
+  return blas_join_description(d, corename());
 }
 
 bool blas_set_threads(int n) {

@@ -19,8 +19,12 @@ std::string ensure_blas_core();
 const std::string& blas_core_note();
 
 // 当前 BLAS 的说明，写进训练产物的 manifest（不同内核的浮点舍入不同，复现结果时要知道用的是哪个）：
-// OpenBLAS 时为 "OpenBLAS <版本与选项>, core <内核名>"，否则为 "not OpenBLAS"。
+// OpenBLAS 时为它的配置串（DYNAMIC_ARCH 版本的配置串里已有当前内核名），配置串里没有内核名时
+// 再接上 ", core <内核名>"；不是 OpenBLAS 时为 "not OpenBLAS"。
 std::string blas_description();
+// 把 OpenBLAS 的配置串与当前内核名合成说明：配置串里已有这个内核名（以空格分开的一个词，不分大小写）
+// 时原样返回，否则接上 ", core <内核名>"（纯函数，便于测试）。
+std::string blas_join_description(const std::string& config, const std::string& core);
 // OpenBLAS 时设置它自己的线程数并返回 true；别的 BLAS（参考实现没有这个函数）什么也不做，返回 false。
 bool blas_set_threads(int n);
 
