@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   CLI::App app{"seqrec-serve: seqrec without training and without LibTorch - serve, recommend, index, evaluate"};
 #endif
   app.require_subcommand(1);
+  // 同一个选项给了两次时取最后一次（与 GNU 工具、git、curl 的习惯相同）：文档里 "seqrec train $C ... --threads 2"
+  // 这种先放一组公共选项、再覆盖其中一个的写法才能用。子命令在创建时继承这个默认设置，所以要在注册子命令之前设。
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   seqrec::app::setup_generate(app);
 #ifdef SEQREC_WITH_TRAIN
   seqrec::app::setup_train(app);

@@ -408,6 +408,20 @@ TEST(Cli, TrainHelpGivesEachModelsDefaults) {
   }
 }
 
+// 同一个选项给了两次：取最后一次，而不是报解析错误。
+TEST(Cli, RepeatedOptionTakesTheLast) {
+  // 最后一次是非法值：报的是这个值的错
+  auto [rc, out] = run_cli("train --epochs 3 --epochs 0 --out /tmp/never");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("--epochs"), std::string::npos) << out;
+  EXPECT_EQ(out.find("At Most"), std::string::npos) << out;
+  // 最后一次合法：越过选项检查，停在（不存在的）数据文件上
+  auto [rc2, out2] = run_cli("train --epochs 0 --epochs 1 --data /nonexistent/ratings.csv --out /tmp/never");
+  EXPECT_EQ(rc2, 1) << out2;
+  EXPECT_NE(out2.find("/nonexistent/ratings.csv"), std::string::npos) << out2;
+  EXPECT_FALSE(fs::exists("/tmp/never"));
+}
+
 TEST(Cli, BadInputGivesClearErrors) {
   auto [rc, out] = run_cli("train --data /nonexistent/ratings.csv --out /tmp/never");
   EXPECT_EQ(rc, 1);
