@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <cstdlib>
+#include <sstream>
 
 namespace seqrec {
 
@@ -72,14 +73,9 @@ const std::string& blas_core_note() { return g_note; }
 
 std::string blas_join_description(const std::string& config, const std::string& core) {
   // 逐词比较：DYNAMIC_ARCH 版本的配置串形如 "OpenBLAS 0.3.21 ... SkylakeX MAX_THREADS=64"
-  size_t start = 0;
-  while (start <= config.size()) {
-    size_t end = config.find(' ', start);
-    if (end == std::string::npos) end = config.size();
-    const std::string word = config.substr(start, end - start);
-    if (!core.empty() && strcasecmp(word.c_str(), core.c_str()) == 0) return config;
-    start = end + 1;
-  }
+  std::istringstream words(config);
+  for (std::string w; words >> w;)
+    if (strcasecmp(w.c_str(), core.c_str()) == 0) return config;
   return config + ", core " + core;
 }
 
