@@ -180,6 +180,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--w-bpr", f.gen.w_bpr, "colarec: weight of the user-item BPR loss on encoder states (0 = off) [0.1]")->group(g);
   cmd->add_option("--w-cl", f.gen.w_cl, "colarec: weight of the contrastive loss between items sharing an id prefix (0 = off) [0.1]")->group(g);
   cmd->add_option("--cl-temperature", f.gen.cl_temperature, "colarec: temperature of the contrastive loss [0.1]")->group(g);
+  cmd->add_option("--label-smoothing", f.gen.label_smoothing,
+                  "colarec: label smoothing of each id level's cross-entropy (rec and index tasks); the target keeps "
+                  "1 - eps and eps is spread over the level's codebook [0]")->group(g);
   cmd->add_option("--beam", f.gen.beam, "colarec: beam width for validation, evaluation and serving [20]")->group(g);
   cmd->add_option("--valid-sample", f.gen.valid_sample, "colarec: validation cases sampled to pick the best epoch "
                                                         "(0 = all) [0]")->group(g);

@@ -549,5 +549,40 @@ TEST(GenRec, CliInitFromContinuesAModel) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
 }
 
+// --label-smoothing：写进清单；同一种子下改变训练损失（没被忽略）；越界时指明选项且不留输出目录。
+TEST(GenRec, CliLabelSmoothing) {
+  test::TempDir dir;
+  SyntheticOptions so;
+  so.users = 100;
+  so.items = 40;
+  so.groups = 4;
+  so.mean_length = 10;
+  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
+  const std::string data = " --data " + dir.file("ratings.csv");
+  const std::string lg = dir.file("lgcn");
+  auto [rc1, log1] = test::run_cli("train --model lightgcn" + data + " --out " + lg + " --epochs 1 --dim 8 --quiet");
+  ASSERT_EQ(rc1, 0) << log1;
+  const std::string small = data + " --sid-from " + lg + " --sid-k 4 --epochs 2 --eval-every 2 --dim 16 --heads 2 " +
+                            "--ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  const std::string g0 = dir.file("g0"), g1 = dir.file("g1");
+  auto [rc2, log2] = test::run_cli("train --model colarec --out " + g0 + small);
+  ASSERT_EQ(rc2, 0) << log2;
+  auto [rc3, log3] = test::run_cli("train --model colarec --out " + g1 + small + " --label-smoothing 0.3");
+  ASSERT_EQ(rc3, 0) << log3;
+  auto b0 = ModelBundle::load(g0), b1 = ModelBundle::load(g1);
+  EXPECT_FALSE(b0->manifest["generative"].contains("label_smoothing"));  // 默认关闭时不写，旧清单不变
+  EXPECT_DOUBLE_EQ(b1->manifest["generative"]["label_smoothing"].get<double>(), 0.3);
+  // 第一轮的训练损失：平滑后的目标分布不同，损失必然不同（同一种子、同一批次顺序）。
+  auto first_loss = [&](const std::string& d) {
+    const std::string log = read_file(d + "/train_log.jsonl");
+    return nlohmann::json::parse(log.substr(0, log.find('\n')))["loss"].get<double>();
+  };
+  EXPECT_GT(std::abs(first_loss(g1) - first_loss(g0)), 1e-3);
+  auto [rc4, e4] = test::run_cli("train --model colarec --out " + dir.file("x") + small + " --label-smoothing 1");
+  EXPECT_NE(rc4, 0);
+  EXPECT_NE(e4.find("--label-smoothing must be in [0, 1)"), std::string::npos) << e4;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
+}
+
 }  // namespace
 }  // namespace seqrec

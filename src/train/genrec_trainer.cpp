@@ -26,13 +26,18 @@ void GenRecTrainOptions::validate() const {
   check_w("--w-cl", w_cl);
   if (w_rec + w_index == 0) throw Error("--w-rec and --w-index cannot both be 0: nothing would teach the decoder");
   if (!(cl_temperature > 0)) throw Error(concat("--cl-temperature must be > 0 (got ", cl_temperature, ")"));
+  if (!(label_smoothing >= 0 && label_smoothing < 1))
+    throw Error(concat("--label-smoothing must be in [0, 1) (got ", label_smoothing, ")"));
   if (beam < 1 || beam > 10000) throw Error(concat("--beam must be in [1, 10000] (got ", beam, ")"));
   if (valid_sample < 0) throw Error(concat("--valid-sample must be >= 0 (got ", valid_sample, ")"));
 }
 
 nlohmann::json GenRecTrainOptions::to_json() const {
-  return {{"w_rec", w_rec}, {"w_index", w_index}, {"w_bpr", w_bpr},         {"w_cl", w_cl},
-          {"cl_temperature", cl_temperature}, {"beam", beam}, {"valid_sample", valid_sample}};
+  nlohmann::json j = {{"w_rec", w_rec}, {"w_index", w_index}, {"w_bpr", w_bpr},         {"w_cl", w_cl},
+                      {"cl_temperature", cl_temperature}, {"beam", beam}, {"valid_sample", valid_sample}};
+  // 标签平滑只在开启时写出，旧清单与新清单的默认记录保持一致。
+  if (label_smoothing > 0) j["label_smoothing"] = label_smoothing;
+  return j;
 }
 
 namespace {
@@ -152,11 +157,12 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     namespace F = torch::nn::functional;
     const int64_t n = hi - lo;
     auto code_t = torch::from_blob(codes.data() + lo * L, {n, L}, torch::kInt64).clone();
+    // 逐层交叉熵之和；标签平滑按层的码本大小均分 ε（LibTorch 的 label_smoothing 语义）。
     auto ce_levels = [&](const std::vector<torch::Tensor>& logits) {
       torch::Tensor s = torch::zeros({}, torch::kFloat32);
       for (int l = 0; l < L; ++l)
         s = s + F::cross_entropy(logits[static_cast<size_t>(l)], code_t.select(1, l),
-                                 F::CrossEntropyFuncOptions().reduction(torch::kSum));
+                                 F::CrossEntropyFuncOptions().reduction(torch::kSum).label_smoothing(g.label_smoothing));
       return s;
     };
     auto rt = pad_rows(rec_tok, lo, hi);

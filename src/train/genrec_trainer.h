@@ -1,5 +1,5 @@
 // 生成式检索模型的多任务训练（ColaRec）：
-//   rec    用户 → 物品：读历史（内容记号 + 物品记号），逐层生成下一个物品的语义 ID（交叉熵之和）；
+//   rec    用户 → 物品：读历史（内容记号 + 物品记号），逐层生成下一个物品的语义 ID（交叉熵之和，可加标签平滑）；
 //   index  物品索引：读物品自己的内容、物品记号和几个交互过它的用户，生成它自己的语义 ID；
 //   bpr    用户与物品编码器状态之间的 BPR 排序损失（任务记号位置的输出做内积，负例均匀抽取）；
 //   cl     对比损失：语义 ID 前缀相同的物品互为正例（InfoNCE，分片内其他物品为负例，余弦 / 温度）。
@@ -23,6 +23,7 @@ struct GenRecTrainOptions {
   double w_bpr = 0.1;
   double w_cl = 0.1;
   double cl_temperature = 0.1;
+  double label_smoothing = 0;  // 逐层语义 ID 交叉熵（rec 与 index）的标签平滑 ε：目标得 1-ε，ε 均分给本层所有码
   int beam = 20;            // 验证与评估的束宽
   int64_t valid_sample = 0; // 验证时抽取的用例数（0 = 全部）；最终评估总是全部
   void validate() const;
