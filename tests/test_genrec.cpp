@@ -372,12 +372,7 @@ TEST(GenRec, EncoderInputs) {
 // 向量索引对生成式模型给出清楚的错误；缺 --sid-from 时也一样。
 TEST(GenRec, CliTrainServeAndEval) {
   test::TempDir dir;
-  SyntheticOptions so;
-  so.users = 150;
-  so.items = 60;
-  so.groups = 6;
-  so.mean_length = 12;
-  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
+  test::write_synthetic_csv(dir.file("ratings.csv"), 150, 60, 6, 12);
   {
     std::ofstream c(dir.file("content.json"));
     c << "{";
@@ -487,14 +482,8 @@ TEST(GenRec, CliTrainServeAndEval) {
 // 证明确实载入了而不是随机初始化）；来源不是 colarec、数据不同、或同时给了 --content 时清楚地报错。
 TEST(GenRec, CliInitFromContinuesAModel) {
   test::TempDir dir;
-  SyntheticOptions so;
-  so.users = 120;
-  so.items = 40;
-  so.groups = 4;
-  so.mean_length = 10;
-  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
-  so.users = 100;
-  write_interactions_csv(dir.file("other.csv"), generate_synthetic(so));
+  test::write_synthetic_csv(dir.file("ratings.csv"), 120, 40, 4, 10);
+  test::write_synthetic_csv(dir.file("other.csv"), 100, 40, 4, 10);
   {
     std::ofstream c(dir.file("content.json"));
     c << "{";
@@ -552,12 +541,7 @@ TEST(GenRec, CliInitFromContinuesAModel) {
 // --label-smoothing：写进清单；同一种子下改变训练损失（没被忽略）；越界时指明选项且不留输出目录。
 TEST(GenRec, CliLabelSmoothing) {
   test::TempDir dir;
-  SyntheticOptions so;
-  so.users = 100;
-  so.items = 40;
-  so.groups = 4;
-  so.mean_length = 10;
-  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
+  test::write_synthetic_csv(dir.file("ratings.csv"), 100, 40, 4, 10);
   const std::string data = " --data " + dir.file("ratings.csv");
   const std::string lg = dir.file("lgcn");
   auto [rc1, log1] = test::run_cli("train --model lightgcn" + data + " --out " + lg + " --epochs 1 --dim 8 --quiet");

@@ -89,12 +89,7 @@ TEST(LightGcn, TrainsReproduciblyAndServesTheSameTables) {
 // 命令行：train --model lightgcn 导出的目录可以服务；已知用户不需要点击，匿名用户靠点击。
 TEST(LightGcn, CliTrainAndServe) {
   test::TempDir dir;
-  SyntheticOptions so;
-  so.users = 120;
-  so.items = 50;
-  so.groups = 5;
-  so.mean_length = 12;
-  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
+  test::write_synthetic_csv(dir.file("ratings.csv"), 120, 50, 5, 12);
   const std::string out = dir.file("lgcn");
   auto [rc, log] = test::run_cli("train --model lightgcn --data " + dir.file("ratings.csv") + " --out " + out +
                                  " --epochs 2 --eval-every 1 --dim 8 --layers 2 --reg-weight 1e-3 --quiet");

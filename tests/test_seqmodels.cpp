@@ -494,12 +494,7 @@ TEST(SeqEval, RanksDoNotDependOnThreads) {
 
 TEST(SeqCli, TrainServeAndEvalSasRecAndGru4Rec) {
   test::TempDir dir;
-  SyntheticOptions so;
-  so.users = 120;
-  so.items = 50;
-  so.groups = 5;
-  so.mean_length = 12;
-  write_interactions_csv(dir.file("ratings.csv"), generate_synthetic(so));
+  test::write_synthetic_csv(dir.file("ratings.csv"), 120, 50, 5, 12);
   for (const std::string type : {"sasrec", "gru4rec"}) {
     const std::string out = dir.file(type);
     auto [rc, log] = test::run_cli("train --model " + type + " --data " + dir.file("ratings.csv") + " --out " + out +

@@ -91,18 +91,21 @@ inline std::pair<int, std::string> run_cli(const std::string& args, bool stdout_
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// 写一个小的合成 ratings.csv 到 path（users×items，groups 个兴趣组，平均序列长 mean_length）。
+inline void write_synthetic_csv(const std::string& path, int users, int items, int groups, double mean_length) {
+  SyntheticOptions so;
+  so.users = users;
+  so.items = items;
+  so.groups = groups;
+  so.mean_length = mean_length;
+  write_interactions_csv(path, generate_synthetic(so));
+}
+
 // 在 d 中写一个小的合成 ratings.csv（users×items，groups 个兴趣组），再用 seqrec train 训练一个
 // 很小的长短期模型到 out（1 层、dim 16、max_len 8；extra 追加参数）。返回（退出码，输出）。
 inline std::pair<int, std::string> train_tiny(const TempDir& d, int users, int items, int groups, double mean_length,
                                               const std::string& out, const std::string& extra = "--epochs 1") {
-  if (!std::filesystem::exists(d.file("ratings.csv"))) {
-    SyntheticOptions so;
-    so.users = users;
-    so.items = items;
-    so.groups = groups;
-    so.mean_length = mean_length;
-    write_interactions_csv(d.file("ratings.csv"), generate_synthetic(so));
-  }
+  if (!std::filesystem::exists(d.file("ratings.csv"))) write_synthetic_csv(d.file("ratings.csv"), users, items, groups, mean_length);
   return run_cli("train --data " + d.file("ratings.csv") + " --out " + out +
                  " --dim 16 --ffn-dim 32 --layers 1 --max-len 8 --quiet " + extra);
 }
