@@ -105,7 +105,8 @@ inline void write_synthetic_csv(const std::string& path, int users, int items, i
 // 很小的长短期模型到 out（1 层、dim 16、max_len 8；extra 追加参数）。返回（退出码，输出）。
 inline std::pair<int, std::string> train_tiny(const TempDir& d, int users, int items, int groups, double mean_length,
                                               const std::string& out, const std::string& extra = "--epochs 1") {
-  if (!std::filesystem::exists(d.file("ratings.csv"))) write_synthetic_csv(d.file("ratings.csv"), users, items, groups, mean_length);
+  if (!std::filesystem::exists(d.file("ratings.csv")))
+    write_synthetic_csv(d.file("ratings.csv"), users, items, groups, mean_length);
   return run_cli("train --data " + d.file("ratings.csv") + " --out " + out +
                  " --dim 16 --ffn-dim 32 --layers 1 --max-len 8 --quiet " + extra);
 }

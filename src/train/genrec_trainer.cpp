@@ -158,11 +158,10 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     const int64_t n = hi - lo;
     auto code_t = torch::from_blob(codes.data() + lo * L, {n, L}, torch::kInt64).clone();
     // 逐层交叉熵之和；标签平滑按层的码本大小均分 ε（LibTorch 的 label_smoothing 语义）。
+    const auto ce_opt = F::CrossEntropyFuncOptions().reduction(torch::kSum).label_smoothing(g.label_smoothing);
     auto ce_levels = [&](const std::vector<torch::Tensor>& logits) {
       torch::Tensor s = torch::zeros({}, torch::kFloat32);
-      for (int l = 0; l < L; ++l)
-        s = s + F::cross_entropy(logits[static_cast<size_t>(l)], code_t.select(1, l),
-                                 F::CrossEntropyFuncOptions().reduction(torch::kSum).label_smoothing(g.label_smoothing));
+      for (int l = 0; l < L; ++l) s = s + F::cross_entropy(logits[static_cast<size_t>(l)], code_t.select(1, l), ce_opt);
       return s;
     };
     auto rt = pad_rows(rec_tok, lo, hi);
