@@ -136,7 +136,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     cfg.validate();
     std::fprintf(stderr, "model: %s\n", cfg.to_json().dump().c_str());
   }
-  std::fprintf(stderr, "training: %s\n", topt.to_json().dump().c_str());
+  std::fprintf(stderr, "training: %s\n", topt.to_json(f.model_type).dump().c_str());
   if (!blas_core_note().empty()) std::fprintf(stderr, "%s\n", blas_core_note().c_str());  // OpenBLAS 内核被改正时
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, std::fclose);
   if (!f.log.empty()) {
@@ -177,6 +177,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     std::printf("%s (%s, full ranking over %d items, %zu cases):\n%s", name,
                 data.train_end.empty() ? "leave-one-out" : "temporal split", cfg.num_items, cases.size(),
                 metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
+    std::fflush(stdout);  // 输出重定向到文件时也立即可见，不必等到进程退出
     metrics[name] = {{"model", mm}, {"most_popular", pm}};
   }
   ExportInfo info;

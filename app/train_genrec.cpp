@@ -335,6 +335,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
     for (const auto& [g, v] : by_len.items())
       rows.push_back({concat("model, history ", g, " (", v["cases"].get<size_t>(), ")"), v});
     std::printf("by history length:\n%s", metrics_table(rows, ks).c_str());
+    std::fflush(stdout);  // 一次全量束搜索要几分钟：重定向到文件时也让表格立即可见
     metrics[name] = {{"model", mm}, {"most_popular", pm}, {"model_by_history_length", by_len}, {"beam", beam},
                      {"seconds", secs}};
   }

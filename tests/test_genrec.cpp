@@ -555,6 +555,8 @@ TEST(GenRec, CliLabelSmoothing) {
   ASSERT_EQ(rc3, 0) << log3;
   auto b0 = ModelBundle::load(g0), b1 = ModelBundle::load(g1);
   EXPECT_FALSE(b0->manifest["generative"].contains("label_smoothing"));  // 默认关闭时不写，旧清单不变
+  EXPECT_FALSE(b0->manifest["training"].contains("user_dropout"));  // long_short 专有的选项不进 colarec 的清单
+  EXPECT_EQ(log2.find("user_dropout"), std::string::npos) << log2;  // 训练日志同样不写
   EXPECT_DOUBLE_EQ(b1->manifest["generative"]["label_smoothing"].get<double>(), 0.3);
   // 第一轮的训练损失：平滑后的目标分布不同，损失必然不同（同一种子、同一批次顺序）。
   auto first_loss = [&](const std::string& d) {

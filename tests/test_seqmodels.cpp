@@ -413,8 +413,15 @@ TEST(SeqTrainer, LearningRateFollowsTheSchedule) {
   const int64_t per_epoch = (r.samples_per_epoch + o.batch_size - 1) / o.batch_size;
   const int64_t steps = 3 * per_epoch, warm = std::llround(o.warmup_epochs * static_cast<double>(per_epoch));
   EXPECT_NEAR(lrs[2], o.lr / static_cast<double>(steps - warm), 1e-3 * o.lr);
-  EXPECT_EQ(o.to_json()["lr_schedule"], "linear");
-  EXPECT_FALSE(TrainOptions::defaults_for("sasrec").to_json().contains("lr_schedule"));  // 默认不写，旧清单不变
+  EXPECT_EQ(o.to_json("sasrec")["lr_schedule"], "linear");
+  EXPECT_FALSE(TrainOptions::defaults_for("sasrec").to_json("sasrec").contains("lr_schedule"));  // 默认不写，旧清单不变
+  // 用户 / 历史 dropout 只属于 long_short：别的模型的记录里没有它们。
+  EXPECT_EQ(o.to_json("long_short")["user_dropout"], o.user_dropout);
+  EXPECT_EQ(o.to_json("long_short")["history_dropout"], o.history_dropout);
+  for (const char* m : {"sasrec", "gru4rec", "lightgcn", "colarec"}) {
+    EXPECT_FALSE(o.to_json(m).contains("user_dropout")) << m;
+    EXPECT_FALSE(o.to_json(m).contains("history_dropout")) << m;
+  }
   // 错误信息指明出错的选项。
   auto error_of = [](TrainOptions t) -> std::string {
     try {
@@ -451,7 +458,7 @@ TEST(SeqTrainer, ValidationFollowsTheChosenProtocol) {
   EXPECT_DOUBLE_EQ(r.best_valid["NDCG@10"].get<double>(), m["NDCG@10"].get<double>());
   const auto full = summarize_ranks(rank_cases(*enc, index, data, cases, c.max_len, nullptr, 1), {10});
   EXPECT_GT(m["HR@10"].get<double>(), full["HR@10"].get<double>());  // 21 个候选比 60 个容易
-  EXPECT_EQ(o.to_json()["valid_protocol"]["candidates"], "sampled");
+  EXPECT_EQ(o.to_json("sasrec")["valid_protocol"]["candidates"], "sampled");
   o.valid_protocol.negatives = 0;
   EXPECT_THROW(o.validate(), Error);
 }
@@ -505,6 +512,7 @@ TEST(SeqCli, TrainServeAndEvalSasRecAndGru4Rec) {
     EXPECT_EQ(b->manifest["model_type"], type);
     EXPECT_EQ(b->model->config().type, type);
     EXPECT_EQ(b->manifest["training"]["loss"], "bce");
+    EXPECT_FALSE(b->manifest["training"].contains("user_dropout"));  // long_short 专有的选项不写进别的模型
     // 有点击：模型推荐；没有点击（即使用户已知）：这些模型不用用户 ID，回退到最热门。
     RecommendRequest req;
     req.user_id = b->users.id(0);

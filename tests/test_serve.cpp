@@ -105,6 +105,7 @@ TEST_F(ServeE2E, TrainPrintsModelAndBaselineAndWritesArtifacts) {
   auto m = nlohmann::json::parse(read_file(model_ + "/manifest.json"));
   EXPECT_EQ(m["model"]["dim"], 16);
   EXPECT_EQ(m["training"]["epochs"], 2);
+  EXPECT_EQ(m["training"]["user_dropout"], 0.1);  // long_short 的清单记下它专有的选项
   EXPECT_TRUE(m["metrics"]["valid"]["model"].contains("NDCG@10"));
   EXPECT_EQ(m["files"]["item_embeddings.npy"]["sha256"].get<std::string>().size(), 64u);
   // 目录旁没有残留的临时目录。

@@ -80,7 +80,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     m["seqrec_version"] = "0.1.0";
     m["blas"] = blas_description();  // 训练所用的 BLAS 与内核（浮点舍入随内核而变）
     m["model"] = info.model.to_json();
-    m["training"] = info.train.to_json();
+    m["training"] = info.train.to_json(info.model.type);
     m["training_result"] = training_result_json(r);
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
     m["metrics"] = info.metrics;
@@ -129,7 +129,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     m["seqrec_version"] = "0.1.0";
     m["blas"] = blas_description();  // 训练所用的 BLAS 与内核（浮点舍入随内核而变）
     m["model"] = info.model.to_json();
-    m["training"] = info.train.to_json();
+    m["training"] = info.train.to_json("colarec");
     m["generative"] = info.generative.to_json();
     m["semantic_ids"] = info.sids->info;
     m["content"] = info.content;

@@ -108,13 +108,17 @@ std::string TrainOptions::neg_sampler_resolved() const {
   return loss == "sampled" ? "pop" : "uniform";
 }
 
-nlohmann::json TrainOptions::to_json() const {
+nlohmann::json TrainOptions::to_json(const std::string& model_type) const {
   nlohmann::json j = {{"epochs", epochs},           {"loss", loss},                 {"batch_size", batch_size},
                       {"lr", lr},                   {"beta1", beta1},               {"beta2", beta2},
                       {"weight_decay", weight_decay}, {"optimizer", optimizer},     {"dropout", dropout},
                       {"eval_every", eval_every},   {"patience", patience},         {"seed", seed},
-                      {"threads", threads},         {"bucket", bucket},           {"temperature", temperature},   {"user_dropout", user_dropout},
-                      {"history_dropout", history_dropout}};
+                      {"threads", threads},         {"bucket", bucket},             {"temperature", temperature}};
+  // 用户 / 历史 dropout 只在 long_short 的训练样本里用到；别的模型写出来只会误导读日志的人。
+  if (model_type == "long_short") {
+    j["user_dropout"] = user_dropout;
+    j["history_dropout"] = history_dropout;
+  }
   if (reg_weight > 0) j["reg_weight"] = reg_weight;
   // 调度只在不是默认（恒定、无预热）时写出，旧清单与新清单的默认训练记录保持一致。
   if (lr_schedule != "constant" || warmup_epochs > 0) {

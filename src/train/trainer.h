@@ -50,7 +50,8 @@ struct TrainOptions {
   // 按模型类型给出训练默认值（sasrec 为论文设置：lr 1e-3、batch 128、β2 0.98、dropout 0.2）。
   static TrainOptions defaults_for(const std::string& model_type);
   void validate() const;
-  nlohmann::json to_json() const;
+  // 写入日志与 manifest 的选项；只对 model_type 起作用的选项才写出（如 user_dropout 只属于 long_short）。
+  nlohmann::json to_json(const std::string& model_type) const;
   // 实际使用的负样本数与抽样方式（把 0 / 空 解析为按损失的默认值）。
   int negatives_resolved() const;
   std::string neg_sampler_resolved() const;
