@@ -81,6 +81,7 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   take("--beta1", t.beta1, f.train.beta1);
   take("--beta2", t.beta2, f.train.beta2);
   take("--weight-decay", t.weight_decay, f.train.weight_decay);
+  take("--weight-decay-scope", t.weight_decay_scope, f.train.weight_decay_scope);
   take("--reg-weight", t.reg_weight, f.train.reg_weight);
   take("--optimizer", t.optimizer, f.train.optimizer);
   take("--dropout", t.dropout, f.train.dropout);
@@ -268,6 +269,10 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--beta1", t.beta1, "Adam beta1 [0.9]");
   cmd->add_option("--beta2", t.beta2, "Adam beta2 " + per_model_defaults([](const TrainOptions& o) { return o.beta2; }));
   cmd->add_option("--weight-decay", t.weight_decay, "weight decay [0]");
+  cmd->add_option("--weight-decay-scope", t.weight_decay_scope,
+                  "which parameters --weight-decay applies to: all, or matrices (matrices and embedding tables only; "
+                  "biases and LayerNorm gains are not decayed) [all]")
+      ->check(CLI::IsMember({"all", "matrices"}));
   cmd->add_option("--reg-weight", t.reg_weight, "lightgcn: L2 penalty on the batch's layer-0 embeddings [1e-4]");
   cmd->add_option("--optimizer", t.optimizer, "adam or adamw [adam]");
   cmd->add_option("--dropout", t.dropout, "dropout rate " + per_model_defaults([](const TrainOptions& o) { return o.dropout; }));

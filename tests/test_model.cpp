@@ -154,6 +154,24 @@ TEST(FusedAdam, MatchesTorchAdamAndAdamW) {
   }
 }
 
+// decay_matrices_only：一维参数（偏置、LayerNorm 增益）不衰减，矩阵照常衰减；Adam（L2）与 AdamW（解耦）都一样。
+TEST(FusedAdam, DecayMatricesOnlySparesVectors) {
+  for (bool decoupled : {false, true}) {
+    for (bool matrices_only : {false, true}) {
+      torch::manual_seed(2);
+      auto w = torch::randn({4, 3}), b = torch::randn({5});
+      const auto w0 = w.clone(), b0 = b.clone();
+      FusedAdam opt({w, b}, 0.1, 0.5, decoupled, 2);
+      if (matrices_only) opt.decay_matrices_only();
+      opt.step({{torch::zeros({4, 3}), torch::zeros({5})}});  // 梯度为 0：只有权重衰减会移动参数
+      EXPECT_FALSE(torch::equal(w, w0)) << decoupled << matrices_only;
+      EXPECT_LT(w.abs().sum().item<double>(), w0.abs().sum().item<double>());
+      EXPECT_EQ(torch::equal(b, b0), matrices_only) << "decoupled=" << decoupled;
+      if (decoupled) EXPECT_TRUE(torch::allclose(w, w0 * (1 - 0.1 * 0.5)));
+    }
+  }
+}
+
 TEST(Trainer, SameSeedSameResultAndLearns) {
   SyntheticOptions so;
   so.users = 120;

@@ -415,6 +415,14 @@ TEST(SeqTrainer, LearningRateFollowsTheSchedule) {
   EXPECT_NEAR(lrs[2], o.lr / static_cast<double>(steps - warm), 1e-3 * o.lr);
   EXPECT_EQ(o.to_json("sasrec")["lr_schedule"], "linear");
   EXPECT_FALSE(TrainOptions::defaults_for("sasrec").to_json("sasrec").contains("lr_schedule"));  // 默认不写，旧清单不变
+  EXPECT_FALSE(o.to_json("sasrec").contains("weight_decay_scope"));  // 默认（all）不写，旧清单不变
+  {
+    TrainOptions s = o;
+    s.weight_decay_scope = "matrices";
+    EXPECT_EQ(s.to_json("sasrec")["weight_decay_scope"], "matrices");
+    s.weight_decay_scope = "biases";
+    EXPECT_THROW(s.validate(), Error);
+  }
   // 用户 / 历史 dropout 只属于 long_short：别的模型的记录里没有它们。
   EXPECT_EQ(o.to_json("long_short")["user_dropout"], o.user_dropout);
   EXPECT_EQ(o.to_json("long_short")["history_dropout"], o.history_dropout);

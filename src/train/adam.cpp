@@ -19,6 +19,11 @@ FusedAdam::FusedAdam(std::vector<torch::Tensor> params, double lr, double weight
     m_.push_back(torch::zeros_like(p));
     v_.push_back(torch::zeros_like(p));
   }
+  decays_.assign(params_.size(), 1);
+}
+
+void FusedAdam::decay_matrices_only() {
+  for (size_t i = 0; i < params_.size(); ++i) decays_[i] = params_[i].dim() >= 2 ? 1 : 0;
 }
 
 void FusedAdam::step(const std::vector<std::vector<torch::Tensor>>& shard_grads) {
@@ -45,8 +50,10 @@ void FusedAdam::step(const std::vector<std::vector<torch::Tensor>>& shard_grads)
       // 分片梯度按固定顺序累加到第一个分片的缓冲里（该缓冲由本步的反向传播新建，可以改写）。
       float* g0 = const_cast<float*>(gi[0]);
       for (size_t k = 1; k < gi.size(); ++k) add_into(g0 + lo, gi[k] + lo, hi - lo);
+      // 不衰减的参数：L2 项为 0，解耦衰减的乘子为 1。
       adam_update(params_[i].data_ptr<float>() + lo, m_[i].data_ptr<float>() + lo, v_[i].data_ptr<float>() + lo,
-                  g0 + lo, hi - lo, b1, b2, step_size, inv_sqrt_bc2, eps, wd, decay, decoupled_);
+                  g0 + lo, hi - lo, b1, b2, step_size, inv_sqrt_bc2, eps, decays_[i] ? wd : 0.0f,
+                  decays_[i] ? decay : 1.0f, decoupled_);
     }
   };
   torch::NoGradGuard ng;

@@ -19,9 +19,13 @@ class FusedAdam {
   void step(const std::vector<std::vector<torch::Tensor>>& shard_grads);
   // 改变之后各步的学习率（学习率调度用；AdamW 的解耦衰减也随之按 lr × weight_decay 计算）。
   void set_lr(double lr) { lr_ = lr; }
+  // 只衰减矩阵与嵌入表（维数 >= 2 的参数），偏置与 LayerNorm 增益等一维参数不衰减（nanoGPT、HF Transformers 的做法）。
+  // 默认（不调用）所有参数都衰减。
+  void decay_matrices_only();
 
  private:
   std::vector<torch::Tensor> params_, m_, v_;
+  std::vector<char> decays_;  // 第 i 个参数是否做权重衰减
   double lr_, wd_, b1_, b2_, eps_;
   bool decoupled_;
   int threads_;

@@ -86,6 +86,8 @@ void TrainOptions::validate() const {
   if (!(warmup_epochs >= 0 && warmup_epochs <= epochs))
     throw bad("--warmup-epochs", warmup_epochs, "in [0, --epochs]");
   if (!(weight_decay >= 0)) throw bad("--weight-decay", weight_decay, ">= 0");
+  if (weight_decay_scope != "all" && weight_decay_scope != "matrices")
+    throw bad("--weight-decay-scope", weight_decay_scope, "all or matrices");
   if (!(reg_weight >= 0)) throw bad("--reg-weight", reg_weight, ">= 0");
   if (optimizer != "adam" && optimizer != "adamw") throw bad("--optimizer", optimizer, "adam or adamw");
   if (!(dropout >= 0 && dropout < 1)) throw bad("--dropout", dropout, "in [0, 1)");
@@ -120,6 +122,7 @@ nlohmann::json TrainOptions::to_json(const std::string& model_type) const {
     j["history_dropout"] = history_dropout;
   }
   if (reg_weight > 0) j["reg_weight"] = reg_weight;
+  if (weight_decay_scope != "all") j["weight_decay_scope"] = weight_decay_scope;  // 默认不写，旧清单不变
   // 调度只在不是默认（恒定、无预热）时写出，旧清单与新清单的默认训练记录保持一致。
   if (lr_schedule != "constant" || warmup_epochs > 0) {
     j["lr_schedule"] = lr_schedule;
@@ -288,6 +291,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
                 "earlier one by the same user; raise --temporal-valid");
   const CaseRanker ranker(data, opt.valid_protocol);
   FusedAdam optim(spec.params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads, opt.beta1, opt.beta2);
+  if (opt.weight_decay_scope == "matrices") optim.decay_matrices_only();
   uint64_t step = 0;
   // 学习率调度按计划的总步数（--epochs × 每轮批数）展开；早停只是提前结束，不改变曲线。
   const int64_t batches_per_epoch = (spec.units + opt.batch_size - 1) / opt.batch_size;
