@@ -114,18 +114,8 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     f.genrec.gen.validate();
     f.genrec.sid.validate();
     f.genrec.tokenizer.validate();
-    // --init-from 沿用来源的结构与语义 ID：明确给出的结构选项不起作用，说一声而不是悄悄忽略。
-    if (!f.genrec.init_from.empty()) {
-      std::string ignored;
-      for (const char* flag : {"--dim", "--layers", "--heads", "--ffn-dim", "--max-len", "--dec-layers", "--content-len",
-                               "--index-users", "--sid-input", "--sid-input-only", "--pos-from-end", "--content-pool",
-                               "--sid-content-weight", "--sid-method", "--sid-k", "--sid-levels", "--sid-balance",
-                               "--tokenizer", "--vocab-size"})
-        if (cmd->count(flag) > 0) ignored += concat(ignored.empty() ? "" : ", ", flag);
-      if (!ignored.empty())
-        std::fprintf(stderr, "warning: --init-from keeps the architecture, content and semantic ids of %s; ignored: %s\n",
-                     f.genrec.init_from.c_str(), ignored.c_str());
-    }
+    // --init-from 沿用来源的结构与语义 ID：与来源不同的结构选项在读数据之前就报错，而不是悄悄忽略。
+    check_init_from_flags(f.genrec, cfg, cmd);
   }
   topt.validate();
   check_replaceable_dir(f.out);  // 训练前就确认输出目录可写入，避免训练完才失败

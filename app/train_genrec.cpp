@@ -128,6 +128,66 @@ WarmStart load_warm_start(const std::string& dir, const SequenceData& data) {
 
 }  // namespace
 
+void check_init_from_flags(const GenRecFlags& f, const ModelConfig& m, const CLI::App* cmd) {
+  if (f.init_from.empty()) return;
+  nlohmann::json man;
+  try {
+    man = load_and_verify_manifest(f.init_from);
+  } catch (const Error& e) {
+    throw Error(concat("--init-from: ", e.what()));
+  }
+  if (man.value("model_type", "") != "colarec")
+    throw Error(concat("--init-from ", f.init_from, ": model_type is ", man.value("model_type", "(none)"),
+                       "; it must be a colarec model directory"));
+  const nlohmann::json& mc = man.at("model");
+  const nlohmann::json sid = man.value("semantic_ids", nlohmann::json::object());
+  const nlohmann::json content = man.value("content", nlohmann::json::object());
+  // 来源的值：缺失的字段按训练时的默认值理解（例如没有内容时 content_len 为 0、content_weight 为 0）。
+  auto field = [](const nlohmann::json& j, const char* key, const nlohmann::json& dflt) {
+    return j.contains(key) ? j.at(key) : dflt;
+  };
+  const bool has_content = mc.value("content_vocab", 0) > 0;
+  // 每一项：选项名、本次给出的值、来源的值。数值一律按 double 比较（JSON 里整数与小数写法可能不同）。
+  const std::vector<std::tuple<const char*, nlohmann::json, nlohmann::json>> checks = {
+      {"--dim", m.dim, field(mc, "dim", nullptr)},
+      {"--layers", m.layers, field(mc, "enc_layers", nullptr)},
+      {"--heads", m.heads, field(mc, "heads", nullptr)},
+      {"--ffn-dim", m.ffn_dim, field(mc, "ffn_dim", nullptr)},
+      {"--max-len", m.max_len, field(mc, "max_len", nullptr)},
+      {"--dec-layers", f.dec_layers, field(mc, "dec_layers", nullptr)},
+      {"--content-len", f.content_len, has_content ? field(mc, "content_len", nullptr) : nlohmann::json(0)},
+      {"--index-users", f.index_users, field(mc, "index_users", nullptr)},
+      {"--sid-input", f.sid_input, field(mc, "sid_input", false)},
+      {"--sid-input-only", f.sid_input_only, field(mc, "sid_input_only", false)},
+      {"--pos-from-end", f.pos_from_end, field(mc, "pos_from_end", false)},
+      {"--content-pool", f.content_pool, field(mc, "content_pool", false)},
+      {"--sid-content-weight", f.sid_content_weight, field(sid, "content_weight", 0.0)},
+      {"--sid-method", f.sid.method, field(sid, "method", nullptr)},
+      {"--sid-k", f.sid.k, field(sid, "k", nullptr)},
+      {"--sid-levels", f.sid.levels, field(sid, "levels", nullptr)},
+      {"--sid-balance", f.sid.balance, field(sid, "balance", nullptr)},
+      {"--sid-from", f.sid_from, field(sid, "from", nullptr)},
+      {"--content", f.content, field(content, "file", nullptr)},
+      {"--tokenizer", f.tokenizer.type, field(content, "tokenizer_type", nullptr)},
+      {"--vocab-size", f.tokenizer.vocab_size, field(content, "vocab_size", nullptr)},
+  };
+  auto same = [](const nlohmann::json& a, const nlohmann::json& b) {
+    if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+    return a == b;
+  };
+  std::string differ;
+  for (const auto& [flag, given, source] : checks) {
+    if (cmd->count(flag) == 0 || same(given, source)) continue;
+    const bool none = source.is_null() || (source.is_string() && source.get<std::string>().empty());
+    const std::string has = none ? std::string("none") : source.dump();
+    differ += concat(differ.empty() ? "" : ", ", flag, " ", given.is_string() ? given.get<std::string>() : given.dump(),
+                     " (the model has ", has, ")");
+  }
+  if (!differ.empty())
+    throw Error(concat("--init-from ", f.init_from, " keeps that model's architecture, content and semantic ids, "
+                       "but these flags ask for others: ", differ, "; drop them or train a new model without --init-from"));
+}
+
 void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   const char* g = "colarec (generative retrieval)";
   cmd->add_option("--content", f.content, "colarec: item content file: JSON {item: text | {fields} | [attribute ids]} "
@@ -163,7 +223,8 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
                                             "(e.g. lightgcn) or an .npy in this data's item order")->group(g);
   cmd->add_option("--init-from", f.init_from, "colarec: continue training a colarec model directory trained on the same "
                                               "data: its architecture, content tokens, tokenizer and semantic ids are "
-                                              "kept and its weights are the starting point (the optimizer starts afresh)")
+                                              "kept (a flag asking for a different one is an error) and its weights are "
+                                              "the starting point (the optimizer starts afresh)")
       ->group(g);
   cmd->add_option("--sid-content-weight", f.sid_content_weight, "colarec: build the semantic ids from the collaborative "
                                                                "vectors joined with a TF-IDF random-projection sketch of "
@@ -225,10 +286,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   nlohmann::json content_info = {{"file", f.content}};
   nlohmann::json init_source;
   if (!f.init_from.empty()) {
-    // 1'. 接着已有模型训练：结构、内容、分词器与语义 ID 都来自它，本次的结构与内容选项不再起作用。
-    if (!f.content.empty() || !f.sid_from.empty())
-      throw Error("--init-from keeps the content and semantic ids of the model it continues; drop --content and "
-                  "--sid-from");
+    // 1'. 接着已有模型训练：结构、内容、分词器与语义 ID 都来自它（与之冲突的选项已由 check_init_from_flags 拒绝）。
     WarmStart w = load_warm_start(f.init_from, data);
     cfg = w.cfg;
     in = std::move(w.in);

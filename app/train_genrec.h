@@ -39,6 +39,11 @@ struct GenRecFlags {
 // 注册 colarec 的选项（只对 --model colarec 生效）。
 void add_genrec_flags(CLI::App* cmd, GenRecFlags& f);
 
+// --init-from 时沿用来源的结构、内容与语义 ID：命令行上明确给出、且与来源不同的结构 / 内容 / 语义 ID 选项
+// 一律报错（列出每个选项、给出的值与来源的值），与来源相同的值照常接受。在读数据之前调用，尽早失败。
+// m 是解析后的 dim / layers / heads / ffn_dim / max_len。
+void check_init_from_flags(const GenRecFlags& f, const ModelConfig& m, const CLI::App* cmd);
+
 // 训练、评估并导出。m 提供 dim / layers（编码器层数）/ heads / ffn_dim / max_len。
 void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const ModelConfig& m, const TrainOptions& t,
                       const nlohmann::json& data_options, const std::string& out, const EpochCallback& on_epoch,

@@ -499,12 +499,12 @@ TEST(GenRec, CliInitFromContinuesAModel) {
                                    dir.file("content.json") + " --tokenizer word --sid-from " + lg + " --sid-k 4 --sid-input" +
                                    " --pos-from-end" + small);
   ASSERT_EQ(rc2, 0) << log2;
-  // 架构选项故意与来源不同：--init-from 时以来源为准。
+  // 重复来源自己的结构、内容与语义 ID 选项（同样的值）照常接受；其余结构以来源为准。
   auto [rc3, log3] = test::run_cli("train --model colarec" + data + " --out " + gm2 + " --init-from " + gm +
-                                   " --lr 1e-9 --dropout 0 --epochs 1 --dim 32 --quiet");
+                                   " --lr 1e-9 --dropout 0 --epochs 1 --dim 16 --heads 2 --sid-input --sid-k 4 "
+                                   "--content " + dir.file("content.json") + " --sid-from " + lg + " --quiet");
   ASSERT_EQ(rc3, 0) << log3;
   EXPECT_NE(log3.find("init from"), std::string::npos) << log3;
-  EXPECT_NE(log3.find("ignored: --dim"), std::string::npos) << log3;
   auto b1 = ModelBundle::load(gm), b2 = ModelBundle::load(gm2);
   ASSERT_TRUE(b2->generative);
   EXPECT_EQ(b1->manifest["model"]["sid_input"], true);
@@ -523,7 +523,8 @@ TEST(GenRec, CliInitFromContinuesAModel) {
     for (size_t k = 0; k < t.data.size(); ++k) diff = std::max(diff, std::abs(t.data[k] - w2.at(name).data[k]));
     EXPECT_LT(diff, 1e-4f) << name;
   }
-  // 错误：来源不是 colarec；数据不同；与 --content 同用。都不留下输出目录。
+  // 错误：来源不是 colarec；数据不同；结构、内容或语义 ID 选项与来源不同（逐个列出给出的值与来源的值）。
+  // 都不留下输出目录。
   const std::string x = " --out " + dir.file("x") + " --epochs 1 --quiet";
   auto [rc4, e4] = test::run_cli("train --model colarec" + data + " --init-from " + lg + x);
   EXPECT_NE(rc4, 0);
@@ -532,9 +533,17 @@ TEST(GenRec, CliInitFromContinuesAModel) {
   EXPECT_NE(rc5, 0);
   EXPECT_NE(e5.find("same data"), std::string::npos) << e5;
   auto [rc6, e6] = test::run_cli("train --model colarec" + data + " --init-from " + gm + " --content " +
-                                 dir.file("content.json") + x);
+                                 dir.file("other.csv") + x);
   EXPECT_NE(rc6, 0);
-  EXPECT_NE(e6.find("drop --content"), std::string::npos) << e6;
+  EXPECT_NE(e6.find("--content " + dir.file("other.csv") + " (the model has \"" + dir.file("content.json") + "\")"),
+            std::string::npos) << e6;
+  auto [rc7, e7] = test::run_cli("train --model colarec" + data + " --init-from " + gm +
+                                 " --dim 32 --dec-layers 2 --sid-input-only --pos-from-end --sid-k 8" + x);
+  EXPECT_NE(rc7, 0);
+  EXPECT_NE(e7.find("--dim 32 (the model has 16), --dec-layers 2 (the model has 1), --sid-input-only true (the model "
+                    "has false), --sid-k 8 (the model has 4); drop them"),
+            std::string::npos) << e7;
+  EXPECT_EQ(e7.find("--pos-from-end"), std::string::npos) << e7;  // 与来源相同，不列出
   EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
 }
 
