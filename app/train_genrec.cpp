@@ -81,14 +81,19 @@ struct WarmStart {
   nlohmann::json source;  // 写进新 manifest 的来源说明
 };
 
+// --init-from 的来源必须是 colarec 模型目录。
+void require_colarec(const nlohmann::json& m, const std::string& dir) {
+  if (m.value("model_type", "") != "colarec")
+    throw Error(concat("--init-from ", dir, ": model_type is ", m.value("model_type", "(none)"),
+                       "; it must be a colarec model directory"));
+}
+
 // 读取并核对 --init-from 目录：必须是 colarec 模型，且用户与物品映射与本次数据逐一相同
 // （记号布局依赖物品与用户的下标，换了数据的权重无法接着用）。
 WarmStart load_warm_start(const std::string& dir, const SequenceData& data) {
   std::string raw;
   const nlohmann::json m = load_and_verify_manifest(dir, &raw);  // 版本与每个文件的 sha256
-  if (m.value("model_type", "") != "colarec")
-    throw Error(concat("--init-from ", dir, ": model_type is ", m.value("model_type", "(none)"),
-                       "; it must be a colarec model directory"));
+  require_colarec(m, dir);
   auto path = [&](const char* f) { return (fs::path(dir) / f).string(); };
   for (const auto& [file, map, n] : {std::tuple{"item_map.json", &data.items, data.num_items()},
                                      std::tuple{"user_map.json", &data.users, data.num_users()}}) {
@@ -132,20 +137,16 @@ void check_init_from_flags(const GenRecFlags& f, const ModelConfig& m, const CLI
   if (f.init_from.empty()) return;
   nlohmann::json man;
   try {
-    man = load_and_verify_manifest(f.init_from);
+    man = load_manifest(f.init_from);  // 只看选项；文件的 sha256 在读完数据、真正载入时（load_warm_start）再核对
   } catch (const Error& e) {
     throw Error(concat("--init-from: ", e.what()));
   }
-  if (man.value("model_type", "") != "colarec")
-    throw Error(concat("--init-from ", f.init_from, ": model_type is ", man.value("model_type", "(none)"),
-                       "; it must be a colarec model directory"));
+  require_colarec(man, f.init_from);
   const nlohmann::json& mc = man.at("model");
   const nlohmann::json sid = man.value("semantic_ids", nlohmann::json::object());
   const nlohmann::json content = man.value("content", nlohmann::json::object());
   // 来源的值：缺失的字段按训练时的默认值理解（例如没有内容时 content_len 为 0、content_weight 为 0）。
-  auto field = [](const nlohmann::json& j, const char* key, const nlohmann::json& dflt) {
-    return j.contains(key) ? j.at(key) : dflt;
-  };
+  auto field = [](const nlohmann::json& j, const char* key, const nlohmann::json& dflt) { return j.value(key, dflt); };
   const bool has_content = mc.value("content_vocab", 0) > 0;
   // 每一项：选项名、本次给出的值、来源的值。数值一律按 double 比较（JSON 里整数与小数写法可能不同）。
   const std::vector<std::tuple<const char*, nlohmann::json, nlohmann::json>> checks = {

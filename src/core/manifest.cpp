@@ -19,7 +19,7 @@ nlohmann::json file_checksums(const std::string& dir, const std::vector<std::str
   return out;
 }
 
-nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw) {
+nlohmann::json load_manifest(const std::string& dir, std::string* raw) {
   if (!fs::is_directory(dir)) throw Error(concat("model directory '", dir, "' does not exist"));
   const std::string mpath = (fs::path(dir) / "manifest.json").string();
   if (!fs::exists(mpath))
@@ -39,6 +39,12 @@ nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw
                        "; this seqrec reads version ", kFormatVersion));
   if (!m.contains("files") || !m["files"].is_object())
     throw Error(concat("'", mpath, "' has no 'files' object"));
+  return m;
+}
+
+nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw) {
+  nlohmann::json m = load_manifest(dir, raw);
+  const std::string mpath = (fs::path(dir) / "manifest.json").string();
   for (auto it = m["files"].begin(); it != m["files"].end(); ++it) {
     const std::string p = (fs::path(dir) / it.key()).string();
     if (!fs::exists(p)) throw Error(concat("model file '", p, "' listed in manifest.json is missing"));

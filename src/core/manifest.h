@@ -14,6 +14,10 @@ constexpr int kFormatVersion = 1;
 // 为目录 dir 中的 files 计算 sha256 与字节数，写成 manifest["files"]。
 nlohmann::json file_checksums(const std::string& dir, const std::vector<std::string>& files);
 
+// 只读取 dir/manifest.json 并检查格式版本与 files 表，不计算文件的 sha256（便宜；用于在真正载入之前
+// 先看选项，例如 --init-from 的冲突检查）。真正使用目录里的文件时仍须 load_and_verify_manifest。
+nlohmann::json load_manifest(const std::string& dir, std::string* raw = nullptr);
+
 // 读取并校验 dir/manifest.json：格式版本、每个列出的文件存在且 sha256 一致。
 // 任何不符都抛出 Error，指明是哪个文件出了什么问题。返回解析后的 manifest。
 // raw 非空时写入 manifest.json 的原始文本（用于计算模型版本）。
