@@ -15,6 +15,7 @@
 #include "eval/metrics.h"
 #include "models/encoder.h"
 #include "report.h"
+#include "train/checkpoint.h"
 #include "train/exporter.h"
 #include "train/trainer.h"
 #include "train_genrec.h"
@@ -33,6 +34,8 @@ struct TrainFlags {
   std::string out = "model";
   std::string log;  // 训练过程中逐轮追加的 JSON Lines 日志（可选）
   bool quiet = false;
+  bool resume = false;  // 从 <out>.ckpt 接着训练
+  int stop_after_epoch = 0;  // > 0：这一轮结束后像 Ctrl-C 一样停下（导出目前最佳一轮，保留检查点）
   bool no_logq = false;
   bool no_bucket = false;
   std::string valid_protocol = "full";  // 选择最佳一轮的验证协议（full / sampled / sampled-pop）
@@ -119,6 +122,10 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   }
   topt.validate();
   check_replaceable_dir(f.out);  // 训练前就确认输出目录可写入，避免训练完才失败
+  topt.checkpoint = checkpoint_path_for(f.out);
+  topt.resume = f.resume;
+  topt.stop_after_epoch = f.stop_after_epoch;
+  check_checkpoint_file(topt.checkpoint, topt.resume);
   SequenceData data = f.data.load();
   std::fprintf(stderr, "data: %s\n", data.stats().dump().c_str());
   cfg.num_users = data.num_users();
@@ -128,6 +135,12 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     std::fprintf(stderr, "model: %s\n", cfg.to_json().dump().c_str());
   }
   std::fprintf(stderr, "training: %s\n", topt.to_json(f.model_type).dump().c_str());
+  // 检查点里记下的设置：续训的命令必须与之一致。线程数可以不同（结果逐位相同只在线程数也相同时成立）。
+  nlohmann::json training = topt.to_json(f.model_type);
+  training.erase("threads");
+  topt.checkpoint_identity = {{"model_type", f.model_type}, {"training", training},
+                              {"data", f.data.to_json()},   {"data_stats", data.stats()}};
+  if (!generative) topt.checkpoint_identity["model"] = cfg.to_json();
   if (!blas_core_note().empty()) std::fprintf(stderr, "%s\n", blas_core_note().c_str());  // OpenBLAS 内核被改正时
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, std::fclose);
   if (!f.log.empty()) {
@@ -180,6 +193,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   info.metrics = metrics;
   export_model(f.out, info);
   std::printf("saved model to %s (%.1fs total)\n", f.out.c_str(), now_seconds() - t0);
+  finish_checkpoint(res, topt.checkpoint);
 }
 
 // 可训练的模型类型（--model 的取值；第一个是默认值，也是帮助里默认值的基准）。
@@ -285,6 +299,13 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--log", f->log, "append one JSON line per epoch to this file while training "
                                    "(the model directory also gets train_log.jsonl)");
   cmd->add_flag("--quiet", f->quiet, "no live progress line");
+  cmd->add_option("--stop-after-epoch", f->stop_after_epoch,
+                  "stop after this epoch as Ctrl-C would: validate it, export the best epoch so far and keep the "
+                  "checkpoint, so a later run with --resume continues (for time-sliced machines) [0 = off]")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", f->resume,
+                "continue the interrupted run whose checkpoint is <out>.ckpt (written after every epoch, deleted "
+                "once the model is exported); give the same flags as the run that wrote it");
   add_genrec_flags(cmd, f->genrec);
   cmd->callback([f, cmd] { run_train(*f, cmd); });
 }

@@ -364,11 +364,23 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.validate();
   std::fprintf(stderr, "model: %s\ngenerative: %s\n", cfg.to_json().dump().c_str(), f.gen.to_json().dump().c_str());
 
-  // 3. 训练。
+  // 3. 训练。检查点另记下模型结构、生成式选项与训练输入（语义 ID、内容记号）的摘要：续训时它们必须不变。
+  TrainOptions topt = t;
+  topt.checkpoint_identity["model"] = cfg.to_json();
+  topt.checkpoint_identity["generative"] = f.gen.to_json();
+  topt.checkpoint_identity["semantic_ids_sha256"] =
+      sha256_hex(std::string(reinterpret_cast<const char*>(in.sids.codes.data()), in.sids.codes.size() * sizeof(int32_t)));
+  std::string content_bytes;
+  for (const auto& row : in.content) {
+    const int32_t n = static_cast<int32_t>(row.size());
+    content_bytes.append(reinterpret_cast<const char*>(&n), sizeof n);
+    content_bytes.append(reinterpret_cast<const char*>(row.data()), row.size() * sizeof(int32_t));
+  }
+  topt.checkpoint_identity["content_tokens_sha256"] = sha256_hex(content_bytes);
   TrainResult res;
   {
     const StopTrainingOnSignal stop_on_signal;  // 只在训练期间：Ctrl-C 让本轮结束后停下，仍导出最佳一轮
-    res = train_genrec(data, cfg, in, f.gen, t, on_epoch);
+    res = train_genrec(data, cfg, in, f.gen, topt, on_epoch);
   }
   print_train_summary(res);
 
@@ -414,6 +426,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   info.init_from = init_source;
   export_genrec_model(out, info);
   std::printf("saved model to %s (%.1fs total)\n", out.c_str(), now_seconds() - t_start);
+  finish_checkpoint(res, t.checkpoint);
 }
 
 }  // namespace seqrec::app

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "core/error.h"
 #include "core/files.h"
 
 namespace seqrec::app {
@@ -14,8 +15,31 @@ void print_train_summary(const TrainResult& r) {
   std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f rows/s, peak memory %.0f MiB\n", r.best_epoch,
                r.epochs_run, r.seconds_per_epoch, r.samples_per_second, peak_rss_mib());
   if (r.interrupted)
-    std::fprintf(stderr, "training was stopped by a signal after epoch %d; the best epoch so far is exported\n",
-                 r.epochs_run);
+    std::fprintf(stderr, "training was stopped after epoch %d (a signal or --stop-after-epoch); the best epoch so far "
+                 "is exported\n", r.epochs_run);
+}
+
+void check_checkpoint_file(const std::string& path, bool resume) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  const bool exists = f != nullptr;
+  if (f) std::fclose(f);
+  if (resume && !exists)
+    throw Error(concat("--resume: no checkpoint ", path, " (training writes it after every epoch and deletes it "
+                       "once the model is exported)"));
+  if (!resume && exists)
+    throw Error(concat(path, " holds an unfinished training run for this --out: add --resume to continue it, "
+                       "or delete the file to start over"));
+}
+
+void finish_checkpoint(const TrainResult& r, const std::string& path) {
+  std::fflush(stdout);  // 先让“saved model”一行出现，提示在它之后
+  if (r.interrupted) {
+    std::fprintf(stderr, "checkpoint kept: %s; run the same command with --resume to continue from epoch %d\n",
+                 path.c_str(), r.epochs_run + 1);
+    return;
+  }
+  if (std::remove(path.c_str()) != 0)
+    std::fprintf(stderr, "warning: could not delete the checkpoint %s\n", path.c_str());
 }
 
 namespace {

@@ -547,6 +547,54 @@ TEST(GenRec, CliInitFromContinuesAModel) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
 }
 
+// 检查点续训（命令行）：--stop-after-epoch 2 像 Ctrl-C 一样停下，导出目前最佳一轮并保留 <out>.ckpt；
+// 同一条命令加 --resume 接着训练，权重与不中断的一次训练逐位相同，之后检查点被删除。
+// 错误：检查点在而没有 --resume（不覆盖）；设置不同（指明哪一项）；没有检查点却 --resume。
+TEST(GenRec, CliResumeContinuesAnInterruptedRun) {
+  test::TempDir dir;
+  test::write_synthetic_csv(dir.file("ratings.csv"), 120, 40, 4, 10);
+  const std::string data = " --data " + dir.file("ratings.csv");
+  const std::string lg = dir.file("lgcn"), full = dir.file("full"), part = dir.file("part");
+  auto [rc1, log1] = test::run_cli("train --model lightgcn" + data + " --out " + lg + " --epochs 1 --dim 8 --quiet");
+  ASSERT_EQ(rc1, 0) << log1;
+  const std::string flags = "train --model colarec" + data + " --sid-from " + lg +
+                            " --sid-k 4 --epochs 4 --eval-every 1 --patience 5 --lr-schedule cosine --dim 16 --heads 2"
+                            " --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  auto [rc2, log2] = test::run_cli(flags + " --out " + full);
+  ASSERT_EQ(rc2, 0) << log2;
+  EXPECT_FALSE(std::filesystem::exists(full + ".ckpt"));  // 正常结束：检查点已删除
+  auto [rc3, log3] = test::run_cli(flags + " --out " + part + " --stop-after-epoch 2");
+  ASSERT_EQ(rc3, 0) << log3;
+  EXPECT_NE(log3.find("checkpoint kept: " + part + ".ckpt"), std::string::npos) << log3;
+  EXPECT_TRUE(std::filesystem::exists(part + "/model.safetensors"));  // 目前最佳一轮照常导出
+  ASSERT_TRUE(std::filesystem::exists(part + ".ckpt"));
+  // 没有 --resume：拒绝，检查点不被覆盖。
+  auto [rc4, e4] = test::run_cli(flags + " --out " + part);
+  EXPECT_NE(rc4, 0);
+  EXPECT_NE(e4.find("holds an unfinished training run"), std::string::npos) << e4;
+  // 设置不同：指明哪一项。
+  auto [rc5, e5] = test::run_cli(flags + " --out " + part + " --resume --lr 0.5");
+  EXPECT_NE(rc5, 0);
+  EXPECT_NE(e5.find("training.lr 0.5"), std::string::npos) << e5;
+  auto [rc6, log6] = test::run_cli(flags + " --out " + part + " --resume");
+  ASSERT_EQ(rc6, 0) << log6;
+  EXPECT_NE(log6.find("resumed from " + part + ".ckpt after epoch 2 of 4"), std::string::npos) << log6;
+  EXPECT_FALSE(std::filesystem::exists(part + ".ckpt"));
+  const auto w1 = safetensors_decode(read_file(full + "/model.safetensors"), "full");
+  const auto w2 = safetensors_decode(read_file(part + "/model.safetensors"), "part");
+  ASSERT_EQ(w1.size(), w2.size());
+  for (const auto& [name, t] : w1) EXPECT_EQ(w2.at(name).data, t.data) << name;
+  auto b1 = ModelBundle::load(full), b2 = ModelBundle::load(part);
+  EXPECT_EQ(b2->manifest["training_result"]["best_epoch"], b1->manifest["training_result"]["best_epoch"]);
+  EXPECT_EQ(b2->manifest["training_result"]["resumed_after_epoch"], 2);
+  EXPECT_EQ(b2->manifest["metrics"]["test"]["model"], b1->manifest["metrics"]["test"]["model"]);
+  const std::string lines = read_file(part + "/train_log.jsonl");
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 4) << lines;
+  auto [rc7, e7] = test::run_cli(flags + " --out " + part + " --resume");
+  EXPECT_NE(rc7, 0);
+  EXPECT_NE(e7.find("--resume: no checkpoint"), std::string::npos) << e7;
+}
+
 // --label-smoothing：写进清单；同一种子下改变训练损失（没被忽略）；越界时指明选项且不留输出目录。
 TEST(GenRec, CliLabelSmoothing) {
   test::TempDir dir;

@@ -18,6 +18,8 @@
 #include "serve/model_bundle.h"
 #include "serve/recommender.h"
 #include "test_util.h"
+#include "core/files.h"
+#include "train/checkpoint.h"
 #include "train/losses.h"
 #include "train/lr_schedule.h"
 #include "train/trainer.h"
@@ -369,6 +371,76 @@ TEST(SeqTrainer, StopRequestEndsAfterTheCurrentEpochWithItsWeights) {
   const TrainResult full = train_sequence_model(data, c, o, nullptr);
   EXPECT_FALSE(full.interrupted);
   EXPECT_EQ(full.epochs_run, 8);
+}
+
+// 检查点续训：在第 3 轮（计划外的验证）或第 4 轮（计划中的验证）之后停下，再从检查点接着训练，
+// 结果与不中断的一次训练逐位相同：最佳一轮、验证指标、最佳权重、轮数。带学习率调度与 AdamW，
+// 覆盖调度位置与 Adam 矩的恢复。设置不同时拒绝续训并指明哪一项；已结束的检查点续训时不再训练。
+TEST(SeqTrainer, ResumeFromCheckpointMatchesAnUninterruptedRun) {
+  const SequenceData data = synthetic_data();
+  auto [c, o] = small_sasrec(data);
+  o.epochs = 6;
+  o.eval_every = 2;
+  o.patience = 10;
+  o.lr_schedule = "cosine";
+  o.warmup_epochs = 1;
+  o.optimizer = "adamw";
+  o.weight_decay = 0.01;
+  o.checkpoint_identity = {{"model", "small"}, {"lr", o.lr}};
+  test::TempDir dir;
+  o.checkpoint = dir.file("full.ckpt");
+  clear_training_stop();
+  const TrainResult full = train_sequence_model(data, c, o, nullptr);
+  {
+    const TrainCheckpoint done = TrainCheckpoint::load(o.checkpoint);
+    EXPECT_TRUE(done.finished);
+    EXPECT_EQ(done.epoch, 6);
+    EXPECT_EQ(done.best_epoch, full.best_epoch);
+  }
+  for (int stop_at : {3, 4}) {
+    const std::string what = concat("stopped after epoch ", stop_at);
+    TrainOptions p = o;
+    p.checkpoint = dir.file(concat("part", stop_at, ".ckpt"));
+    p.stop_after_epoch = stop_at;
+    const TrainResult first = train_sequence_model(data, c, p, nullptr);
+    EXPECT_TRUE(first.interrupted) << what;
+    EXPECT_EQ(first.epochs_run, stop_at) << what;
+    EXPECT_EQ(TrainCheckpoint::load(p.checkpoint).epoch, stop_at) << what;
+    p.stop_after_epoch = 0;
+    p.resume = true;
+    const TrainResult rest = train_sequence_model(data, c, p, nullptr);
+    EXPECT_FALSE(rest.interrupted) << what;
+    EXPECT_EQ(rest.epochs_run, 6) << what;
+    EXPECT_EQ(rest.best_epoch, full.best_epoch) << what;
+    EXPECT_EQ(rest.best_valid, full.best_valid) << what;
+    ASSERT_EQ(rest.weights.size(), full.weights.size()) << what;
+    for (const auto& [name, t] : full.weights) EXPECT_EQ(rest.weights.at(name).data, t.data) << what << " " << name;
+    // 日志：每轮一行（被打断的那一轮也在，带 interrupted 标记）。
+    EXPECT_EQ(std::count(rest.epoch_log.begin(), rest.epoch_log.end(), '\n'), 6) << what;
+  }
+  // 设置不同：拒绝，并指明哪一项、两边的值。
+  TrainOptions other = o;
+  other.resume = true;
+  other.checkpoint_identity["lr"] = 0.5;
+  try {
+    train_sequence_model(data, c, other, nullptr);
+    ADD_FAILURE() << "a checkpoint of other settings was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lr 0.5 (the checkpoint has 0.001)"), std::string::npos) << e.what();
+  }
+  // 已结束的训练：续训不再训练，直接给出同样的结果。
+  TrainOptions again = o;
+  again.resume = true;
+  const TrainResult same = train_sequence_model(data, c, again, nullptr);
+  EXPECT_EQ(same.best_epoch, full.best_epoch);
+  EXPECT_EQ(same.epochs_run, 6);
+  EXPECT_EQ(same.weights.at("item_emb").data, full.weights.at("item_emb").data);
+  // 损坏的检查点：带路径的错误，而不是崩溃。
+  write_file_atomic(dir.file("bad.ckpt"), "not a checkpoint");
+  TrainOptions bad = o;
+  bad.resume = true;
+  bad.checkpoint = dir.file("bad.ckpt");
+  EXPECT_THROW(train_sequence_model(data, c, bad, nullptr), Error);
 }
 
 // 学习率调度：预热线性上升，之后恒定、线性或余弦下降，始终在 (0, 1] 内，最后一步仍大于 0。

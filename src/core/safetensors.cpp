@@ -36,7 +36,9 @@ std::string safetensors_encode(const TensorMap& tensors,
   return out;
 }
 
-TensorMap safetensors_decode(const std::string& bytes, const std::string& what) {
+TensorMap safetensors_decode(const std::string& bytes, const std::string& what,
+                             std::map<std::string, std::string>* metadata) {
+  if (metadata) metadata->clear();
   if (bytes.size() < 8) throw Error(concat(what, ": not a safetensors file (too short)"));
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
@@ -52,7 +54,16 @@ TensorMap safetensors_decode(const std::string& bytes, const std::string& what) 
   const size_t data_size = bytes.size() - data_start;
   TensorMap out;
   for (auto it = header.begin(); it != header.end(); ++it) {
-    if (it.key() == "__metadata__") continue;
+    if (it.key() == "__metadata__") {
+      if (!metadata) continue;
+      if (!it.value().is_object()) throw Error(concat(what, ": safetensors __metadata__ must be a JSON object"));
+      for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+        if (!m.value().is_string())
+          throw Error(concat(what, ": safetensors __metadata__ value '", m.key(), "' must be a string"));
+        (*metadata)[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
     const auto& v = it.value();
     try {
       if (v.at("dtype").get<std::string>() != "F32")

@@ -23,6 +23,8 @@ using TensorMap = std::map<std::string, Tensor>;
 std::string safetensors_encode(const TensorMap& tensors,
                                const std::map<std::string, std::string>& metadata = {});
 // 解析 safetensors；只接受 F32。所有偏移与形状都会被校验，出错时消息带上 what。
-TensorMap safetensors_decode(const std::string& bytes, const std::string& what);
+// metadata 非空时写入 "__metadata__" 的内容（没有时为空表；值不是字符串时报错）。
+TensorMap safetensors_decode(const std::string& bytes, const std::string& what,
+                             std::map<std::string, std::string>* metadata = nullptr);
 
 }  // namespace seqrec

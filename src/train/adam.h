@@ -22,6 +22,11 @@ class FusedAdam {
   // 只衰减矩阵与嵌入表（维数 >= 2 的参数），偏置与 LayerNorm 增益等一维参数不衰减（nanoGPT、HF Transformers 的做法）。
   // 默认（不调用）所有参数都衰减。
   void decay_matrices_only();
+  // 检查点用：一阶 / 二阶矩（与构造时的参数一一对应；张量句柄，可原地写入）与偏差校正的步数。
+  const std::vector<torch::Tensor>& first_moments() const { return m_; }
+  const std::vector<torch::Tensor>& second_moments() const { return v_; }
+  int64_t steps() const { return t_; }
+  void set_steps(int64_t t) { t_ = t; }
 
  private:
   std::vector<torch::Tensor> params_, m_, v_;

@@ -28,13 +28,15 @@ void write_common_files(const std::string& stage, const SequenceData& data, cons
 
 // manifest 的 training_result 段。
 nlohmann::ordered_json training_result_json(const TrainResult& r) {
-  return {{"best_epoch", r.best_epoch},
-          {"epochs_run", r.epochs_run},
-          {"train_seconds", r.train_seconds},
-          {"seconds_per_epoch", r.seconds_per_epoch},
-          {"samples_per_epoch", r.samples_per_epoch},
-          {"samples_per_second", r.samples_per_second},
-          {"interrupted", r.interrupted}};
+  nlohmann::ordered_json j = {{"best_epoch", r.best_epoch},
+                               {"epochs_run", r.epochs_run},
+                               {"train_seconds", r.train_seconds},
+                               {"seconds_per_epoch", r.seconds_per_epoch},
+                               {"samples_per_epoch", r.samples_per_epoch},
+                               {"samples_per_second", r.samples_per_second},
+                               {"interrupted", r.interrupted}};
+  if (r.resumed_after_epoch > 0) j["resumed_after_epoch"] = r.resumed_after_epoch;  // 只在续训时写出
+  return j;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -21,6 +22,7 @@
 #include "models/long_short_torch.h"
 #include "models/seq_torch.h"
 #include "train/adam.h"
+#include "train/checkpoint.h"
 #include "train/lr_schedule.h"
 #include "train/loop.h"
 #include "train/losses.h"
@@ -281,6 +283,19 @@ void clear_training_stop() { g_stop_requested.store(false, std::memory_order_rel
 
 // 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
 // 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
+namespace {
+
+// 训练张量 → 连续的 float32 命名张量（写检查点用）。
+Tensor plain_tensor(const torch::Tensor& x) {
+  auto t = x.detach().to(torch::kFloat32).contiguous();
+  Tensor out;
+  out.shape.assign(t.sizes().begin(), t.sizes().end());
+  out.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  return out;
+}
+
+}  // namespace
+
 TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
                      const EpochCallback& on_epoch) {
   const int workers = opt.threads;
@@ -306,7 +321,93 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   double best = -1, train_time_sum = 0;
   int since_best = 0;
   const double t_start = now_seconds();
-  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+  double elapsed_before = 0;  // 续训：之前各次运行已用的总时间
+  int first_epoch = 1;
+  // 检查点按参数名存取：named 与 spec.params 次序相同（调用方都取自 module->parameters()）。
+  const auto named = spec.module->named_parameters();
+  SEQREC_CHECK(named.size() == spec.params.size(), "loop parameters do not match the module's");
+  for (size_t i = 0; i < named.size(); ++i)
+    SEQREC_CHECK(named[i].value().is_same(spec.params[i]), "loop parameters are not in the module's order");
+  // 写检查点：当前参数、Adam 矩、随机数状态、单位次序、早停计数、最佳一轮与日志（log 为到本轮为止的日志）。
+  auto save_checkpoint = [&](int epoch, bool finished, const std::string& log) {
+    TrainCheckpoint c;
+    c.identity = opt.checkpoint_identity;
+    c.epoch = epoch;
+    c.finished = finished;
+    c.step = step;
+    c.adam_steps = optim.steps();
+    std::ostringstream os;
+    os << rng;
+    c.rng = os.str();
+    c.order = order;
+    c.best = best;
+    c.since_best = since_best;
+    c.best_epoch = res.best_epoch;
+    c.best_valid = res.best_valid;
+    c.epoch_log = log;
+    c.train_seconds_sum = train_time_sum;
+    c.elapsed_seconds = elapsed_before + (now_seconds() - t_start);
+    for (size_t i = 0; i < named.size(); ++i) {
+      c.params.emplace(named[i].key(), plain_tensor(spec.params[i]));
+      c.adam_m.emplace(named[i].key(), plain_tensor(optim.first_moments()[i]));
+      c.adam_v.emplace(named[i].key(), plain_tensor(optim.second_moments()[i]));
+    }
+    c.best_weights = res.weights;
+    try {
+      c.save(opt.checkpoint);
+    } catch (const std::exception& e) {
+      // 写不了检查点（如磁盘已满）不应毁掉一次训练：警告后接着训练，上一轮的检查点（若有）保持原样。
+      std::fprintf(stderr, "warning: could not write the checkpoint after epoch %d: %s; training goes on\n", epoch,
+                   e.what());
+    }
+  };
+  if (opt.resume) {
+    // 续训：设置必须与写检查点的那次一致；恢复之后的每一步与不中断的训练相同。
+    TrainCheckpoint c = TrainCheckpoint::load(opt.checkpoint);
+    check_checkpoint_identity(c.identity, opt.checkpoint_identity, opt.checkpoint);
+    if (c.order.size() != order.size())
+      throw Error(concat(opt.checkpoint, ": the checkpoint orders ", c.order.size(), " training units, this data has ",
+                         order.size()));
+    for (int64_t u : c.order)
+      if (u < 0 || u >= spec.units) throw Error(concat(opt.checkpoint, ": training unit ", u, " out of range"));
+    auto restore = [&](const TensorMap& from, const char* what, size_t i, const torch::Tensor& dst) {
+      auto it = from.find(named[i].key());
+      std::vector<int64_t> shape(dst.sizes().begin(), dst.sizes().end());
+      if (it == from.end()) throw Error(concat(opt.checkpoint, ": ", what, " '", named[i].key(), "' is missing"));
+      if (it->second.shape != shape)
+        throw Error(concat(opt.checkpoint, ": ", what, " '", named[i].key(), "' has another shape than this model's"));
+      torch::NoGradGuard ng;
+      dst.copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), shape, torch::kFloat32));
+    };
+    for (size_t i = 0; i < named.size(); ++i) {
+      restore(c.params, "parameter", i, spec.params[i]);
+      restore(c.adam_m, "Adam first moment", i, optim.first_moments()[i]);
+      restore(c.adam_v, "Adam second moment", i, optim.second_moments()[i]);
+    }
+    if (c.params.size() != named.size())
+      throw Error(concat(opt.checkpoint, ": the checkpoint has ", c.params.size(), " parameters, this model ",
+                         named.size()));
+    optim.set_steps(c.adam_steps);
+    std::istringstream is(c.rng);
+    is >> rng;
+    if (!is) throw Error(concat(opt.checkpoint, ": unreadable random-number state"));
+    order = std::move(c.order);
+    step = c.step;
+    best = c.best;
+    since_best = c.since_best;
+    res.best_epoch = c.best_epoch;
+    res.best_valid = c.best_valid;
+    res.weights = std::move(c.best_weights);
+    res.epoch_log = c.epoch_log;
+    res.epochs_run = c.epoch;
+    res.resumed_after_epoch = c.epoch;
+    train_time_sum = c.train_seconds_sum;
+    elapsed_before = c.elapsed_seconds;
+    first_epoch = c.finished ? opt.epochs + 1 : c.epoch + 1;  // 已结束的训练只差评估与导出
+    std::fprintf(stderr, "resumed from %s after epoch %d of %d%s (best epoch so far %d)\n", opt.checkpoint.c_str(),
+                 c.epoch, opt.epochs, c.finished ? ", where training had ended" : "", c.best_epoch);
+  }
+  for (int epoch = first_epoch; epoch <= opt.epochs; ++epoch) {
     spec.module->train();
     std::shuffle(order.begin(), order.end(), rng);
     // 批的划分：[起点, 数量]。分桶时，每 64 批的单位按长度排序后切批，再打乱全部批的次序：
@@ -375,12 +476,20 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
                                   {"samples_per_second", done / epoch_s}};
     if (scheduled) rec["lr"] = lr_now;  // 本轮最后一步的学习率
     // 收到停止请求：本轮也验证（它可能是最佳的一轮），然后结束。
-    const bool interrupted = training_stop_requested();
-    const bool evaluate = epoch % opt.eval_every == 0 || epoch == opt.epochs || interrupted;
-    bool stop = interrupted;
+    const bool interrupted = training_stop_requested() ||
+                             (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < opt.epochs);
+    const bool scheduled_eval = epoch % opt.eval_every == 0 || epoch == opt.epochs;
+    const bool evaluate = scheduled_eval || interrupted;
+    bool stop = interrupted, patience_out = false;
     if (interrupted) {
       res.interrupted = true;
       rec["interrupted"] = true;
+    }
+    // 计划外的验证（只因停止请求）不进检查点：检查点写在它之前，续训与不中断的训练走同一条路。
+    const bool checkpoint_before_eval = !opt.checkpoint.empty() && interrupted && !scheduled_eval;
+    if (checkpoint_before_eval) {
+      rec["elapsed_seconds"] = elapsed_before + (now_seconds() - t_start);
+      save_checkpoint(epoch, false, res.epoch_log + rec.dump() + "\n");
     }
     if (evaluate) {
       spec.module->eval();
@@ -398,15 +507,17 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
         res.best_valid = m;
         res.weights = std::move(w);
       } else if (++since_best >= opt.patience) {
-        stop = true;
+        stop = patience_out = true;
       }
     }
-    rec["elapsed_seconds"] = now_seconds() - t_start;
+    rec["elapsed_seconds"] = elapsed_before + (now_seconds() - t_start);
     res.epoch_log += rec.dump() + "\n";
+    if (!opt.checkpoint.empty() && !checkpoint_before_eval)
+      save_checkpoint(epoch, patience_out || epoch == opt.epochs, res.epoch_log);
     if (on_epoch) on_epoch(rec);
     if (stop) break;
   }
-  res.train_seconds = now_seconds() - t_start;
+  res.train_seconds = elapsed_before + (now_seconds() - t_start);
   res.seconds_per_epoch = train_time_sum / res.epochs_run;
   res.samples_per_second = res.samples_per_epoch / res.seconds_per_epoch;
   return res;

@@ -47,6 +47,12 @@ struct TrainOptions {
   uint64_t seed = 42;
   int threads = 2;               // LibTorch 线程数
   bool progress = true;          // 是否在终端显示进度行（非终端时总是安静）
+  // 训练检查点（见 checkpoint.h；不写入 manifest）：checkpoint 非空时每轮结束写入该文件；
+  // resume 时先从它恢复，再接着训练下一轮。checkpoint_identity 是这次训练的设置，写入检查点、续训时逐项比对。
+  std::string checkpoint;
+  bool resume = false;
+  nlohmann::json checkpoint_identity;
+  int stop_after_epoch = 0;  // > 0：这一轮（早于最后一轮时）结束后像收到停止请求一样停下
 
   // 按模型类型给出训练默认值（sasrec 为论文设置：lr 1e-3、batch 128、β2 0.98、dropout 0.2）。
   static TrainOptions defaults_for(const std::string& model_type);
@@ -69,7 +75,8 @@ struct TrainResult {
   double seconds_per_epoch = 0;   // 纯训练部分（不含验证）的平均值
   double samples_per_second = 0;
   int64_t samples_per_epoch = 0;
-  bool interrupted = false;       // 因 request_training_stop()（SIGINT/SIGTERM）提前结束
+  bool interrupted = false;       // 因 request_training_stop()（SIGINT/SIGTERM）或 stop_after_epoch 提前结束
+  int resumed_after_epoch = 0;    // 从检查点续训时，检查点的轮数（0 = 没有续训）
 };
 
 // 请求正在进行的训练在本轮结束后停下：该轮照常验证，然后返回目前最佳一轮的权重（照常导出）。
