@@ -248,6 +248,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--beam", f.gen.beam, "colarec: beam width for validation, evaluation and serving [20]")->group(g);
   cmd->add_option("--valid-sample", f.gen.valid_sample, "colarec: validation cases sampled to pick the best epoch "
                                                         "(0 = all) [0]")->group(g);
+  cmd->add_option("--valid-sample-seed", f.gen.valid_sample_seed,
+                  "colarec: seed that draws the --valid-sample cases; fix it so that runs with different --seed "
+                  "validate on the same cases [-1 = --seed]")->group(g);
 }
 
 void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const ModelConfig& m, const TrainOptions& t,

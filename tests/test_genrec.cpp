@@ -14,6 +14,9 @@
 #include "core/safetensors.h"
 #include "data/csv_reader.h"
 #include "data/synthetic.h"
+#include "eval/evaluator.h"
+#include "eval/generative_eval.h"
+#include "train/genrec_trainer.h"
 #include "models/genrec_native.h"
 #include "models/genrec_torch.h"
 #include "serve/model_bundle.h"
@@ -628,4 +631,27 @@ TEST(GenRec, CliLabelSmoothing) {
 }
 
 }  // namespace
+// --valid-sample-seed：固定时，不同训练种子抽到同样的验证用例；不给时随 --seed（旧行为）。
+// 只在给出时写入清单；小于 -1 的值报错。
+TEST(GenRec, ValidSampleSeedFixesTheValidationCases) {
+  const SequenceData data = test::small_synthetic_data();
+  const auto all = eval_cases(data, SplitPart::kValid);
+  auto picked = [&](const GenRecTrainOptions& g, uint64_t seed) {
+    std::vector<int32_t> users;
+    for (const auto& c : sample_cases(all, 40, g.resolved_valid_seed(seed))) users.push_back(c.user);
+    return users;
+  };
+  GenRecTrainOptions follow;  // -1：随训练种子
+  EXPECT_NE(picked(follow, 42), picked(follow, 43));
+  EXPECT_EQ(picked(follow, 42), picked(follow, 42));
+  EXPECT_FALSE(follow.to_json().contains("valid_sample_seed"));
+  GenRecTrainOptions fixed;
+  fixed.valid_sample_seed = 7;
+  EXPECT_EQ(picked(fixed, 42), picked(fixed, 43));
+  EXPECT_EQ(picked(fixed, 42), picked(follow, 7));
+  EXPECT_EQ(fixed.to_json()["valid_sample_seed"], 7);
+  fixed.valid_sample_seed = -2;
+  EXPECT_THROW(fixed.validate(), Error);
+}
+
 }  // namespace seqrec

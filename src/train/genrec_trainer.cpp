@@ -30,6 +30,8 @@ void GenRecTrainOptions::validate() const {
     throw Error(concat("--label-smoothing must be in [0, 1) (got ", label_smoothing, ")"));
   if (beam < 1 || beam > 10000) throw Error(concat("--beam must be in [1, 10000] (got ", beam, ")"));
   if (valid_sample < 0) throw Error(concat("--valid-sample must be >= 0 (got ", valid_sample, ")"));
+  if (valid_sample_seed < -1)
+    throw Error(concat("--valid-sample-seed must be >= 0, or -1 for --seed (got ", valid_sample_seed, ")"));
 }
 
 nlohmann::json GenRecTrainOptions::to_json() const {
@@ -37,6 +39,7 @@ nlohmann::json GenRecTrainOptions::to_json() const {
                       {"cl_temperature", cl_temperature}, {"beam", beam}, {"valid_sample", valid_sample}};
   // 标签平滑只在开启时写出，旧清单与新清单的默认记录保持一致。
   if (label_smoothing > 0) j["label_smoothing"] = label_smoothing;
+  if (valid_sample_seed >= 0) j["valid_sample_seed"] = valid_sample_seed;  // 同上：只在给出时写出
   return j;
 }
 
@@ -209,7 +212,7 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     return w;
   };
   spec.weights = weights;
-  const auto valid = sample_cases(eval_cases(data, SplitPart::kValid), g.valid_sample, opt.seed);
+  const auto valid = sample_cases(eval_cases(data, SplitPart::kValid), g.valid_sample, g.resolved_valid_seed(opt.seed));
   if (valid.empty()) throw Error("no validation cases");
   spec.validate = [&](const TensorMap& w) {
     const GenRecModel m = GenRecModel::from_tensors(w, cfg, in.sids);

@@ -26,8 +26,13 @@ struct GenRecTrainOptions {
   double label_smoothing = 0;  // 逐层语义 ID 交叉熵（rec 与 index）的标签平滑 ε：目标得 1-ε，ε 均分给本层所有码
   int beam = 20;            // 验证与评估的束宽
   int64_t valid_sample = 0; // 验证时抽取的用例数（0 = 全部）；最终评估总是全部
+  int64_t valid_sample_seed = -1;  // 抽取验证用例的种子；-1 = 随 --seed（旧行为）。固定它，不同种子的训练在同一批用例上验证
   void validate() const;
   nlohmann::json to_json() const;
+  // 抽取验证用例实际用的种子：给出了 valid_sample_seed 就用它，否则用训练种子 seed。
+  uint64_t resolved_valid_seed(uint64_t seed) const {
+    return valid_sample_seed >= 0 ? static_cast<uint64_t>(valid_sample_seed) : seed;
+  }
 };
 
 // 训练所需的物品侧输入。
