@@ -35,6 +35,7 @@ struct TrainFlags {
   std::string log;  // 训练过程中逐轮追加的 JSON Lines 日志（可选）
   bool quiet = false;
   bool resume = false;  // 从 <out>.ckpt 接着训练
+  bool no_checkpoint = false;  // 不写检查点（模型很大、磁盘吃紧时）
   int stop_after_epoch = 0;  // > 0：这一轮结束后像 Ctrl-C 一样停下（导出目前最佳一轮，保留检查点）
   bool no_logq = false;
   bool no_bucket = false;
@@ -122,10 +123,13 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   }
   topt.validate();
   check_replaceable_dir(f.out);  // 训练前就确认输出目录可写入，避免训练完才失败
-  topt.checkpoint = checkpoint_path_for(f.out);
-  topt.resume = f.resume;
+  if (f.no_checkpoint && f.resume) throw Error("--resume needs the checkpoint that --no-checkpoint turns off");
+  if (!f.no_checkpoint) {
+    topt.checkpoint = checkpoint_path_for(f.out);
+    topt.resume = f.resume;
+    check_checkpoint_file(topt.checkpoint, topt.resume);
+  }
   topt.stop_after_epoch = f.stop_after_epoch;
-  check_checkpoint_file(topt.checkpoint, topt.resume);
   SequenceData data = f.data.load();
   std::fprintf(stderr, "data: %s\n", data.stats().dump().c_str());
   cfg.num_users = data.num_users();
@@ -193,7 +197,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   info.metrics = metrics;
   export_model(f.out, info);
   std::printf("saved model to %s (%.1fs total)\n", f.out.c_str(), now_seconds() - t0);
-  finish_checkpoint(res, topt.checkpoint);
+  if (!topt.checkpoint.empty()) finish_checkpoint(res, topt.checkpoint);
 }
 
 // 可训练的模型类型（--model 的取值；第一个是默认值，也是帮助里默认值的基准）。
@@ -306,6 +310,9 @@ void setup_train(CLI::App& app) {
   cmd->add_flag("--resume", f->resume,
                 "continue the interrupted run whose checkpoint is <out>.ckpt (written after every epoch, deleted "
                 "once the model is exported); give the same flags as the run that wrote it");
+  cmd->add_flag("--no-checkpoint", f->no_checkpoint,
+                "do not write <out>.ckpt after each epoch (it is three to four times the size of the weights); an "
+                "interrupted run then cannot be resumed");
   add_genrec_flags(cmd, f->genrec);
   cmd->callback([f, cmd] { run_train(*f, cmd); });
 }

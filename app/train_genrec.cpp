@@ -429,7 +429,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   info.init_from = init_source;
   export_genrec_model(out, info);
   std::printf("saved model to %s (%.1fs total)\n", out.c_str(), now_seconds() - t_start);
-  finish_checkpoint(res, t.checkpoint);
+  if (!t.checkpoint.empty()) finish_checkpoint(res, t.checkpoint);
 }
 
 }  // namespace seqrec::app

@@ -596,6 +596,12 @@ TEST(GenRec, CliResumeContinuesAnInterruptedRun) {
   auto [rc7, e7] = test::run_cli(flags + " --out " + part + " --resume");
   EXPECT_NE(rc7, 0);
   EXPECT_NE(e7.find("--resume: no checkpoint"), std::string::npos) << e7;
+  // --no-checkpoint：停下时也不写检查点。
+  auto [rc8, log8] = test::run_cli(flags + " --out " + dir.file("nock") + " --stop-after-epoch 1 --no-checkpoint");
+  ASSERT_EQ(rc8, 0) << log8;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("nock") + "/model.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("nock") + ".ckpt"));
+  EXPECT_EQ(log8.find("checkpoint kept"), std::string::npos) << log8;
 }
 
 // --label-smoothing：写进清单；同一种子下改变训练损失（没被忽略）；越界时指明选项且不留输出目录。
