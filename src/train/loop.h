@@ -32,6 +32,7 @@ struct LoopSpec {
 
 // 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
 // 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
+// 给了 opt.checkpoint 时每轮结束写检查点；opt.resume 时先从检查点恢复，续训的结果与不中断的训练逐位相同。
 TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
                      const EpochCallback& on_epoch);
 

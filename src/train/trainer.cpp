@@ -281,8 +281,6 @@ void request_training_stop() { g_stop_requested.store(true, std::memory_order_re
 bool training_stop_requested() { return g_stop_requested.load(std::memory_order_relaxed); }
 void clear_training_stop() { g_stop_requested.store(false, std::memory_order_relaxed); }
 
-// 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
-// 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
 namespace {
 
 // 训练张量 → 连续的 float32 命名张量（写检查点用）。
@@ -296,6 +294,9 @@ Tensor plain_tensor(const torch::Tensor& x) {
 
 }  // namespace
 
+// 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
+// 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
+// 给了 opt.checkpoint 时每轮结束写检查点；opt.resume 时先从检查点恢复（见 checkpoint.h）。
 TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
                      const EpochCallback& on_epoch) {
   const int workers = opt.threads;
