@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 
 #include "core/error.h"
@@ -20,9 +21,7 @@ void print_train_summary(const TrainResult& r) {
 }
 
 void check_checkpoint_file(const std::string& path, bool resume) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  const bool exists = f != nullptr;
-  if (f) std::fclose(f);
+  const bool exists = std::filesystem::exists(path);
   if (resume && !exists)
     throw Error(concat("--resume: no checkpoint ", path, " (training writes it after every epoch and deletes it "
                        "once the model is exported)"));

@@ -10,15 +10,15 @@ namespace seqrec::app {
 // 训练结束后的一行摘要（最佳一轮、每轮耗时、吞吐、峰值内存）；被信号提前停下时另起一行说明。
 void print_train_summary(const TrainResult& r);
 
-// 训练期间的 SIGINT / SIGTERM：第一次只请求训练在本轮结束后停下（该轮照常验证，随后导出最佳一轮），
-// 并恢复默认处理，于是第二次信号立即终止进程。析构时恢复默认处理。
 // 读数据之前检查检查点文件 path 与 --resume 是否相符：--resume 而文件不存在、或没有 --resume 而文件存在
 // （上一次同一输出目录的训练没有结束）都报错，后者不会被新的训练悄悄覆盖。
 void check_checkpoint_file(const std::string& path, bool resume);
 
-// 模型导出之后：训练正常结束则删除检查点；被信号打断则保留它并提示如何接着训练。
+// 模型导出之后：训练正常结束则删除检查点；被信号或 --stop-after-epoch 停下则保留它并提示如何接着训练。
 void finish_checkpoint(const TrainResult& r, const std::string& path);
 
+// 训练期间的 SIGINT / SIGTERM：第一次只请求训练在本轮结束后停下（该轮照常验证，随后导出最佳一轮），
+// 并恢复默认处理，于是第二次信号立即终止进程。析构时恢复默认处理。
 class StopTrainingOnSignal {
  public:
   StopTrainingOnSignal();
