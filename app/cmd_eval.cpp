@@ -34,6 +34,7 @@ struct EvalFlags {
   bool json = false;
   int threads = 2;  // 并行编码的线程数（结果与线程数无关）
   int beam = 0;     // 生成式模型的束宽（0 = 训练时记录的值；总不小于最大的 K）
+  double dense_mix = -1;  // 带稠密头的生成式模型：稠密得分的混合比例（-1 = 训练时记录的值）
   // OTTO 协议：标签文件与预测（候选 CSV 或提交文件）
   std::string labels, candidates, submission;
 };
@@ -87,6 +88,7 @@ void run_eval(const EvalFlags& f) {
   bo.precision = parse_scan_precision(f.precision);
   bo.index = "exact";  // 研究协议：精确的全量排序（近似索引的召回率由 `seqrec index` 报告）
   bo.beam = f.beam;
+  bo.dense_mix = f.dense_mix;
   auto bundle = ModelBundle::load(f.model, bo);
   DataFlags df = f.data.data.empty() ? DataFlags::from_json(bundle->manifest.at("data").at("options")) : f.data;
   SequenceData data = df.load();
@@ -109,7 +111,8 @@ void run_eval(const EvalFlags& f) {
   const int beam = bundle->generative ? std::max(bundle->beam, max_k) : 0;
   const auto model_ranks =
       bundle->generative
-          ? rank_cases_generative(*bundle->generative, data, cases, max_k, beam, proto.exclude_history, f.threads)
+          ? rank_cases_generative(*bundle->generative, data, cases, max_k, beam, proto.exclude_history, f.threads,
+                                  bundle->dense_mix)
           : rank_cases(*bundle->model, *bundle->exact, data, cases, bundle->model->config().max_len, &ranker, f.threads);
   const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);
   auto mm = summarize_ranks(model_ranks, ks);
@@ -123,6 +126,7 @@ void run_eval(const EvalFlags& f) {
                                 {"model_dir", f.model},
                                 {"model_type", bundle->manifest.value("model_type", "")},
                                 {"beam", beam},
+                                {"dense_mix", bundle->dense_mix},
                                 {"model_commit", bundle->manifest.value("seqrec_commit", "unknown")},
                                 {"eval_commit", git_commit()},
                                 {"model", mm},
@@ -184,6 +188,10 @@ void setup_eval(CLI::App& app) {
   cmd->add_flag("--json", f->json, "print JSON instead of a table");
   cmd->add_option("--beam", f->beam, "generative models: beam width (default: the one recorded at training; "
                                      "never below the largest K)");
+  cmd->add_option("--dense-mix", f->dense_mix,
+                  "generative models trained with --w-dense: weight of the dense score against the beam search's "
+                  "log-probability, in [0, 1] (default: the one recorded at training)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--threads", f->threads, "threads encoding the histories (results do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

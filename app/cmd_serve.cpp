@@ -125,6 +125,10 @@ void setup_serve(CLI::App& app) {
                   "never below top_k)")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
+  cmd->add_option("--dense-mix", f->bundle.dense_mix,
+                  "generative (colarec) models trained with --w-dense: weight of the dense score against the beam "
+                  "search's log-probability, in [0, 1] (default: the one recorded at training)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--host", f->opt.host, "address to bind")->capture_default_str();
   cmd->add_option("--port", f->opt.port, "port (0 = any free port)")->capture_default_str();
   cmd->add_option("--io", f->opt.io,

@@ -241,6 +241,13 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--w-index", f.gen.w_index, "colarec: weight of the item-indexing loss (0 = off) [1]")->group(g);
   cmd->add_option("--w-bpr", f.gen.w_bpr, "colarec: weight of the user-item BPR loss on encoder states (0 = off) [0.1]")->group(g);
   cmd->add_option("--w-cl", f.gen.w_cl, "colarec: weight of the contrastive loss between items sharing an id prefix (0 = off) [0.1]")->group(g);
+  cmd->add_option("--w-dense", f.gen.w_dense,
+                  "colarec: weight of a dense head's full-softmax loss (LIGER-style hybrid: the encoder's last state "
+                  "scores every item's input vector; 0 = no dense head) [0]")->group(g);
+  cmd->add_option("--dense-mix", f.gen.dense_mix,
+                  "colarec with --w-dense: weight of the dense score against the beam search's log-probability when "
+                  "ranking the union of both candidate lists, for validation, evaluation and serving (0 = beam search "
+                  "only, 1 = dense only) [0.5]")->group(g);
   cmd->add_option("--cl-temperature", f.gen.cl_temperature, "colarec: temperature of the contrastive loss [0.1]")->group(g);
   cmd->add_option("--label-smoothing", f.gen.label_smoothing,
                   "colarec: label smoothing of each id level's cross-entropy (rec and index tasks); the target keeps "
@@ -274,6 +281,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   cfg.sid_input_only = f.sid_input_only;
   cfg.pos_from_end = f.pos_from_end;
   cfg.content_pool = f.content_pool;
+  cfg.dense_head = f.gen.w_dense > 0;
   if (f.content_pool && f.content.empty() && f.init_from.empty())
     throw Error("--content-pool needs --content (the item content to pool)");
   if (f.sid_content_weight > 0 && f.content.empty() && f.init_from.empty())
@@ -293,6 +301,8 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
     // 1'. 接着已有模型训练：结构、内容、分词器与语义 ID 都来自它（与之冲突的选项已由 check_init_from_flags 拒绝）。
     WarmStart w = load_warm_start(f.init_from, data);
     cfg = w.cfg;
+    // 稠密头没有自己的参数（见 genrec_config.h），所以可以给已有模型加上或去掉：由本次的 --w-dense 决定。
+    cfg.dense_head = f.gen.w_dense > 0;
     in = std::move(w.in);
     tok = std::move(w.tok);
     content_info = w.content_info;
@@ -396,7 +406,7 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
   for (auto part : {SplitPart::kValid, SplitPart::kTest}) {
     const auto cases = eval_cases(data, part);
     const double te = now_seconds();
-    const auto ranks = rank_cases_generative(native, data, cases, 20, beam, false, t.threads);
+    const auto ranks = rank_cases_generative(native, data, cases, 20, beam, false, t.threads, f.gen.dense_mix);
     const double secs = now_seconds() - te;
     auto mm = summarize_ranks(ranks, ks);
     auto pm = summarize_ranks(rank_cases_static(pop, cases), ks);

@@ -286,6 +286,93 @@ TEST(GenRec, BeamSearchIsExactWhenWideAndValidWhenNarrow) {
   }
 }
 
+// 稠密头（LIGER 式）：原生的稠密 log 概率与 LibTorch 的 last_state · item_vectors 一致；dense_mix = 0 即束搜索，
+// = 1 即稠密得分的 top_k；其间每个结果的得分 = (1 - m)·精确生成 log 概率 + m·稠密 log 概率，束宽覆盖全部物品时
+// 与穷举的混合排序一致，窄束时束外的稠密候选也按精确生成 log 概率计分；排除的物品不出现；没有稠密头的模型
+// 不能取稠密得分。
+TEST(GenRec, DenseHeadMatchesTorchAndMixesWithTheBeam) {
+  for (int variant = 0; variant < 2; ++variant) {
+    Fixture f = variant == 0 ? make_fixture(true, true, true, true, true) : make_fixture(false);
+    const std::vector<int32_t> hist = {3, 17, 8, 22};
+    std::vector<float> memory, dlp;
+    const auto tk = rec_input(f.cfg, f.content, hist.data(), hist.size());
+    f.native->encode(tk.data(), static_cast<int>(tk.size()), &memory);
+    EXPECT_THROW(f.native->dense_log_probs(memory, static_cast<int>(tk.size()), &dlp), Error);
+    f.cfg.dense_head = true;
+    TensorMap w = f.net->to_tensors();
+    w["content_tokens"] = content_tokens_tensor(f.cfg, f.content);
+    f.native = std::make_unique<GenRecModel>(GenRecModel::from_tensors(w, f.cfg, f.sids));
+    f.native->dense_log_probs(memory, static_cast<int>(tk.size()), &dlp);
+    {
+      // 一批两行（第二行更短，右侧填充）：LibTorch 取每行最后一个非 PAD 记号。
+      torch::NoGradGuard ng;
+      const std::vector<int32_t> h2 = {9};
+      const auto t2 = rec_input(f.cfg, f.content, h2.data(), h2.size());
+      auto tokens = torch::zeros({2, static_cast<int64_t>(tk.size())}, torch::kInt64);
+      for (size_t i = 0; i < tk.size(); ++i) tokens[0][static_cast<int64_t>(i)] = tk[i];
+      for (size_t i = 0; i < t2.size(); ++i) tokens[1][static_cast<int64_t>(i)] = t2[i];
+      auto lp = torch::log_softmax(
+          torch::matmul(GenRecNetImpl::last_state(f.net->encode(tokens, nullptr), tokens), f.net->item_vectors().t()), 1);
+      std::vector<float> m2, d2;
+      f.native->encode(t2.data(), static_cast<int>(t2.size()), &m2);
+      f.native->dense_log_probs(m2, static_cast<int>(t2.size()), &d2);
+      for (int i = 0; i < 30; ++i) {
+        ASSERT_NEAR(dlp[static_cast<size_t>(i)], lp[0][i].item<float>(), 1e-4) << "variant " << variant << " item " << i;
+        ASSERT_NEAR(d2[static_cast<size_t>(i)], lp[1][i].item<float>(), 1e-4) << "variant " << variant << " item " << i;
+      }
+    }
+    const auto all = exhaustive_scores(f, hist);
+    auto ranked = [&](double m, const std::vector<int32_t>& cand) {
+      std::vector<std::pair<float, int32_t>> v;
+      for (int32_t i : cand)
+        v.push_back({static_cast<float>(1 - m) * all[static_cast<size_t>(i)] + static_cast<float>(m) * dlp[static_cast<size_t>(i)], i});
+      std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      return v;
+    };
+    std::vector<int32_t> every(30);
+    for (int i = 0; i < 30; ++i) every[static_cast<size_t>(i)] = i;
+    // dense_mix = 0：与不给时的束搜索逐项相同。
+    const auto g0 = f.native->generate(hist.data(), hist.size(), 6, 8, nullptr, 0.0);
+    const auto plain = f.native->generate(hist.data(), hist.size(), 6, 8);
+    ASSERT_EQ(g0.size(), plain.size());
+    for (size_t r = 0; r < g0.size(); ++r) EXPECT_EQ(g0[r].item, plain[r].item);
+    // dense_mix = 1：稠密得分的 top_k。
+    const auto d1 = f.native->generate(hist.data(), hist.size(), 6, 8, nullptr, 1.0);
+    const auto want1 = ranked(1.0, every);
+    ASSERT_EQ(d1.size(), 6u);
+    for (size_t r = 0; r < 6; ++r) {
+      EXPECT_EQ(d1[r].item, want1[r].second) << r;
+      EXPECT_NEAR(d1[r].score, want1[r].first, 1e-5);
+    }
+    // 束宽覆盖全部物品：混合排序与穷举一致。
+    const auto wide = f.native->generate(hist.data(), hist.size(), 10, 30, nullptr, 0.4);
+    const auto want = ranked(0.4, every);
+    ASSERT_EQ(wide.size(), 10u);
+    for (size_t r = 0; r < 10; ++r) {
+      EXPECT_EQ(wide[r].item, want[r].second) << "variant " << variant << " rank " << r;
+      EXPECT_NEAR(wide[r].score, want[r].first, 1e-4);
+    }
+    // 窄束（宽 3）：候选 = 束搜索的 3 个 ∪ 稠密得分最高的 3 个，每个按精确的混合得分排序。
+    const auto beam3 = f.native->generate(hist.data(), hist.size(), 3, 3);
+    std::set<int32_t> cand;
+    for (const auto& h : beam3) cand.insert(h.item);
+    for (size_t r = 0; r < 3; ++r) cand.insert(want1[r].second);
+    const auto want3 = ranked(0.5, std::vector<int32_t>(cand.begin(), cand.end()));
+    const auto narrow = f.native->generate(hist.data(), hist.size(), 3, 3, nullptr, 0.5);
+    ASSERT_EQ(narrow.size(), 3u);
+    for (size_t r = 0; r < 3; ++r) {
+      EXPECT_EQ(narrow[r].item, want3[r].second) << "variant " << variant << " rank " << r;
+      EXPECT_NEAR(narrow[r].score, want3[r].first, 1e-4);
+    }
+    // 排除：被排除的物品（混合排序的前 4 个）不出现，仍返回 top_k 个，即去掉它们之后的排序。
+    const std::vector<int32_t> ex = {want[0].second, want[1].second, want[2].second, want[3].second};
+    const auto rest = f.native->generate(hist.data(), hist.size(), 5, 30, &ex, 0.4);
+    ASSERT_EQ(rest.size(), 5u);
+    for (size_t r = 0; r < 5; ++r) EXPECT_EQ(rest[r].item, want[r + 4].second) << r;
+    EXPECT_THROW(f.native->generate(hist.data(), hist.size(), 5, 30, nullptr, 1.5), Error);
+  }
+}
+
 // 排除在搜索内部生效：被排除的物品不出现，仍返回 top_k 个（与去掉这些物品后的穷举一致）；
 // 剩下的物品不足 top_k 时返回全部剩余。
 TEST(GenRec, ExclusionInsideTheSearch) {
@@ -479,6 +566,57 @@ TEST(GenRec, CliTrainServeAndEval) {
   EXPECT_NE(rc8, 0);
   EXPECT_NE(bad3.find("--sid-content-weight"), std::string::npos) << bad3;
   EXPECT_FALSE(std::filesystem::exists(dir.file("y")));
+}
+
+// --w-dense：训练出带稠密头的模型，清单记下 dense_head 与 dense_mix，服务与评估默认用记录的比例，
+// eval --dense-mix 可以覆盖（纯稠密检索在有顺序结构的合成数据上胜过最热门）；没有稠密头的模型给
+// --dense-mix 报错；比例越界报错。
+TEST(GenRec, CliDenseHead) {
+  test::TempDir dir;
+  test::write_synthetic_csv(dir.file("ratings.csv"), 150, 60, 6, 12);
+  const std::string data = " --data " + dir.file("ratings.csv");
+  const std::string lg = dir.file("lgcn");
+  auto [rc1, log1] = test::run_cli("train --model lightgcn" + data + " --out " + lg + " --epochs 1 --dim 8 --quiet");
+  ASSERT_EQ(rc1, 0) << log1;
+  const std::string small = data + " --sid-from " + lg + " --sid-k 4 --sid-input-only --epochs 4 --eval-every 4 " +
+                            "--dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  const std::string gd = dir.file("dense"), g0 = dir.file("plain");
+  auto [rc2, log2] = test::run_cli("train --model colarec --out " + gd + small + " --w-dense 1 --dense-mix 0.3");
+  ASSERT_EQ(rc2, 0) << log2;
+  auto b = ModelBundle::load(gd);
+  EXPECT_TRUE(b->manifest["model"]["dense_head"].get<bool>());
+  EXPECT_DOUBLE_EQ(b->manifest["generative"]["dense_mix"].get<double>(), 0.3);
+  EXPECT_DOUBLE_EQ(b->manifest["generative"]["w_dense"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(b->dense_mix, 0.3);
+  RecommendRequest q;
+  q.recent_clicks = {b->items.id(1), b->items.id(2)};
+  q.top_k = 7;
+  EXPECT_EQ(recommend(*b, q)["recommended_item_ids"].size(), 7u);
+  BundleOptions bo;
+  bo.dense_mix = 1;
+  EXPECT_DOUBLE_EQ(ModelBundle::load(gd, bo)->dense_mix, 1.0);
+  auto [rc3, ev] = test::run_cli("eval --model " + gd + " --ks 10 --json --dense-mix 1", true);
+  ASSERT_EQ(rc3, 0) << ev;
+  auto j = nlohmann::json::parse(ev);
+  EXPECT_DOUBLE_EQ(j["dense_mix"].get<double>(), 1.0);
+  EXPECT_GT(j["model"]["HR@10"].get<double>(), j["most_popular"]["HR@10"].get<double>()) << ev;
+  auto [rc4, ev0] = test::run_cli("eval --model " + gd + " --ks 10 --json --dense-mix 0", true);
+  ASSERT_EQ(rc4, 0) << ev0;
+  EXPECT_NE(nlohmann::json::parse(ev0)["model"], j["model"]);  // 纯束搜索与纯稠密检索是两种排序
+  // 没有稠密头的模型：清单里没有这两项，--dense-mix 报错。
+  auto [rc5, log5] = test::run_cli("train --model colarec --out " + g0 + small);
+  ASSERT_EQ(rc5, 0) << log5;
+  auto b0 = ModelBundle::load(g0);
+  EXPECT_FALSE(b0->manifest["model"]["dense_head"].get<bool>());
+  EXPECT_FALSE(b0->manifest["generative"].contains("dense_mix"));
+  EXPECT_DOUBLE_EQ(b0->dense_mix, 0.0);
+  auto [rc6, e6] = test::run_cli("eval --model " + g0 + " --ks 10 --dense-mix 0.5");
+  EXPECT_NE(rc6, 0);
+  EXPECT_NE(e6.find("no dense head"), std::string::npos) << e6;
+  auto [rc7, e7] = test::run_cli("train --model colarec --out " + dir.file("x") + small + " --w-dense 1 --dense-mix 2");
+  EXPECT_NE(rc7, 0);
+  EXPECT_NE(e7.find("--dense-mix"), std::string::npos) << e7;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
 }
 
 // --init-from：沿用来源的结构、内容与语义 ID，从它的权重接着训练（学习率极小时导出的权重几乎不变，

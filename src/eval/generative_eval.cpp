@@ -12,7 +12,7 @@ namespace seqrec {
 
 std::vector<int64_t> rank_cases_generative(const GenRecModel& model, const SequenceData& data,
                                            const std::vector<EvalCase>& cases, int top_k, int beam,
-                                           bool exclude_history, int threads) {
+                                           bool exclude_history, int threads, double dense_mix) {
   const int64_t n = static_cast<int64_t>(cases.size());
   const int64_t miss = model.config().num_items;
   std::vector<int64_t> ranks(static_cast<size_t>(n), miss);
@@ -24,7 +24,8 @@ std::vector<int64_t> rank_cases_generative(const GenRecModel& model, const Seque
         const EvalCase& e = cases[static_cast<size_t>(c)];
         const auto& s = data.seqs[static_cast<size_t>(e.user)];
         std::vector<int32_t> hist(s.begin(), s.begin() + e.end);
-        const auto hits = model.generate(hist.data(), hist.size(), top_k, beam, exclude_history ? &hist : nullptr);
+        const auto hits = model.generate(hist.data(), hist.size(), top_k, beam, exclude_history ? &hist : nullptr,
+                                         dense_mix);
         for (size_t r = 0; r < hits.size(); ++r)
           if (hits[r].item == e.target) {
             ranks[static_cast<size_t>(c)] = static_cast<int64_t>(r);

@@ -12,10 +12,10 @@
 namespace seqrec {
 
 // cases 的目标名次（从 0 开始，与 metrics.h 相同）。历史为 seqs[user] 的前 end 个物品；exclude_history 为 true 时在搜索中排除
-// 历史物品。threads 个线程并行；结果与线程数无关。
+// 历史物品。threads 个线程并行；结果与线程数无关。dense_mix 见 GenRecModel::generate（只对带稠密头的模型有效）。
 std::vector<int64_t> rank_cases_generative(const GenRecModel& model, const SequenceData& data,
                                            const std::vector<EvalCase>& cases, int top_k, int beam,
-                                           bool exclude_history, int threads);
+                                           bool exclude_history, int threads, double dense_mix = 0);
 
 // 从 cases 中按种子均匀抽取至多 n 个（保持原顺序）；n <= 0 或不少于总数时原样返回。
 std::vector<EvalCase> sample_cases(const std::vector<EvalCase>& cases, int64_t n, uint64_t seed);

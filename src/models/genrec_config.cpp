@@ -36,7 +36,8 @@ nlohmann::json GenRecConfig::to_json() const {
           {"index_users", index_users}, {"dim", dim},               {"heads", heads},
           {"ffn_dim", ffn_dim},       {"enc_layers", enc_layers},   {"dec_layers", dec_layers},
           {"codebook_sizes", codebook_sizes}, {"sid_input", sid_input},
-          {"sid_input_only", sid_input_only}, {"pos_from_end", pos_from_end}, {"content_pool", content_pool}};
+          {"sid_input_only", sid_input_only}, {"pos_from_end", pos_from_end}, {"content_pool", content_pool},
+          {"dense_head", dense_head}};
 }
 
 GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
@@ -58,6 +59,7 @@ GenRecConfig GenRecConfig::from_json(const nlohmann::json& j) {
     c.sid_input_only = j.value("sid_input_only", false);  // 同上
     c.pos_from_end = j.value("pos_from_end", false);  // 同上
     c.content_pool = j.value("content_pool", false);  // 同上
+    c.dense_head = j.value("dense_head", false);  // 同上
   } catch (const nlohmann::json::exception& e) {
     throw Error(concat("generative model config in manifest.json is incomplete: ", e.what()));
   }

@@ -134,6 +134,18 @@ GenRecModel GenRecModel::from_tensors(const TensorMap& t, const GenRecConfig& cf
   }
   m.sids_ = std::move(sids);
   m.trie_ = SidTrie(m.sids_);
+  if (cfg.dense_head) {
+    // 稠密头的物品向量（见 genrec_config.h），加载时一次算好。
+    m.item_vec_.assign(static_cast<size_t>(cfg.num_items) * d, 0.0f);
+    for (int32_t i = 0; i < cfg.num_items; ++i) {
+      float* v = &m.item_vec_[static_cast<size_t>(i) * d];
+      add_into(v, &m.tok_emb_[static_cast<size_t>(cfg.item_offset() + i) * d], d);  // sid_input_only 时也加
+      if (cfg.sid_input)
+        for (int t = 0; t < cfg.levels(); ++t)
+          add_into(v, &m.code_emb_[static_cast<size_t>(t)][static_cast<size_t>(m.sids_.code(i)[t]) * d], d);
+      if (cfg.content_pool) add_into(v, &m.content_mean_[static_cast<size_t>(i) * d], d);
+    }
+  }
   return m;
 }
 
@@ -244,14 +256,47 @@ std::vector<float> GenRecModel::decode_logits(const std::vector<float>& memory, 
 }
 
 std::vector<GenRecModel::Hit> GenRecModel::generate(const int32_t* clicks, size_t n, int top_k, int beam,
-                                                    const std::vector<int32_t>* exclude) const {
+                                                    const std::vector<int32_t>* exclude, double dense_mix) const {
   for (size_t i = 0; i < n; ++i) SEQREC_CHECK(clicks[i] >= 0 && clicks[i] < cfg_.num_items, "click index out of range");
-  return generate_from_tokens(rec_input(cfg_, content_, clicks, n), top_k, beam, exclude);
+  return generate_from_tokens(rec_input(cfg_, content_, clicks, n), top_k, beam, exclude, dense_mix);
+}
+
+float GenRecModel::path_log_prob(const std::vector<std::vector<float>>& cross, int T, const int32_t* codes) const {
+  const int d = cfg_.dim;
+  std::vector<float> x, h(static_cast<size_t>(d)), lp;
+  float score = 0;
+  // 与束搜索逐步相同的算法（同样的输入拼装与 log-softmax），所以同一物品的得分与束搜索给出的逐位相同。
+  for (int t = 0; t < cfg_.levels(); ++t) {
+    x.resize(static_cast<size_t>(t + 1) * d);
+    for (int j = 0; j <= t; ++j) {
+      const float* e = j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(codes[j - 1]) * d];
+      for (int c = 0; c < d; ++c) x[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
+    }
+    decoder_last(x, t + 1, cross, T, h.data());
+    level_log_probs(h.data(), t, &lp);
+    score += lp[static_cast<size_t>(codes[t])];
+  }
+  return score;
+}
+
+void GenRecModel::dense_log_probs(const std::vector<float>& memory, int T, std::vector<float>* out) const {
+  SEQREC_CHECK(cfg_.dense_head, "dense scores need a model with a dense head");
+  const int I = cfg_.num_items, d = cfg_.dim;
+  out->resize(static_cast<size_t>(I));
+  matvec(item_vec_.data(), I, d, &memory[static_cast<size_t>(T - 1) * d], out->data());
+  const float mx = *std::max_element(out->begin(), out->end());
+  double sum = 0;
+  for (float v : *out) sum += std::exp(static_cast<double>(v - mx));
+  const float lse = mx + static_cast<float>(std::log(sum));
+  for (float& v : *out) v -= lse;
 }
 
 std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vector<int32_t>& tokens, int top_k, int beam,
-                                                                const std::vector<int32_t>* exclude) const {
-  const int d = cfg_.dim, L = cfg_.levels();
+                                                                const std::vector<int32_t>* exclude,
+                                                                double dense_mix) const {
+  if (!(dense_mix >= 0 && dense_mix <= 1)) throw Error(concat("dense_mix must be in [0, 1] (got ", dense_mix, ")"));
+  const bool dense = cfg_.dense_head && dense_mix > 0;
+  const int d = cfg_.dim;
   const int T = static_cast<int>(tokens.size());
   const int width = std::max(beam, top_k);
   std::vector<float> memory;
@@ -261,6 +306,48 @@ std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vecto
     cross[l].resize(static_cast<size_t>(T) * 2 * d);
     dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
   }
+  // 只用束搜索（没有稠密头，或 dense_mix = 0）：原来的做法。
+  std::vector<Hit> gen = dense_mix < 1 || !dense ? beam_search(cross, T, width, exclude) : std::vector<Hit>{};
+  if (!dense) {
+    if (static_cast<int>(gen.size()) > top_k) gen.resize(static_cast<size_t>(top_k));
+    return gen;
+  }
+  // 稠密头参与（LIGER 式）：候选 = 束搜索的 width 个 ∪ 稠密得分最高的 width 个（都不含被排除的物品）；
+  // 每个候选的得分 = (1 - dense_mix) · 生成的 log 概率（束外的候选按其语义 ID 逐层精确计算）
+  //                 + dense_mix · 稠密头在全部物品上的 log-softmax。
+  std::vector<float> dlp;
+  dense_log_probs(memory, T, &dlp);
+  std::vector<int32_t> ex = exclude ? *exclude : std::vector<int32_t>{};
+  std::sort(ex.begin(), ex.end());
+  std::vector<int32_t> order;
+  order.reserve(static_cast<size_t>(cfg_.num_items));
+  for (int32_t i = 0; i < cfg_.num_items; ++i)
+    if (!std::binary_search(ex.begin(), ex.end(), i)) order.push_back(i);
+  const size_t nd = std::min(order.size(), static_cast<size_t>(width));
+  auto by_dense = [&](int32_t a, int32_t b) {
+    return dlp[static_cast<size_t>(a)] != dlp[static_cast<size_t>(b)] ? dlp[static_cast<size_t>(a)] > dlp[static_cast<size_t>(b)]
+                                                                      : a < b;
+  };
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(nd), order.end(), by_dense);
+  std::unordered_map<int32_t, float> gen_lp;
+  for (const Hit& h : gen) gen_lp[h.item] = h.score;
+  std::vector<Hit> out;
+  const float wd = static_cast<float>(dense_mix), wg = 1.0f - wd;
+  for (const Hit& h : gen) out.push_back({h.item, wg * h.score + wd * dlp[static_cast<size_t>(h.item)]});
+  for (size_t k = 0; k < nd; ++k) {
+    const int32_t i = order[k];
+    if (gen_lp.count(i)) continue;
+    const float g = wg > 0 ? path_log_prob(cross, T, sids_.code(i)) : 0.0f;
+    out.push_back({i, wg * g + wd * dlp[static_cast<size_t>(i)]});
+  }
+  std::sort(out.begin(), out.end(), [](const Hit& a, const Hit& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; });
+  if (static_cast<int>(out.size()) > top_k) out.resize(static_cast<size_t>(top_k));
+  return out;
+}
+
+std::vector<GenRecModel::Hit> GenRecModel::beam_search(const std::vector<std::vector<float>>& cross, int T, int width,
+                                                       const std::vector<int32_t>* exclude) const {
+  const int d = cfg_.dim, L = cfg_.levels();
   // 被排除的物品：沿叶子到根累计每个节点子树中被排除的个数；全被排除的子树不扩展。
   std::unordered_map<int32_t, int32_t> excluded;
   if (exclude) {
@@ -315,10 +402,7 @@ std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vecto
     beams = std::move(next);
   }
   std::vector<Hit> out;
-  for (const Beam& b : beams) {
-    if (static_cast<int>(out.size()) >= top_k) break;
-    out.push_back({trie_.item_of(b.node), b.score});
-  }
+  for (const Beam& b : beams) out.push_back({trie_.item_of(b.node), b.score});
   return out;
 }
 

@@ -16,6 +16,11 @@
 // 束搜索：每一步只扩展前缀树中存在的子节点，得分为各层 log-softmax 之和（softmax 在整层码本上归一化），
 // 保留得分最高的 beam 个前缀；到达叶子即得到一个真实物品。需要排除的物品（如已看过的）在搜索中剔除：
 // 子树中的物品全被排除的前缀不会被扩展，所以只要还有足够的物品，总能返回 top_k 个。
+//
+// 稠密头（dense_head，LIGER 式混合检索）：用户向量 = 编码器最后一个位置的输出，物品向量见 genrec_config.h，
+// 稠密得分 = 全部物品上内积的 log-softmax。dense_mix > 0 时，候选为束搜索的 width 个与稠密得分最高的
+// width 个之并（都不含被排除的物品），每个候选的得分 = (1 - dense_mix)·生成 log 概率 + dense_mix·稠密 log 概率；
+// 束外候选的生成 log 概率按其语义 ID 逐层精确计算。dense_mix = 1 即纯稠密检索（全部物品中取最高的 top_k）。
 #pragma once
 
 #include <cstdint>
@@ -51,11 +56,14 @@ class GenRecModel {
   };
   // 由最近点击（内部物品下标，从旧到新）生成 top_k 个物品（得分降序）。beam < top_k 时按 top_k。
   // exclude（可为空）中的物品不会出现在结果中。线程安全。
+  // dense_mix ∈ [0, 1] 只对带稠密头的模型有效（见文件头"稠密头"）：0 = 只用束搜索，1 = 只用稠密得分。
   std::vector<Hit> generate(const int32_t* clicks, size_t n, int top_k, int beam,
-                            const std::vector<int32_t>* exclude = nullptr) const;
+                            const std::vector<int32_t>* exclude = nullptr, double dense_mix = 0) const;
   // 同上，编码器输入由调用方给出（物品索引任务等）。
   std::vector<Hit> generate_from_tokens(const std::vector<int32_t>& tokens, int top_k, int beam,
-                                        const std::vector<int32_t>* exclude) const;
+                                        const std::vector<int32_t>* exclude, double dense_mix = 0) const;
+  // 稠密头在全部物品上的 log-softmax（memory 为 encode 的输出，用户向量取其最后一行）；须 dense_head。
+  void dense_log_probs(const std::vector<float>& memory, int T, std::vector<float>* out) const;
 
  private:
   struct EncBlock {
@@ -70,6 +78,11 @@ class GenRecModel {
   // 结果是最后一个位置经 dec_ln 之后的向量 out [d]。
   void decoder_last(std::vector<float>& x, int steps, const std::vector<std::vector<float>>& cross_kv, int T,
                     float* out) const;
+  // 约束束搜索：保留 width 个前缀直到叶子，返回这些物品与生成的 log 概率（降序；exclude 中的物品在搜索中剔除）。
+  std::vector<Hit> beam_search(const std::vector<std::vector<float>>& cross, int T, int width,
+                               const std::vector<int32_t>* exclude) const;
+  // 一个物品（语义 ID 为 codes）的生成 log 概率：逐层教师强制，与束搜索的计算逐位相同。
+  float path_log_prob(const std::vector<std::vector<float>>& cross, int T, const int32_t* codes) const;
   // 第 t 层码本的 log-softmax（logits = h · code_emb_t）。
   void level_log_probs(const float* h, int t, std::vector<float>* out) const;
 
@@ -78,6 +91,7 @@ class GenRecModel {
   SidTrie trie_;
   ItemTokens content_;
   std::vector<float> content_mean_;  // content_pool 时每个物品内容记号嵌入的平均 [I, d]（无内容为 0）
+  std::vector<float> item_vec_;      // dense_head 时稠密头的物品向量 [I, d]（见 genrec_config.h）
   std::vector<float> tok_emb_, pos_emb_, bos_, dec_pos_;
   std::vector<std::vector<float>> code_emb_;  // 每层 [K_t, d]
   std::vector<EncBlock> enc_;

@@ -202,6 +202,28 @@ std::vector<torch::Tensor> GenRecNetImpl::decode(const torch::Tensor& memory, co
   return logits;
 }
 
+torch::Tensor GenRecNetImpl::last_state(const torch::Tensor& memory, const torch::Tensor& tokens) {
+  auto last = (tokens.ne(GenRecConfig::kPad).sum(1) - 1).clamp_min(0);  // [B]
+  return memory.gather(1, last.view({-1, 1, 1}).expand({memory.size(0), 1, memory.size(2)})).squeeze(1);
+}
+
+torch::Tensor GenRecNetImpl::item_vectors() {
+  const int64_t I = cfg.num_items;
+  // 物品记号自己的嵌入（总是加，sid_input_only 时也加：见 genrec_config.h）、语义 ID 各层码本嵌入之和
+  // （sid_input）、内容平均（content_pool）。
+  torch::Tensor v = tok_emb->weight.slice(0, cfg.item_offset(), cfg.item_offset() + I);
+  if (cfg.sid_input)
+    for (int t = 0; t < cfg.levels(); ++t)
+      v = v + code_emb[static_cast<size_t>(t)]->as<torch::nn::Embedding>()->forward(item_codes.select(1, t));
+  if (cfg.content_pool) {
+    // 加权求和用 embedding_bag：不必先展开 [I, C, d] 的中间张量（空位的权重为 0）。
+    namespace F = torch::nn::functional;
+    v = v + F::embedding_bag(item_content, tok_emb->weight,
+                             F::EmbeddingBagFuncOptions().mode(torch::kSum).per_sample_weights(content_weight));
+  }
+  return v;
+}
+
 TensorMap GenRecNetImpl::to_tensors() { return module_to_tensors(*this); }
 
 void GenRecNetImpl::load_tensors(const TensorMap& t) { module_load_tensors(*this, t); }

@@ -26,6 +26,10 @@ struct GenRecNetImpl : torch::nn::Module {
                                     const torch::Tensor& codes, DropoutRng* gen);
   // 编码器状态的汇总向量：任务记号（第 0 个位置）的输出 [B, d]。
   static torch::Tensor pooled(const torch::Tensor& memory) { return memory.select(1, 0); }
+  // 稠密头的用户向量：每行最后一个非 PAD 记号的输出 [B, d]（PAD 只在右侧）。
+  static torch::Tensor last_state(const torch::Tensor& memory, const torch::Tensor& tokens);
+  // 稠密头的物品向量 [I, d]：每个物品在推荐任务输入里的向量（不含位置），与 encode 的做法逐项相同。
+  torch::Tensor item_vectors();
 
   TensorMap to_tensors();
   void load_tensors(const TensorMap& t);

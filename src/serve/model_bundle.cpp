@@ -68,6 +68,15 @@ void load_generative(ModelBundle* b, const BundleOptions& opt) {
   }
   load_id_maps(b, cfg.num_users, cfg.num_items);
   b->beam = opt.beam > 0 ? opt.beam : m.value("generative", nlohmann::json::object()).value("beam", 20);
+  // 稠密得分的混合比例：命令行给出的优先，否则用训练时记录的；没有稠密头的模型一律为 0（给出非 0 值是错误）。
+  if (cfg.dense_head) {
+    b->dense_mix = opt.dense_mix >= 0 ? opt.dense_mix : m.value("generative", nlohmann::json::object()).value("dense_mix", 0.5);
+    if (!(b->dense_mix >= 0 && b->dense_mix <= 1))
+      throw Error(concat(b->dir, ": dense_mix must be in [0, 1] (got ", b->dense_mix, ")"));
+  } else if (opt.dense_mix > 0) {
+    throw Error(concat("--dense-mix ", opt.dense_mix, ": the model in ", b->dir,
+                       " has no dense head (train it with --w-dense)"));
+  }
   load_popularity(b, path("popularity.json"), cfg.num_items);
 }
 

@@ -24,6 +24,7 @@ struct BundleOptions {
   int nprobe = 0;              // >0 时覆盖 IVF 索引的 nprobe
   int coalesce = 0;            // >0：并发的单个请求合批检索，每批至多这么多个（见 coalescer.h）；0 = 不合批
   int beam = 0;                // 生成式模型：>0 时覆盖训练时记录的束宽
+  double dense_mix = -1;       // 带稠密头的生成式模型：>= 0 时覆盖训练时记录的混合比例
 };
 
 // 已加载的模型及其映射、检索索引和流行度回退列表。
@@ -35,6 +36,7 @@ struct ModelBundle {
   std::unique_ptr<SequenceEncoder> model;  // 按 manifest 的 model_type 构建的原生推理模型（生成式模型时为空）
   std::unique_ptr<GenRecModel> generative; // model_type = colarec：约束束搜索生成，没有向量检索（exact / retriever 为空）
   int beam = 20;                           // 生成式模型的束宽
+  double dense_mix = 0;                    // 生成式模型稠密得分的混合比例（没有稠密头时为 0；见 genrec_native.h）
   IdMap users;
   IdMap items;
   std::shared_ptr<const ExactIndex> exact;    // 基于 item_embeddings.npy；余弦或内积取决于模型的 similarity

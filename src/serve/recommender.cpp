@@ -177,7 +177,8 @@ std::vector<Hit> generative_hits(const ModelBundle& b, const Plan& p, int k) {
       if (!ok[static_cast<size_t>(i)]) ex.push_back(i);
   }
   std::vector<Hit> hits;
-  for (const auto& h : b.generative->generate(p.clicks.data(), p.clicks.size(), k, b.beam, ex.empty() ? nullptr : &ex))
+  for (const auto& h : b.generative->generate(p.clicks.data(), p.clicks.size(), k, b.beam, ex.empty() ? nullptr : &ex,
+                                                    b.dense_mix))
     hits.push_back({h.item, h.score});
   return hits;
 }

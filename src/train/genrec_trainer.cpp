@@ -24,6 +24,8 @@ void GenRecTrainOptions::validate() const {
   check_w("--w-index", w_index);
   check_w("--w-bpr", w_bpr);
   check_w("--w-cl", w_cl);
+  check_w("--w-dense", w_dense);
+  if (!(dense_mix >= 0 && dense_mix <= 1)) throw Error(concat("--dense-mix must be in [0, 1] (got ", dense_mix, ")"));
   if (w_rec + w_index == 0) throw Error("--w-rec and --w-index cannot both be 0: nothing would teach the decoder");
   if (!(cl_temperature > 0)) throw Error(concat("--cl-temperature must be > 0 (got ", cl_temperature, ")"));
   if (!(label_smoothing >= 0 && label_smoothing < 1))
@@ -40,6 +42,10 @@ nlohmann::json GenRecTrainOptions::to_json() const {
   // 标签平滑只在开启时写出，旧清单与新清单的默认记录保持一致。
   if (label_smoothing > 0) j["label_smoothing"] = label_smoothing;
   if (valid_sample_seed >= 0) j["valid_sample_seed"] = valid_sample_seed;  // 同上：只在给出时写出
+  if (w_dense > 0) {  // 同上：只在开启稠密头时写出
+    j["w_dense"] = w_dense;
+    j["dense_mix"] = dense_mix;
+  }
   return j;
 }
 
@@ -68,6 +74,9 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
   SEQREC_CHECK(cfg.num_items == data.num_items() && cfg.num_users == data.num_users(), "config does not match the data");
   SEQREC_CHECK(in.sids.num_items() == cfg.num_items, "semantic ids do not cover every item");
   if (cfg.content_vocab > 0) SEQREC_CHECK(static_cast<int>(in.content.size()) == cfg.num_items, "content table size");
+  if ((g.w_dense > 0) != cfg.dense_head)
+    throw Error(cfg.dense_head ? "the model has a dense head but --w-dense is 0: nothing would train it"
+                               : "--w-dense needs a model with a dense head");
   init_threads(opt);
   GenRecNet net(cfg, opt.dropout, &in.sids, &in.content);
   if (!in.init.empty()) net->load_tensors(in.init);  // 形状不符时抛出 Error（指明张量名）
@@ -109,7 +118,7 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
 
   // 一批的输入（prepare 在单线程中按种子抽样；分片只读）。
   std::vector<std::vector<int32_t>> rec_tok, idx_tok, neg_tok, sim_tok;
-  std::vector<int64_t> codes;
+  std::vector<int64_t> codes, targets;
   std::vector<int32_t> hist, users_pick;
   auto item_index_tokens = [&](int32_t item, std::mt19937_64& rng) {
     const auto& us = item_users[static_cast<size_t>(item)];
@@ -138,6 +147,7 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     neg_tok.assign(g.w_bpr > 0 ? static_cast<size_t>(B) : 0, {});
     sim_tok.assign(g.w_cl > 0 ? static_cast<size_t>(B) : 0, {});
     codes.assign(static_cast<size_t>(B * L), 0);
+    targets.assign(static_cast<size_t>(B), 0);
     for (int64_t r = 0; r < B; ++r) {
       const auto [u, t] = examples[static_cast<size_t>(ids[r])];
       const auto& s = data.seqs[static_cast<size_t>(u)];
@@ -145,6 +155,7 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
       const int32_t a = std::max(0, t - cfg.max_len);
       hist.assign(s.begin() + a, s.begin() + t);
       rec_tok[static_cast<size_t>(r)] = rec_input(cfg, in.content, hist.data(), hist.size());
+      targets[static_cast<size_t>(r)] = target;
       for (int l = 0; l < L; ++l) codes[static_cast<size_t>(r * L + l)] = in.sids.code(target)[l];
       if (need_items) idx_tok[static_cast<size_t>(r)] = item_index_tokens(target, rng);
       if (g.w_bpr > 0) {
@@ -171,6 +182,12 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     auto mem = net->encode(rt, gen);
     torch::Tensor loss = torch::zeros({}, torch::kFloat32);
     if (g.w_rec > 0) loss = loss + g.w_rec * ce_levels(net->decode(mem, rt, code_t, gen));
+    if (g.w_dense > 0) {
+      // 稠密头：最后一个记号的输出对全部物品向量做内积，全量 softmax 交叉熵。
+      auto logits = torch::matmul(GenRecNetImpl::last_state(mem, rt), net->item_vectors().t());
+      auto tgt = torch::from_blob(targets.data() + lo, {n}, torch::kInt64).clone();
+      loss = loss + g.w_dense * F::cross_entropy(logits, tgt, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    }
     if (need_items) {
       // 物品侧的输入（目标、负例、相似物品）拼成一批做一次编码：张量更大、算子更少。
       std::vector<std::vector<int32_t>> rows(idx_tok.begin() + lo, idx_tok.begin() + hi);
@@ -217,7 +234,8 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
   spec.validate = [&](const TensorMap& w) {
     const GenRecModel m = GenRecModel::from_tensors(w, cfg, in.sids);
     const int k = std::min(10, std::max(g.beam, 10));
-    return nlohmann::json(summarize_ranks(rank_cases_generative(m, data, valid, k, g.beam, false, opt.threads), {10}));
+    return nlohmann::json(
+        summarize_ranks(rank_cases_generative(m, data, valid, k, g.beam, false, opt.threads, g.dense_mix), {10}));
   };
   return run_loop(spec, data, opt, on_epoch);
 }

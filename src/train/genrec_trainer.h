@@ -2,7 +2,9 @@
 //   rec    用户 → 物品：读历史（内容记号 + 物品记号），逐层生成下一个物品的语义 ID（交叉熵之和，可加标签平滑）；
 //   index  物品索引：读物品自己的内容、物品记号和几个交互过它的用户，生成它自己的语义 ID（标签平滑同 rec）；
 //   bpr    用户与物品编码器状态之间的 BPR 排序损失（任务记号位置的输出做内积，负例均匀抽取）；
-//   cl     对比损失：语义 ID 前缀相同的物品互为正例（InfoNCE，分片内其他物品为负例，余弦 / 温度）。
+//   cl     对比损失：语义 ID 前缀相同的物品互为正例（InfoNCE，分片内其他物品为负例，余弦 / 温度）；
+//   dense  稠密头（LIGER 式，须 cfg.dense_head）：推荐任务中最后一个记号的输出与全部物品向量做内积，
+//          对下一个物品做全量 softmax 交叉熵（物品向量见 genrec_config.h）。
 // 每个损失的权重可调，设为 0 即关闭（消融）。训练样本是训练部分的每个位置（历史 = 之前最近 max_len 个）。
 // 验证：导出到原生模型，用约束束搜索在验证用例上计算 HR@10 / NDCG@10，按 NDCG@10 选最佳一轮。
 // 本头文件不包含 LibTorch。
@@ -22,7 +24,9 @@ struct GenRecTrainOptions {
   double w_index = 1.0;
   double w_bpr = 0.1;
   double w_cl = 0.1;
+  double w_dense = 0;  // 稠密头损失的权重；> 0 时须 cfg.dense_head，= 0 时须没有稠密头
   double cl_temperature = 0.1;
+  double dense_mix = 0.5;  // 验证与评估时稠密得分的混合比例（只对带稠密头的模型有效；见 genrec_native.h）
   double label_smoothing = 0;  // 逐层语义 ID 交叉熵（rec 与 index）的标签平滑 ε：目标得 1-ε，ε 均分给本层所有码
   int beam = 20;            // 验证与评估的束宽
   int64_t valid_sample = 0; // 验证时抽取的用例数（0 = 全部）；最终评估总是全部
