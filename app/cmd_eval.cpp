@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 
 #include "commands.h"
 #include "core/error.h"
@@ -34,7 +35,7 @@ struct EvalFlags {
   bool json = false;
   int threads = 2;  // 并行编码的线程数（结果与线程数无关）
   int beam = 0;     // 生成式模型的束宽（0 = 训练时记录的值；总不小于最大的 K）
-  double dense_mix = -1;  // 带稠密头的生成式模型：稠密得分的混合比例（-1 = 训练时记录的值）
+  std::string dense_mix;  // 带稠密头的生成式模型：稠密得分的混合比例，逗号分隔可给多个（空 = 训练时记录的值）
   // OTTO 协议：标签文件与预测（候选 CSV 或提交文件）
   std::string labels, candidates, submission;
 };
@@ -88,7 +89,22 @@ void run_eval(const EvalFlags& f) {
   bo.precision = parse_scan_precision(f.precision);
   bo.index = "exact";  // 研究协议：精确的全量排序（近似索引的召回率由 `seqrec index` 报告）
   bo.beam = f.beam;
-  bo.dense_mix = f.dense_mix;
+  // --dense-mix：一个或多个比例（逗号分隔）；多个时一次搜索评估全部，主结果是第一个。
+  std::vector<double> mixes;
+  std::stringstream mix_list(f.dense_mix);
+  for (std::string v; std::getline(mix_list, v, ',');) {
+    double m = -1;
+    try {
+      size_t used = 0;
+      m = std::stod(v, &used);
+      if (used != v.size()) m = -1;
+    } catch (const std::exception&) {
+    }
+    if (!(m >= 0 && m <= 1)) throw Error(concat("--dense-mix: '", v, "' is not a number in [0, 1]"));
+    mixes.push_back(m);
+  }
+  if (!f.dense_mix.empty() && mixes.empty()) throw Error("--dense-mix needs at least one value in [0, 1]");
+  if (!mixes.empty()) bo.dense_mix = mixes[0];
   auto bundle = ModelBundle::load(f.model, bo);
   DataFlags df = f.data.data.empty() ? DataFlags::from_json(bundle->manifest.at("data").at("options")) : f.data;
   SequenceData data = df.load();
@@ -109,10 +125,19 @@ void run_eval(const EvalFlags& f) {
     throw Error("a generative (colarec) model is evaluated with --protocol full: beam search generates items "
                 "instead of scoring a candidate list");
   const int beam = bundle->generative ? std::max(bundle->beam, max_k) : 0;
+  if (!mixes.empty() && !bundle->generative)
+    throw Error("--dense-mix applies to generative (colarec) models trained with --w-dense");
+  for (double m : mixes)
+    if (m > 0 && !bundle->generative->config().dense_head)
+      throw Error(concat("--dense-mix ", m, ": the model in ", f.model, " has no dense head (train it with --w-dense)"));
+  if (mixes.empty()) mixes.push_back(bundle->dense_mix);
+  std::vector<std::vector<int64_t>> mix_ranks;
+  if (bundle->generative)
+    mix_ranks = rank_cases_generative_mixes(*bundle->generative, data, cases, max_k, beam, proto.exclude_history,
+                                            f.threads, mixes);
   const auto model_ranks =
       bundle->generative
-          ? rank_cases_generative(*bundle->generative, data, cases, max_k, beam, proto.exclude_history, f.threads,
-                                  bundle->dense_mix)
+          ? mix_ranks[0]
           : rank_cases(*bundle->model, *bundle->exact, data, cases, bundle->model->config().max_len, &ranker, f.threads);
   const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);
   auto mm = summarize_ranks(model_ranks, ks);
@@ -127,6 +152,7 @@ void run_eval(const EvalFlags& f) {
                                 {"model_type", bundle->manifest.value("model_type", "")},
                                 {"beam", beam},
                                 {"dense_mix", bundle->dense_mix},
+                                {"dense_mix_sweep", nlohmann::ordered_json::array()},
                                 {"model_commit", bundle->manifest.value("seqrec_commit", "unknown")},
                                 {"eval_commit", git_commit()},
                                 {"model", mm},
@@ -135,6 +161,15 @@ void run_eval(const EvalFlags& f) {
                                 {"model_by_history_length", summarize_by_history_length(model_ranks, cases, ks, buckets)},
                                 {"most_popular_by_history_length", summarize_by_history_length(pop_ranks, cases, ks, buckets)},
                                 {"seconds", secs}};
+    // 多个 --dense-mix：每个比例的总指标与按历史长度分组的指标（第一个即上面的 model）。
+    if (mixes.size() > 1)
+      for (size_t k = 0; k < mixes.size(); ++k)
+        j["dense_mix_sweep"].push_back(
+            {{"dense_mix", mixes[k]},
+             {"model", summarize_ranks(mix_ranks[k], ks)},
+             {"model_by_history_length", summarize_by_history_length(mix_ranks[k], cases, ks, buckets)}});
+    else
+      j.erase("dense_mix_sweep");
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s split, %s: %s; %d items, %zu cases, %.2fs (commit %s):\n%s", f.split.c_str(),
@@ -148,6 +183,17 @@ void run_eval(const EvalFlags& f) {
       for (const auto& [name, m] : by_len.items())
         rows.push_back({concat("model, history ", name, " (", m["cases"].get<size_t>(), ")"), m});
       std::printf("by history length:\n%s", metrics_table(rows, ks).c_str());
+    }
+    if (mixes.size() > 1) {
+      // 多个 --dense-mix：每个比例一行总指标，再按历史长度分组各一行（"model" 即第一个比例）。
+      std::vector<std::pair<std::string, nlohmann::ordered_json>> rows;
+      for (size_t k = 0; k < mixes.size(); ++k) {
+        rows.push_back({concat("dense_mix ", mixes[k]), summarize_ranks(mix_ranks[k], ks)});
+        if (!buckets.empty())
+          for (const auto& [name, m] : summarize_by_history_length(mix_ranks[k], cases, ks, buckets).items())
+            rows.push_back({concat("dense_mix ", mixes[k], ", history ", name, " (", m["cases"].get<size_t>(), ")"), m});
+      }
+      std::printf("by dense_mix:\n%s", metrics_table(rows, ks).c_str());
     }
     const auto acc = topk_categorical_accuracy(model_ranks);
     std::printf("top-K categorical accuracy (TFRS):");
@@ -190,8 +236,8 @@ void setup_eval(CLI::App& app) {
                                      "never below the largest K)");
   cmd->add_option("--dense-mix", f->dense_mix,
                   "generative models trained with --w-dense: weight of the dense score against the beam search's "
-                  "log-probability, in [0, 1] (default: the one recorded at training)")
-      ->check(CLI::Range(0.0, 1.0));
+                  "log-probability, in [0, 1] (default: the one recorded at training); a comma-separated list "
+                  "evaluates each from one search per case (the first is the main result)");
   cmd->add_option("--threads", f->threads, "threads encoding the histories (results do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

@@ -603,6 +603,21 @@ TEST(GenRec, CliDenseHead) {
   auto [rc4, ev0] = test::run_cli("eval --model " + gd + " --ks 10 --json --dense-mix 0", true);
   ASSERT_EQ(rc4, 0) << ev0;
   EXPECT_NE(nlohmann::json::parse(ev0)["model"], j["model"]);  // 纯束搜索与纯稠密检索是两种排序
+  // 一次评估多个比例：每个比例的结果与单独评估它相同（第一个也是主结果）。
+  auto [rc8, evs] = test::run_cli("eval --model " + gd + " --ks 10 --json --dense-mix 1,0,0.3", true);
+  ASSERT_EQ(rc8, 0) << evs;
+  const auto js = nlohmann::json::parse(evs);
+  ASSERT_EQ(js["dense_mix_sweep"].size(), 3u);
+  EXPECT_EQ(js["model"], j["model"]);
+  EXPECT_EQ(js["dense_mix_sweep"][0]["model"], j["model"]);
+  EXPECT_EQ(js["dense_mix_sweep"][1]["model"], nlohmann::json::parse(ev0)["model"]);
+  auto [rc9, ev3] = test::run_cli("eval --model " + gd + " --ks 10 --json", true);  // 默认：训练时记录的 0.3
+  ASSERT_EQ(rc9, 0) << ev3;
+  EXPECT_EQ(js["dense_mix_sweep"][2]["model"], nlohmann::json::parse(ev3)["model"]);
+  EXPECT_FALSE(nlohmann::json::parse(ev3).contains("dense_mix_sweep"));
+  auto [rc10, e10] = test::run_cli("eval --model " + gd + " --ks 10 --dense-mix 0,x");
+  EXPECT_NE(rc10, 0);
+  EXPECT_NE(e10.find("'x' is not a number in [0, 1]"), std::string::npos) << e10;
   // 没有稠密头的模型：清单里没有这两项，--dense-mix 报错。
   auto [rc5, log5] = test::run_cli("train --model colarec --out " + g0 + small);
   ASSERT_EQ(rc5, 0) << log5;
@@ -610,9 +625,11 @@ TEST(GenRec, CliDenseHead) {
   EXPECT_FALSE(b0->manifest["model"]["dense_head"].get<bool>());
   EXPECT_FALSE(b0->manifest["generative"].contains("dense_mix"));
   EXPECT_DOUBLE_EQ(b0->dense_mix, 0.0);
-  auto [rc6, e6] = test::run_cli("eval --model " + g0 + " --ks 10 --dense-mix 0.5");
-  EXPECT_NE(rc6, 0);
-  EXPECT_NE(e6.find("no dense head"), std::string::npos) << e6;
+  for (const char* m : {"0.5", "0,0.5"}) {
+    auto [rc6, e6] = test::run_cli("eval --model " + g0 + " --ks 10 --dense-mix " + m);
+    EXPECT_NE(rc6, 0);
+    EXPECT_NE(e6.find("no dense head"), std::string::npos) << e6;
+  }
   auto [rc7, e7] = test::run_cli("train --model colarec --out " + dir.file("x") + small + " --w-dense 1 --dense-mix 2");
   EXPECT_NE(rc7, 0);
   EXPECT_NE(e7.find("--dense-mix"), std::string::npos) << e7;

@@ -17,6 +17,14 @@ std::vector<int64_t> rank_cases_generative(const GenRecModel& model, const Seque
                                            const std::vector<EvalCase>& cases, int top_k, int beam,
                                            bool exclude_history, int threads, double dense_mix = 0);
 
+// 同上，一次搜索评估多个 dense_mix（带稠密头的模型：每个用例的候选只算一次，再按每个比例排序；
+// 没有稠密头时每个比例都是束搜索本身）。结果与逐个比例调用 rank_cases_generative 相同（得分完全相同的物品之间
+// 的先后除外）。
+std::vector<std::vector<int64_t>> rank_cases_generative_mixes(const GenRecModel& model, const SequenceData& data,
+                                                              const std::vector<EvalCase>& cases, int top_k, int beam,
+                                                              bool exclude_history, int threads,
+                                                              const std::vector<double>& mixes);
+
 // 从 cases 中按种子均匀抽取至多 n 个（保持原顺序）；n <= 0 或不少于总数时原样返回。
 std::vector<EvalCase> sample_cases(const std::vector<EvalCase>& cases, int64_t n, uint64_t seed);
 

@@ -295,10 +295,12 @@ std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vecto
                                                                 const std::vector<int32_t>* exclude,
                                                                 double dense_mix) const {
   if (!(dense_mix >= 0 && dense_mix <= 1)) throw Error(concat("dense_mix must be in [0, 1] (got ", dense_mix, ")"));
-  const bool dense = cfg_.dense_head && dense_mix > 0;
+  const int width = std::max(beam, top_k);
+  if (cfg_.dense_head && dense_mix > 0)
+    return mix_candidates(hybrid_candidates_from_tokens(tokens, width, exclude, dense_mix < 1), dense_mix, top_k);
+  // 只用束搜索（没有稠密头，或 dense_mix = 0）：原来的做法。
   const int d = cfg_.dim;
   const int T = static_cast<int>(tokens.size());
-  const int width = std::max(beam, top_k);
   std::vector<float> memory;
   encode(tokens.data(), T, &memory);
   std::vector<std::vector<float>> cross(dec_.size());
@@ -306,17 +308,36 @@ std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vecto
     cross[l].resize(static_cast<size_t>(T) * 2 * d);
     dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
   }
-  // 只用束搜索（没有稠密头，或 dense_mix = 0）：原来的做法。
-  std::vector<Hit> gen = dense_mix < 1 || !dense ? beam_search(cross, T, width, exclude) : std::vector<Hit>{};
-  if (!dense) {
-    if (static_cast<int>(gen.size()) > top_k) gen.resize(static_cast<size_t>(top_k));
-    return gen;
-  }
-  // 稠密头参与（LIGER 式）：候选 = 束搜索的 width 个 ∪ 稠密得分最高的 width 个（都不含被排除的物品）；
-  // 每个候选的得分 = (1 - dense_mix) · 生成的 log 概率（束外的候选按其语义 ID 逐层精确计算）
-  //                 + dense_mix · 稠密头在全部物品上的 log-softmax。
+  std::vector<Hit> gen = beam_search(cross, T, width, exclude);
+  if (static_cast<int>(gen.size()) > top_k) gen.resize(static_cast<size_t>(top_k));
+  return gen;
+}
+
+std::vector<GenRecModel::Candidate> GenRecModel::hybrid_candidates(const int32_t* clicks, size_t n, int width,
+                                                                   const std::vector<int32_t>* exclude,
+                                                                   bool with_beam) const {
+  for (size_t i = 0; i < n; ++i) SEQREC_CHECK(clicks[i] >= 0 && clicks[i] < cfg_.num_items, "click index out of range");
+  return hybrid_candidates_from_tokens(rec_input(cfg_, content_, clicks, n), width, exclude, with_beam);
+}
+
+std::vector<GenRecModel::Candidate> GenRecModel::hybrid_candidates_from_tokens(const std::vector<int32_t>& tokens,
+                                                                               int width,
+                                                                               const std::vector<int32_t>* exclude,
+                                                                               bool with_beam) const {
+  SEQREC_CHECK(cfg_.dense_head, "hybrid candidates need a model with a dense head");
+  const int d = cfg_.dim;
+  const int T = static_cast<int>(tokens.size());
+  std::vector<float> memory;
+  encode(tokens.data(), T, &memory);
+  std::vector<std::vector<float>> cross(dec_.size());
+  if (with_beam)
+    for (size_t l = 0; l < dec_.size(); ++l) {
+      cross[l].resize(static_cast<size_t>(T) * 2 * d);
+      dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
+    }
   std::vector<float> dlp;
   dense_log_probs(memory, T, &dlp);
+  // 稠密候选：不含被排除物品的全部物品中，稠密得分最高的 width 个（同分按物品下标）。
   std::vector<int32_t> ex = exclude ? *exclude : std::vector<int32_t>{};
   std::sort(ex.begin(), ex.end());
   std::vector<int32_t> order;
@@ -324,23 +345,36 @@ std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vecto
   for (int32_t i = 0; i < cfg_.num_items; ++i)
     if (!std::binary_search(ex.begin(), ex.end(), i)) order.push_back(i);
   const size_t nd = std::min(order.size(), static_cast<size_t>(width));
-  auto by_dense = [&](int32_t a, int32_t b) {
-    return dlp[static_cast<size_t>(a)] != dlp[static_cast<size_t>(b)] ? dlp[static_cast<size_t>(a)] > dlp[static_cast<size_t>(b)]
-                                                                      : a < b;
-  };
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(nd), order.end(), by_dense);
-  std::unordered_map<int32_t, float> gen_lp;
-  for (const Hit& h : gen) gen_lp[h.item] = h.score;
-  std::vector<Hit> out;
-  const float wd = static_cast<float>(dense_mix), wg = 1.0f - wd;
-  for (const Hit& h : gen) out.push_back({h.item, wg * h.score + wd * dlp[static_cast<size_t>(h.item)]});
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(nd), order.end(), [&](int32_t a, int32_t b) {
+    const float sa = dlp[static_cast<size_t>(a)], sb = dlp[static_cast<size_t>(b)];
+    return sa != sb ? sa > sb : a < b;
+  });
+  std::vector<Candidate> out;
+  std::unordered_map<int32_t, size_t> at;
+  if (with_beam)
+    for (const Hit& h : beam_search(cross, T, width, exclude)) {
+      at[h.item] = out.size();
+      out.push_back({h.item, h.score, dlp[static_cast<size_t>(h.item)], true});
+    }
   for (size_t k = 0; k < nd; ++k) {
     const int32_t i = order[k];
-    if (gen_lp.count(i)) continue;
-    const float g = wg > 0 ? path_log_prob(cross, T, sids_.code(i)) : 0.0f;
-    out.push_back({i, wg * g + wd * dlp[static_cast<size_t>(i)]});
+    if (at.count(i)) continue;
+    // 束外的稠密候选：生成 log 概率按其语义 ID 逐层精确计算（不做束搜索时记 0，只按稠密得分排）。
+    const float g = with_beam ? path_log_prob(cross, T, sids_.code(i)) : 0.0f;
+    out.push_back({i, g, dlp[static_cast<size_t>(i)], false});
   }
-  std::sort(out.begin(), out.end(), [](const Hit& a, const Hit& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; });
+  return out;
+}
+
+std::vector<GenRecModel::Hit> GenRecModel::mix_candidates(const std::vector<Candidate>& cands, double dense_mix,
+                                                          int top_k) {
+  if (!(dense_mix >= 0 && dense_mix <= 1)) throw Error(concat("dense_mix must be in [0, 1] (got ", dense_mix, ")"));
+  const float wd = static_cast<float>(dense_mix), wg = 1.0f - wd;
+  std::vector<Hit> out;
+  for (const Candidate& c : cands)
+    if (dense_mix > 0 || c.from_beam) out.push_back({c.item, wg * c.gen + wd * c.dense});  // 0 = 只排束搜索的结果
+  // 稳定排序：同分时保持候选原来的先后（束搜索的顺序在前），dense_mix = 0 的结果因此与束搜索逐项相同。
+  std::stable_sort(out.begin(), out.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
   if (static_cast<int>(out.size()) > top_k) out.resize(static_cast<size_t>(top_k));
   return out;
 }

@@ -62,6 +62,22 @@ class GenRecModel {
   // 同上，编码器输入由调用方给出（物品索引任务等）。
   std::vector<Hit> generate_from_tokens(const std::vector<int32_t>& tokens, int top_k, int beam,
                                         const std::vector<int32_t>* exclude, double dense_mix = 0) const;
+  // 混合检索的一个候选：生成 log 概率、稠密 log 概率，以及它是否来自束搜索。
+  struct Candidate {
+    int32_t item;
+    float gen;
+    float dense;
+    bool from_beam;
+  };
+  // 混合检索的候选（须 dense_head）：with_beam 时为束搜索的 width 个 ∪ 稠密得分最高的 width 个（束外的按语义 ID
+  // 精确计算生成 log 概率）；否则只有稠密的 width 个（gen 记 0）。与 mix_candidates 合起来就是 generate，
+  // 分开是为了一次搜索评估多个 dense_mix。线程安全。
+  std::vector<Candidate> hybrid_candidates(const int32_t* clicks, size_t n, int width,
+                                           const std::vector<int32_t>* exclude, bool with_beam) const;
+  std::vector<Candidate> hybrid_candidates_from_tokens(const std::vector<int32_t>& tokens, int width,
+                                                       const std::vector<int32_t>* exclude, bool with_beam) const;
+  // 按 (1 - dense_mix)·gen + dense_mix·dense 排序取 top_k；dense_mix = 0 时只排来自束搜索的候选（即束搜索本身）。
+  static std::vector<Hit> mix_candidates(const std::vector<Candidate>& cands, double dense_mix, int top_k);
   // 稠密头在全部物品上的 log-softmax（memory 为 encode 的输出，用户向量取其最后一行）；须 dense_head。
   void dense_log_probs(const std::vector<float>& memory, int T, std::vector<float>* out) const;
 
