@@ -9,7 +9,8 @@
 # 环境变量：WORK（默认 /tmp/seqrec_bench_generative）、SEQREC（默认 build/seqrec）、
 #           COLAREC_ARGS（colarec 的额外选项，默认 "--dim 64 --lr 2e-3 --epochs 20 --patience 3 --valid-sample 4000"）、
 #           CONTENT_ARGS（有内容那一行 colarec 的内容选项，默认按数据集：beauty 为空，phones 为 "--content-len 16"；
-#           例如 "--content-pool --content-len 32"）、DURATION（wrk 秒数，默认 15）、PORT（默认 18282）。
+#           例如 "--content-pool --content-len 32"）、DURATION（wrk 秒数，默认 15）、PORT（默认 18282）、
+#           SERVE_ARGS（latency 行 seqrec serve 的额外选项，例如稠密头模型的 "--dense-mix 0.5"）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data}
@@ -18,6 +19,7 @@ SEQREC=${SEQREC:-$ROOT/build/seqrec}
 COLAREC_ARGS=${COLAREC_ARGS:---dim 64 --lr 2e-3 --epochs 20 --patience 3 --valid-sample 4000}
 DURATION=${DURATION:-15}
 PORT=${PORT:-18282}
+SERVE_ARGS=${SERVE_ARGS:-}
 [ -d "$DATA" ] || { echo "bench_generative: $DATA not found; skipping (see ../shared/data/README.md)"; exit 0; }
 [ -x "$SEQREC" ] || { echo "bench_generative: build first: scripts/build.sh"; exit 1; }
 mkdir -p "$WORK"
@@ -92,7 +94,8 @@ run_latency() {
   local dir="$WORK/beauty_colarec"
   [ -d "$dir" ] || { echo "latency: run the beauty row first"; exit 1; }
   command -v wrk > /dev/null || { echo "latency: needs wrk"; exit 1; }
-  "$SEQREC" serve --model "$dir" --port "$PORT" --beam 20 > "$WORK/serve.log" 2>&1 &
+  # shellcheck disable=SC2086  # SERVE_ARGS 有意按空格拆成多个选项
+  "$SEQREC" serve --model "$dir" --port "$PORT" --beam 20 $SERVE_ARGS > "$WORK/serve.log" 2>&1 &
   local pid=$!
   trap 'kill $pid 2>/dev/null || true' EXIT
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null 2>&1 && break; sleep 0.1; done
