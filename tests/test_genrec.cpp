@@ -568,16 +568,21 @@ TEST(GenRec, CliTrainServeAndEval) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("y")));
 }
 
+// 命令行测试的共同准备：在 dir 里写合成数据 ratings.csv，并训练一个 1 轮的 LightGCN（lgcn，语义 ID 的来源）。
+void write_data_and_lightgcn(test::TempDir& dir, int users, int items, int groups, double mean_length) {
+  test::write_synthetic_csv(dir.file("ratings.csv"), users, items, groups, mean_length);
+  auto [rc, log] = test::run_cli("train --model lightgcn --data " + dir.file("ratings.csv") + " --out " +
+                                 dir.file("lgcn") + " --epochs 1 --dim 8 --quiet");
+  ASSERT_EQ(rc, 0) << log;
+}
+
 // --w-dense：训练出带稠密头的模型，清单记下 dense_head 与 dense_mix，服务与评估默认用记录的比例，
 // eval --dense-mix 可以覆盖（纯稠密检索在有顺序结构的合成数据上胜过最热门）；没有稠密头的模型给
 // --dense-mix 报错；比例越界报错。
 TEST(GenRec, CliDenseHead) {
   test::TempDir dir;
-  test::write_synthetic_csv(dir.file("ratings.csv"), 150, 60, 6, 12);
-  const std::string data = " --data " + dir.file("ratings.csv");
-  const std::string lg = dir.file("lgcn");
-  auto [rc1, log1] = test::run_cli("train --model lightgcn" + data + " --out " + lg + " --epochs 1 --dim 8 --quiet");
-  ASSERT_EQ(rc1, 0) << log1;
+  const std::string data = " --data " + dir.file("ratings.csv"), lg = dir.file("lgcn");
+  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 150, 60, 6, 12));
   const std::string small = data + " --sid-from " + lg + " --sid-k 4 --sid-input-only --epochs 4 --eval-every 4 " +
                             "--dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
   const std::string gd = dir.file("dense"), g0 = dir.file("plain");
@@ -762,11 +767,8 @@ TEST(GenRec, CliResumeContinuesAnInterruptedRun) {
 // --label-smoothing：写进清单；同一种子下改变训练损失（没被忽略）；越界时指明选项且不留输出目录。
 TEST(GenRec, CliLabelSmoothing) {
   test::TempDir dir;
-  test::write_synthetic_csv(dir.file("ratings.csv"), 100, 40, 4, 10);
-  const std::string data = " --data " + dir.file("ratings.csv");
-  const std::string lg = dir.file("lgcn");
-  auto [rc1, log1] = test::run_cli("train --model lightgcn" + data + " --out " + lg + " --epochs 1 --dim 8 --quiet");
-  ASSERT_EQ(rc1, 0) << log1;
+  const std::string data = " --data " + dir.file("ratings.csv"), lg = dir.file("lgcn");
+  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 100, 40, 4, 10));
   const std::string small = data + " --sid-from " + lg + " --sid-k 4 --epochs 2 --eval-every 2 --dim 16 --heads 2 " +
                             "--ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
   const std::string g0 = dir.file("g0"), g1 = dir.file("g1");
