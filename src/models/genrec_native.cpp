@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "core/kernels.h"
@@ -54,6 +55,15 @@ void ffn_residual(const NormWeights& ln, const LinearWeights& f1, const LinearWe
   o.resize(static_cast<size_t>(rows) * d);
   f2.apply(hbuf.data(), rows, o.data());
   add_into(x, o.data(), static_cast<int64_t>(rows) * d);
+}
+
+// 原地 log-softmax（减最大值后在 double 中求和）：码本各层与稠密头共用。
+void log_softmax_inplace(std::vector<float>* v) {
+  const float mx = *std::max_element(v->begin(), v->end());
+  double sum = 0;
+  for (float x : *v) sum += std::exp(static_cast<double>(x - mx));
+  const float lse = mx + static_cast<float>(std::log(sum));
+  for (float& x : *v) x -= lse;
 }
 
 // 每个线程一份的临时缓冲。
@@ -225,27 +235,34 @@ void GenRecModel::level_log_probs(const float* h, int t, std::vector<float>* out
   const int K = cfg_.codebook_sizes[static_cast<size_t>(t)];
   out->resize(static_cast<size_t>(K));
   matvec(code_emb_[static_cast<size_t>(t)].data(), K, cfg_.dim, h, out->data());
-  const float mx = *std::max_element(out->begin(), out->end());
-  double sum = 0;
-  for (float v : *out) sum += std::exp(static_cast<double>(v - mx));
-  const float lse = mx + static_cast<float>(std::log(sum));
-  for (float& v : *out) v -= lse;
+  log_softmax_inplace(out);
 }
 
-std::vector<float> GenRecModel::decode_logits(const std::vector<float>& memory, int T, const int32_t* codes) const {
-  const int d = cfg_.dim, L = cfg_.levels();
+std::vector<std::vector<float>> GenRecModel::cross_kv(const std::vector<float>& memory, int T) const {
+  const int d = cfg_.dim;
   std::vector<std::vector<float>> cross(dec_.size());
   for (size_t l = 0; l < dec_.size(); ++l) {
     cross[l].resize(static_cast<size_t>(T) * 2 * d);
     dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
   }
-  std::vector<float> out, h(static_cast<size_t>(d));
+  return cross;
+}
+
+void GenRecModel::decoder_input(const int32_t* codes, int t, std::vector<float>* x) const {
+  const int d = cfg_.dim;
+  x->resize(static_cast<size_t>(t + 1) * d);
+  for (int j = 0; j <= t; ++j) {
+    const float* e = j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(codes[j - 1]) * d];
+    for (int c = 0; c < d; ++c) (*x)[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
+  }
+}
+
+std::vector<float> GenRecModel::decode_logits(const std::vector<float>& memory, int T, const int32_t* codes) const {
+  const int d = cfg_.dim, L = cfg_.levels();
+  const auto cross = cross_kv(memory, T);
+  std::vector<float> out, x, h(static_cast<size_t>(d));
   for (int t = 0; t < L; ++t) {
-    std::vector<float> x(static_cast<size_t>(t + 1) * d);
-    for (int j = 0; j <= t; ++j) {
-      const float* e = j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(codes[j - 1]) * d];
-      for (int c = 0; c < d; ++c) x[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
-    }
+    decoder_input(codes, t, &x);
     decoder_last(x, t + 1, cross, T, h.data());
     const int K = cfg_.codebook_sizes[static_cast<size_t>(t)];
     std::vector<float> lg(static_cast<size_t>(K));
@@ -267,11 +284,7 @@ float GenRecModel::path_log_prob(const std::vector<std::vector<float>>& cross, i
   float score = 0;
   // 与束搜索逐步相同的算法（同样的输入拼装与 log-softmax），所以同一物品的得分与束搜索给出的逐位相同。
   for (int t = 0; t < cfg_.levels(); ++t) {
-    x.resize(static_cast<size_t>(t + 1) * d);
-    for (int j = 0; j <= t; ++j) {
-      const float* e = j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(codes[j - 1]) * d];
-      for (int c = 0; c < d; ++c) x[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
-    }
+    decoder_input(codes, t, &x);
     decoder_last(x, t + 1, cross, T, h.data());
     level_log_probs(h.data(), t, &lp);
     score += lp[static_cast<size_t>(codes[t])];
@@ -284,11 +297,7 @@ void GenRecModel::dense_log_probs(const std::vector<float>& memory, int T, std::
   const int I = cfg_.num_items, d = cfg_.dim;
   out->resize(static_cast<size_t>(I));
   matvec(item_vec_.data(), I, d, &memory[static_cast<size_t>(T - 1) * d], out->data());
-  const float mx = *std::max_element(out->begin(), out->end());
-  double sum = 0;
-  for (float v : *out) sum += std::exp(static_cast<double>(v - mx));
-  const float lse = mx + static_cast<float>(std::log(sum));
-  for (float& v : *out) v -= lse;
+  log_softmax_inplace(out);
 }
 
 std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vector<int32_t>& tokens, int top_k, int beam,
@@ -299,16 +308,10 @@ std::vector<GenRecModel::Hit> GenRecModel::generate_from_tokens(const std::vecto
   if (cfg_.dense_head && dense_mix > 0)
     return mix_candidates(hybrid_candidates_from_tokens(tokens, width, exclude, dense_mix < 1), dense_mix, top_k);
   // 只用束搜索（没有稠密头，或 dense_mix = 0）：原来的做法。
-  const int d = cfg_.dim;
   const int T = static_cast<int>(tokens.size());
   std::vector<float> memory;
   encode(tokens.data(), T, &memory);
-  std::vector<std::vector<float>> cross(dec_.size());
-  for (size_t l = 0; l < dec_.size(); ++l) {
-    cross[l].resize(static_cast<size_t>(T) * 2 * d);
-    dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
-  }
-  std::vector<Hit> gen = beam_search(cross, T, width, exclude);
+  std::vector<Hit> gen = beam_search(cross_kv(memory, T), T, width, exclude);
   if (static_cast<int>(gen.size()) > top_k) gen.resize(static_cast<size_t>(top_k));
   return gen;
 }
@@ -325,16 +328,10 @@ std::vector<GenRecModel::Candidate> GenRecModel::hybrid_candidates_from_tokens(c
                                                                                const std::vector<int32_t>* exclude,
                                                                                bool with_beam) const {
   SEQREC_CHECK(cfg_.dense_head, "hybrid candidates need a model with a dense head");
-  const int d = cfg_.dim;
   const int T = static_cast<int>(tokens.size());
   std::vector<float> memory;
   encode(tokens.data(), T, &memory);
-  std::vector<std::vector<float>> cross(dec_.size());
-  if (with_beam)
-    for (size_t l = 0; l < dec_.size(); ++l) {
-      cross[l].resize(static_cast<size_t>(T) * 2 * d);
-      dec_[l].cross_kv.apply(memory.data(), T, cross[l].data());
-    }
+  const auto cross = with_beam ? cross_kv(memory, T) : std::vector<std::vector<float>>{};
   std::vector<float> dlp;
   dense_log_probs(memory, T, &dlp);
   // 稠密候选：不含被排除物品的全部物品中，稠密得分最高的 width 个（同分按物品下标）。
@@ -350,15 +347,15 @@ std::vector<GenRecModel::Candidate> GenRecModel::hybrid_candidates_from_tokens(c
     return sa != sb ? sa > sb : a < b;
   });
   std::vector<Candidate> out;
-  std::unordered_map<int32_t, size_t> at;
+  std::unordered_set<int32_t> in_beam;
   if (with_beam)
     for (const Hit& h : beam_search(cross, T, width, exclude)) {
-      at[h.item] = out.size();
+      in_beam.insert(h.item);
       out.push_back({h.item, h.score, dlp[static_cast<size_t>(h.item)], true});
     }
   for (size_t k = 0; k < nd; ++k) {
     const int32_t i = order[k];
-    if (at.count(i)) continue;
+    if (in_beam.count(i)) continue;
     // 束外的稠密候选：生成 log 概率按其语义 ID 逐层精确计算（不做束搜索时记 0，只按稠密得分排）。
     const float g = with_beam ? path_log_prob(cross, T, sids_.code(i)) : 0.0f;
     out.push_back({i, g, dlp[static_cast<size_t>(i)], false});
@@ -408,13 +405,7 @@ std::vector<GenRecModel::Hit> GenRecModel::beam_search(const std::vector<std::ve
   for (int t = 0; t < L; ++t) {
     std::vector<Beam> next;
     for (const Beam& b : beams) {
-      // 解码器输入：BOS + 已生成的记号（各自所在层的码本嵌入）+ 位置嵌入。
-      x.resize(static_cast<size_t>(t + 1) * d);
-      for (int j = 0; j <= t; ++j) {
-        const float* e =
-            j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(b.codes[static_cast<size_t>(j - 1)]) * d];
-        for (int c = 0; c < d; ++c) x[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
-      }
+      decoder_input(b.codes.data(), t, &x);
       decoder_last(x, t + 1, cross, T, h.data());
       level_log_probs(h.data(), t, &lp);
       const SidTrie::Span ch = trie_.children(b.node);

@@ -99,6 +99,10 @@ class GenRecModel {
                                const std::vector<int32_t>* exclude) const;
   // 一个物品（语义 ID 为 codes）的生成 log 概率：逐层教师强制，与束搜索的计算逐位相同。
   float path_log_prob(const std::vector<std::vector<float>>& cross, int T, const int32_t* codes) const;
+  // 解码器每层交叉注意力的 K/V（[T, 2d]，由编码器输出算一次，各步共用）。
+  std::vector<std::vector<float>> cross_kv(const std::vector<float>& memory, int T) const;
+  // 解码器第 t 步的输入 x [t+1, d]：BOS，然后 codes[0..t) 各自所在层的码本嵌入，加位置嵌入。
+  void decoder_input(const int32_t* codes, int t, std::vector<float>* x) const;
   // 第 t 层码本的 log-softmax（logits = h · code_emb_t）。
   void level_log_probs(const float* h, int t, std::vector<float>* out) const;
 
