@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <set>
 
@@ -370,6 +371,22 @@ TEST(GenRec, DenseHeadMatchesTorchAndMixesWithTheBeam) {
     ASSERT_EQ(rest.size(), 5u);
     for (size_t r = 0; r < 5; ++r) EXPECT_EQ(rest[r].item, want[r + 4].second) << r;
     EXPECT_THROW(f.native->generate(hist.data(), hist.size(), 5, 30, nullptr, 1.5), Error);
+    // 束外候选的教师强制（复用束搜索算过的前缀）与束搜索本身给同一物品的生成 log 概率逐位相同：
+    // 宽 30 时每个物品都来自束搜索，宽 3 时稠密候选多在束外。
+    const auto c30 = f.native->hybrid_candidates(hist.data(), hist.size(), 30, nullptr, true);
+    const auto c3 = f.native->hybrid_candidates(hist.data(), hist.size(), 3, nullptr, true);
+    std::map<int32_t, float> gen30;
+    for (const auto& c : c30) {
+      EXPECT_TRUE(c.from_beam);
+      gen30[c.item] = c.gen;
+    }
+    int teacher_forced = 0;
+    for (const auto& c : c3) {
+      ASSERT_TRUE(gen30.count(c.item));
+      EXPECT_EQ(c.gen, gen30[c.item]) << "item " << c.item << (c.from_beam ? " (beam)" : " (teacher-forced)");
+      teacher_forced += c.from_beam ? 0 : 1;
+    }
+    EXPECT_GT(teacher_forced, 0);
   }
 }
 

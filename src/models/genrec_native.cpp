@@ -231,6 +231,46 @@ void GenRecModel::decoder_last(std::vector<float>& x, int steps, const std::vect
   dec_ln_.apply(&x[static_cast<size_t>(steps - 1) * d], 1, d, kGenRecLnEps, out);
 }
 
+void GenRecModel::decoder_step(float* x, DecState* st, const std::vector<std::vector<float>>& cross, int T,
+                               float* h) const {
+  static thread_local Scratch s;
+  const int d = cfg_.dim;
+  if (st->kv.empty()) st->kv.resize(dec_.size());
+  const int pos = st->steps;  // 本位置之前已有的位置数
+  for (size_t l = 0; l < dec_.size(); ++l) {
+    const DecBlock& b = dec_[l];
+    s.a.resize(static_cast<size_t>(d));
+    b.ln1.apply(x, 1, d, kGenRecLnEps, s.a.data());
+    s.qkv.resize(static_cast<size_t>(3) * d);
+    b.self_in.apply(s.a.data(), 1, s.qkv.data());
+    // 本位置的 K/V 追加到缓存，查询看全部已有位置与自己（即因果注意力的最后一行）。
+    std::vector<float>& kv = st->kv[l];
+    kv.insert(kv.end(), s.qkv.begin() + d, s.qkv.begin() + 3 * d);
+    s.att.resize(static_cast<size_t>(d));
+    mha(s.qkv.data(), 1, 3 * d, kv.data(), kv.data() + d, pos + 1, 2 * d, d, cfg_.heads, false, s.att.data());
+    s.o.resize(static_cast<size_t>(d));
+    b.self_out.apply(s.att.data(), 1, s.o.data());
+    add_into(x, s.o.data(), d);
+    // 交叉注意力：K/V 来自编码器输出（每层预先算好 [T, 2d]）。
+    b.ln2.apply(x, 1, d, kGenRecLnEps, s.a.data());
+    s.q.resize(static_cast<size_t>(d));
+    b.cross_q.apply(s.a.data(), 1, s.q.data());
+    const float* ckv = cross[l].data();
+    mha(s.q.data(), 1, d, ckv, ckv + d, T, 2 * d, d, cfg_.heads, false, s.att.data());
+    b.cross_out.apply(s.att.data(), 1, s.o.data());
+    add_into(x, s.o.data(), d);
+    ffn_residual(b.ln3, b.ffn1, b.ffn2, x, 1, d, s.a, s.h, s.o);
+  }
+  dec_ln_.apply(x, 1, d, kGenRecLnEps, h);
+  ++st->steps;
+}
+
+void GenRecModel::step_input(int t, int32_t prev_code, float* x) const {
+  const int d = cfg_.dim;
+  const float* e = t == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(t - 1)][static_cast<size_t>(prev_code) * d];
+  for (int c = 0; c < d; ++c) x[c] = e[c] + dec_pos_[static_cast<size_t>(t) * d + c];
+}
+
 void GenRecModel::level_log_probs(const float* h, int t, std::vector<float>* out) const {
   const int K = cfg_.codebook_sizes[static_cast<size_t>(t)];
   out->resize(static_cast<size_t>(K));
@@ -278,16 +318,33 @@ std::vector<GenRecModel::Hit> GenRecModel::generate(const int32_t* clicks, size_
   return generate_from_tokens(rec_input(cfg_, content_, clicks, n), top_k, beam, exclude, dense_mix);
 }
 
-float GenRecModel::path_log_prob(const std::vector<std::vector<float>>& cross, int T, const int32_t* codes) const {
-  const int d = cfg_.dim;
-  std::vector<float> x, h(static_cast<size_t>(d)), lp;
+float GenRecModel::path_log_prob(const std::vector<std::vector<float>>& cross, int T, int32_t item,
+                                 NodeMemo* memo) const {
+  const int d = cfg_.dim, L = cfg_.levels();
+  const int32_t* codes = sids_.code(item);
+  // 物品叶子到根的路径：path[t] 是深度 t 的节点（path[0] 为根）。
+  std::vector<int32_t> path(static_cast<size_t>(L) + 1);
+  int32_t node = trie_.leaf_of(item);
+  for (int t = L; t >= 0; --t) {
+    path[static_cast<size_t>(t)] = node;
+    node = trie_.parent(node);
+  }
+  std::vector<float> x(static_cast<size_t>(d)), h(static_cast<size_t>(d));
   float score = 0;
-  // 与束搜索逐步相同的算法（同样的输入拼装与 log-softmax），所以同一物品的得分与束搜索给出的逐位相同。
-  for (int t = 0; t < cfg_.levels(); ++t) {
-    decoder_input(codes, t, &x);
-    decoder_last(x, t + 1, cross, T, h.data());
-    level_log_probs(h.data(), t, &lp);
-    score += lp[static_cast<size_t>(codes[t])];
+  // 与束搜索逐步相同的算法（同样的输入、增量解码与 log-softmax，得分按层依次相加），
+  // 所以同一物品的得分与束搜索给出的逐位相同。
+  for (int t = 0; t < L; ++t) {
+    auto it = memo->find(path[static_cast<size_t>(t)]);
+    if (it == memo->end()) {
+      // 没算过的前缀：从父节点的状态再解码一步（根节点从空状态开始）。
+      NodeEval e;
+      if (t > 0) e.state = memo->at(path[static_cast<size_t>(t) - 1]).state;
+      step_input(t, t > 0 ? codes[t - 1] : -1, x.data());
+      decoder_step(x.data(), &e.state, cross, T, h.data());
+      level_log_probs(h.data(), t, &e.log_probs);
+      it = memo->emplace(path[static_cast<size_t>(t)], std::move(e)).first;
+    }
+    score += it->second.log_probs[static_cast<size_t>(codes[t])];
   }
   return score;
 }
@@ -348,8 +405,9 @@ std::vector<GenRecModel::Candidate> GenRecModel::hybrid_candidates_from_tokens(c
   });
   std::vector<Candidate> out;
   std::unordered_set<int32_t> in_beam;
+  NodeMemo memo;  // 束搜索扩展过的前缀，束外候选的教师强制从这里接着算
   if (with_beam)
-    for (const Hit& h : beam_search(cross, T, width, exclude)) {
+    for (const Hit& h : beam_search(cross, T, width, exclude, &memo)) {
       in_beam.insert(h.item);
       out.push_back({h.item, h.score, dlp[static_cast<size_t>(h.item)], true});
     }
@@ -357,7 +415,7 @@ std::vector<GenRecModel::Candidate> GenRecModel::hybrid_candidates_from_tokens(c
     const int32_t i = order[k];
     if (in_beam.count(i)) continue;
     // 束外的稠密候选：生成 log 概率按其语义 ID 逐层精确计算（不做束搜索时记 0，只按稠密得分排）。
-    const float g = with_beam ? path_log_prob(cross, T, sids_.code(i)) : 0.0f;
+    const float g = with_beam ? path_log_prob(cross, T, i, &memo) : 0.0f;
     out.push_back({i, g, dlp[static_cast<size_t>(i)], false});
   }
   return out;
@@ -377,7 +435,7 @@ std::vector<GenRecModel::Hit> GenRecModel::mix_candidates(const std::vector<Cand
 }
 
 std::vector<GenRecModel::Hit> GenRecModel::beam_search(const std::vector<std::vector<float>>& cross, int T, int width,
-                                                       const std::vector<int32_t>* exclude) const {
+                                                       const std::vector<int32_t>* exclude, NodeMemo* memo) const {
   const int d = cfg_.dim, L = cfg_.levels();
   // 被排除的物品：沿叶子到根累计每个节点子树中被排除的个数；全被排除的子树不扩展。
   std::unordered_map<int32_t, int32_t> excluded;
@@ -394,37 +452,53 @@ std::vector<GenRecModel::Hit> GenRecModel::beam_search(const std::vector<std::ve
     auto it = excluded.find(node);
     return trie_.subtree_size(node) > (it == excluded.end() ? 0 : it->second);
   };
+  // 一个束：前缀树节点、累计得分、通向它的记号（根为 -1）与解码到它为止的 KV 缓存。
   struct Beam {
     int32_t node;
     float score;
-    std::vector<int32_t> codes;
+    int32_t code;
+    DecState state;
   };
-  std::vector<Beam> beams = {{0, 0.0f, {}}};
+  // 一个待选的子前缀：只记父束的下标，入选后才复制父束的状态（每层最多 width 份）。
+  struct Child {
+    int32_t node;
+    float score;
+    int32_t code;
+    int32_t parent;
+  };
+  std::vector<Beam> beams;
+  beams.push_back({0, 0.0f, -1, {}});
   if (!available(0)) return {};
-  std::vector<float> x, h(static_cast<size_t>(d)), lp;
+  std::vector<float> x(static_cast<size_t>(d)), h(static_cast<size_t>(d)), lp;
   for (int t = 0; t < L; ++t) {
-    std::vector<Beam> next;
-    for (const Beam& b : beams) {
-      decoder_input(b.codes.data(), t, &x);
-      decoder_last(x, t + 1, cross, T, h.data());
+    std::vector<Child> next;
+    for (size_t bi = 0; bi < beams.size(); ++bi) {
+      Beam& b = beams[bi];
+      step_input(t, b.code, x.data());
+      decoder_step(x.data(), &b.state, cross, T, h.data());
       level_log_probs(h.data(), t, &lp);
+      if (memo) memo->emplace(b.node, NodeEval{b.state, lp});
       const SidTrie::Span ch = trie_.children(b.node);
       for (int32_t k = 0; k < ch.size; ++k) {
         if (!available(ch.nodes[k])) continue;
-        Beam nb{ch.nodes[k], b.score + lp[static_cast<size_t>(ch.tokens[k])], b.codes};
-        nb.codes.push_back(ch.tokens[k]);
-        next.push_back(std::move(nb));
+        next.push_back({ch.nodes[k], b.score + lp[static_cast<size_t>(ch.tokens[k])], ch.tokens[k],
+                        static_cast<int32_t>(bi)});
       }
     }
     // 保留得分最高的 width 个（同分按节点编号，结果确定）。
-    auto better = [](const Beam& a, const Beam& b) { return a.score != b.score ? a.score > b.score : a.node < b.node; };
+    auto better = [](const Child& a, const Child& b) { return a.score != b.score ? a.score > b.score : a.node < b.node; };
     if (static_cast<int>(next.size()) > width) {
       std::partial_sort(next.begin(), next.begin() + width, next.end(), better);
       next.resize(static_cast<size_t>(width));
     } else {
       std::sort(next.begin(), next.end(), better);
     }
-    beams = std::move(next);
+    std::vector<Beam> kept;
+    kept.reserve(next.size());
+    // 最后一层的子节点是叶子，不再解码，不需要状态。
+    for (const Child& c : next)
+      kept.push_back({c.node, c.score, c.code, t + 1 < L ? beams[static_cast<size_t>(c.parent)].state : DecState{}});
+    beams = std::move(kept);
   }
   std::vector<Hit> out;
   for (const Beam& b : beams) out.push_back({trie_.item_of(b.node), b.score});

@@ -16,14 +16,18 @@
 // 束搜索：每一步只扩展前缀树中存在的子节点，得分为各层 log-softmax 之和（softmax 在整层码本上归一化），
 // 保留得分最高的 beam 个前缀；到达叶子即得到一个真实物品。需要排除的物品（如已看过的）在搜索中剔除：
 // 子树中的物品全被排除的前缀不会被扩展，所以只要还有足够的物品，总能返回 top_k 个。
+// 解码是增量的：每个束带着各解码层自注意力的 K/V（KV 缓存），每一步只算新位置一行；
+// 逐行的算术与从头重算全部位置相同，得分逐位一致（decode_logits 保留从头重算的做法作参照）。
 //
 // 稠密头（dense_head，LIGER 式混合检索）：用户向量 = 编码器最后一个位置的输出，物品向量见 genrec_config.h，
 // 稠密得分 = 全部物品上内积的 log-softmax。dense_mix > 0 时，候选为束搜索的 width 个与稠密得分最高的
 // width 个之并（都不含被排除的物品），每个候选的得分 = (1 - dense_mix)·生成 log 概率 + dense_mix·稠密 log 概率；
-// 束外候选的生成 log 概率按其语义 ID 逐层精确计算。dense_mix = 1 即纯稠密检索（全部物品中取最高的 top_k）。
+// 束外候选的生成 log 概率按其语义 ID 逐层精确计算，与束搜索共有的前缀（束搜索扩展过的节点）不重算。
+// dense_mix = 1 即纯稠密检索（全部物品中取最高的 top_k）。
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "core/safetensors.h"
@@ -90,15 +94,35 @@ class GenRecModel {
     NormWeights ln1, ln2, ln3;
     LinearWeights self_in, self_out, cross_q, cross_kv, cross_out, ffn1, ffn2;
   };
+  // 增量解码的状态：每个解码层已处理位置的自注意力 K/V（[steps, 2d]，K 在前 d 列、V 在后 d 列）。
+  // 一个前缀只需算它最后一个位置：前面位置的 K/V 已在这里（KV 缓存）。
+  struct DecState {
+    std::vector<std::vector<float>> kv;
+    int steps = 0;
+  };
+  // 前缀树上一个已解码的节点：处理完该节点位置后的状态，与下一层码本的 log-softmax（子节点的得分来源）。
+  struct NodeEval {
+    DecState state;
+    std::vector<float> log_probs;
+  };
+  using NodeMemo = std::unordered_map<int32_t, NodeEval>;
+
   // 一个束（或教师强制）的解码器前向：输入 steps 个位置的嵌入 x [steps, d]，交叉注意力的 K/V 已按层算好；
-  // 结果是最后一个位置经 dec_ln 之后的向量 out [d]。
+  // 结果是最后一个位置经 dec_ln 之后的向量 out [d]。每次从头重算全部位置：只作 decode_logits 的独立参照。
   void decoder_last(std::vector<float>& x, int steps, const std::vector<std::vector<float>>& cross_kv, int T,
                     float* out) const;
+  // 增量解码一步：x [d] 是新位置的输入（见 step_input，会被改写），st 中追加本位置的 K/V，
+  // h [d] 得到本位置经 dec_ln 之后的向量。逐行的算术与 decoder_last 相同，所以结果逐位一致。
+  void decoder_step(float* x, DecState* st, const std::vector<std::vector<float>>& cross, int T, float* h) const;
+  // 第 t 步（t = 0..L-1）的输入向量 x [d]：t = 0 为 bos，否则为第 t-1 层码本中 prev_code 的嵌入；再加 dec_pos[t]。
+  void step_input(int t, int32_t prev_code, float* x) const;
   // 约束束搜索：保留 width 个前缀直到叶子，返回这些物品与生成的 log 概率（降序；exclude 中的物品在搜索中剔除）。
+  // memo 非空时记下每个被扩展节点的状态与 log-softmax，供 path_log_prob 复用共同前缀。
   std::vector<Hit> beam_search(const std::vector<std::vector<float>>& cross, int T, int width,
-                               const std::vector<int32_t>* exclude) const;
-  // 一个物品（语义 ID 为 codes）的生成 log 概率：逐层教师强制，与束搜索的计算逐位相同。
-  float path_log_prob(const std::vector<std::vector<float>>& cross, int T, const int32_t* codes) const;
+                               const std::vector<int32_t>* exclude, NodeMemo* memo = nullptr) const;
+  // 一个物品的生成 log 概率：沿它在前缀树上的路径逐层教师强制；memo 中已有的前缀（束搜索扩展过的，
+  // 或之前的物品算过的）直接复用，新算的也记入 memo。与束搜索的计算逐位相同。
+  float path_log_prob(const std::vector<std::vector<float>>& cross, int T, int32_t item, NodeMemo* memo) const;
   // 解码器每层交叉注意力的 K/V（[T, 2d]，由编码器输出算一次，各步共用）。
   std::vector<std::vector<float>> cross_kv(const std::vector<float>& memory, int T) const;
   // 解码器第 t 步的输入 x [t+1, d]：BOS，然后 codes[0..t) 各自所在层的码本嵌入，加位置嵌入。
