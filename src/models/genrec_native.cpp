@@ -68,7 +68,7 @@ void log_softmax_inplace(std::vector<float>* v) {
 
 // 每个线程一份的临时缓冲。
 struct Scratch {
-  std::vector<float> a, qkv, att, o, h, x, q;
+  std::vector<float> a, qkv, att, o, h, q;
 };
 
 }  // namespace
@@ -202,35 +202,6 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
   enc_ln_.apply(x, T, d, kGenRecLnEps, x);
 }
 
-void GenRecModel::decoder_last(std::vector<float>& x, int steps, const std::vector<std::vector<float>>& cross_kv,
-                               int T, float* out) const {
-  static thread_local Scratch s;
-  const int d = cfg_.dim;
-  for (size_t l = 0; l < dec_.size(); ++l) {
-    const DecBlock& b = dec_[l];
-    s.a.resize(static_cast<size_t>(steps) * d);
-    b.ln1.apply(x.data(), steps, d, kGenRecLnEps, s.a.data());
-    s.qkv.resize(static_cast<size_t>(steps) * 3 * d);
-    b.self_in.apply(s.a.data(), steps, s.qkv.data());
-    s.att.resize(static_cast<size_t>(steps) * d);
-    mha(s.qkv.data(), steps, 3 * d, s.qkv.data() + d, s.qkv.data() + 2 * d, steps, 3 * d, d, cfg_.heads, true,
-        s.att.data());
-    s.o.resize(static_cast<size_t>(steps) * d);
-    b.self_out.apply(s.att.data(), steps, s.o.data());
-    add_into(x.data(), s.o.data(), static_cast<int64_t>(steps) * d);
-    // 交叉注意力：K/V 来自编码器输出（每层预先算好 [T, 2d]）。
-    b.ln2.apply(x.data(), steps, d, kGenRecLnEps, s.a.data());
-    s.q.resize(static_cast<size_t>(steps) * d);
-    b.cross_q.apply(s.a.data(), steps, s.q.data());
-    const float* kv = cross_kv[l].data();
-    mha(s.q.data(), steps, d, kv, kv + d, T, 2 * d, d, cfg_.heads, false, s.att.data());
-    b.cross_out.apply(s.att.data(), steps, s.o.data());
-    add_into(x.data(), s.o.data(), static_cast<int64_t>(steps) * d);
-    ffn_residual(b.ln3, b.ffn1, b.ffn2, x.data(), steps, d, s.a, s.h, s.o);
-  }
-  dec_ln_.apply(&x[static_cast<size_t>(steps - 1) * d], 1, d, kGenRecLnEps, out);
-}
-
 void GenRecModel::decoder_step(float* x, DecState* st, const std::vector<std::vector<float>>& cross, int T,
                                float* h) const {
   static thread_local Scratch s;
@@ -288,22 +259,14 @@ std::vector<std::vector<float>> GenRecModel::cross_kv(const std::vector<float>& 
   return cross;
 }
 
-void GenRecModel::decoder_input(const int32_t* codes, int t, std::vector<float>* x) const {
-  const int d = cfg_.dim;
-  x->resize(static_cast<size_t>(t + 1) * d);
-  for (int j = 0; j <= t; ++j) {
-    const float* e = j == 0 ? bos_.data() : &code_emb_[static_cast<size_t>(j - 1)][static_cast<size_t>(codes[j - 1]) * d];
-    for (int c = 0; c < d; ++c) (*x)[static_cast<size_t>(j) * d + c] = e[c] + dec_pos_[static_cast<size_t>(j) * d + c];
-  }
-}
-
 std::vector<float> GenRecModel::decode_logits(const std::vector<float>& memory, int T, const int32_t* codes) const {
   const int d = cfg_.dim, L = cfg_.levels();
   const auto cross = cross_kv(memory, T);
-  std::vector<float> out, x, h(static_cast<size_t>(d));
+  DecState st;
+  std::vector<float> out, x(static_cast<size_t>(d)), h(static_cast<size_t>(d));
   for (int t = 0; t < L; ++t) {
-    decoder_input(codes, t, &x);
-    decoder_last(x, t + 1, cross, T, h.data());
+    step_input(t, t > 0 ? codes[t - 1] : -1, x.data());
+    decoder_step(x.data(), &st, cross, T, h.data());
     const int K = cfg_.codebook_sizes[static_cast<size_t>(t)];
     std::vector<float> lg(static_cast<size_t>(K));
     matvec(code_emb_[static_cast<size_t>(t)].data(), K, d, h.data(), lg.data());

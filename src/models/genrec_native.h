@@ -17,7 +17,7 @@
 // 保留得分最高的 beam 个前缀；到达叶子即得到一个真实物品。需要排除的物品（如已看过的）在搜索中剔除：
 // 子树中的物品全被排除的前缀不会被扩展，所以只要还有足够的物品，总能返回 top_k 个。
 // 解码是增量的：每个束带着各解码层自注意力的 K/V（KV 缓存），每一步只算新位置一行；
-// 逐行的算术与从头重算全部位置相同，得分逐位一致（decode_logits 保留从头重算的做法作参照）。
+// 逐行的算术与从头重算全部位置相同，得分逐位一致（decode_logits 也走同一路径，测试拿它与 LibTorch 对照）。
 //
 // 稠密头（dense_head，LIGER 式混合检索）：用户向量 = 编码器最后一个位置的输出，物品向量见 genrec_config.h，
 // 稠密得分 = 全部物品上内积的 log-softmax。dense_mix > 0 时，候选为束搜索的 width 个与稠密得分最高的
@@ -107,12 +107,9 @@ class GenRecModel {
   };
   using NodeMemo = std::unordered_map<int32_t, NodeEval>;
 
-  // 一个束（或教师强制）的解码器前向：输入 steps 个位置的嵌入 x [steps, d]，交叉注意力的 K/V 已按层算好；
-  // 结果是最后一个位置经 dec_ln 之后的向量 out [d]。每次从头重算全部位置：只作 decode_logits 的独立参照。
-  void decoder_last(std::vector<float>& x, int steps, const std::vector<std::vector<float>>& cross_kv, int T,
-                    float* out) const;
   // 增量解码一步：x [d] 是新位置的输入（见 step_input，会被改写），st 中追加本位置的 K/V，
-  // h [d] 得到本位置经 dec_ln 之后的向量。逐行的算术与 decoder_last 相同，所以结果逐位一致。
+  // h [d] 得到本位置经 dec_ln 之后的向量。束搜索、教师强制与 decode_logits 都用它，同一前缀的结果逐位一致；
+  // 逐行的算术与从头重算全部位置（因果注意力的最后一行）相同。
   void decoder_step(float* x, DecState* st, const std::vector<std::vector<float>>& cross, int T, float* h) const;
   // 第 t 步（t = 0..L-1）的输入向量 x [d]：t = 0 为 bos，否则为第 t-1 层码本中 prev_code 的嵌入；再加 dec_pos[t]。
   void step_input(int t, int32_t prev_code, float* x) const;
@@ -125,8 +122,6 @@ class GenRecModel {
   float path_log_prob(const std::vector<std::vector<float>>& cross, int T, int32_t item, NodeMemo* memo) const;
   // 解码器每层交叉注意力的 K/V（[T, 2d]，由编码器输出算一次，各步共用）。
   std::vector<std::vector<float>> cross_kv(const std::vector<float>& memory, int T) const;
-  // 解码器第 t 步的输入 x [t+1, d]：BOS，然后 codes[0..t) 各自所在层的码本嵌入，加位置嵌入。
-  void decoder_input(const int32_t* codes, int t, std::vector<float>* x) const;
   // 第 t 层码本的 log-softmax（logits = h · code_emb_t）。
   void level_log_probs(const float* h, int t, std::vector<float>* out) const;
 
