@@ -244,6 +244,9 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--w-dense", f.gen.w_dense,
                   "colarec: weight of a dense head's full-softmax loss (LIGER-style hybrid: the encoder's last state "
                   "scores every item's input vector; 0 = no dense head) [0]")->group(g);
+  cmd->add_option("--dense-dropout", f.gen.dense_dropout,
+                  "colarec with --w-dense: dropout on the item vectors the dense head scores during training "
+                  "(regularises the head only; evaluation and serving are unchanged) [0]")->group(g);
   cmd->add_option("--dense-mix", f.gen.dense_mix,
                   "colarec with --w-dense: weight of the dense score against the beam search's log-probability when "
                   "ranking the union of both candidate lists, for validation, evaluation and serving (0 = beam search "

@@ -658,6 +658,45 @@ TEST(GenRec, CliDenseHead) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
 }
 
+// --dense-dropout：只在训练稠密头时对被打分的物品向量做 dropout。清单只在开启时记下它；同一种子下第一轮的
+// 损失必然与不开时不同（掩码确实作用在损失上），而评估与服务照常；没有稠密头或概率越界时报错且不留产物。
+TEST(GenRec, CliDenseDropout) {
+  test::TempDir dir;
+  const std::string data = " --data " + dir.file("ratings.csv"), lg = dir.file("lgcn");
+  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 100, 40, 4, 10));
+  const std::string small = data + " --sid-from " + lg + " --sid-k 4 --sid-input-only --epochs 2 --eval-every 2 " +
+                            "--dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  const std::string g0 = dir.file("g0"), g1 = dir.file("g1");
+  auto [rc0, log0] = test::run_cli("train --model colarec --out " + g0 + small + " --w-dense 1");
+  ASSERT_EQ(rc0, 0) << log0;
+  auto [rc1, log1] = test::run_cli("train --model colarec --out " + g1 + small + " --w-dense 1 --dense-dropout 0.5");
+  ASSERT_EQ(rc1, 0) << log1;
+  auto b0 = ModelBundle::load(g0), b1 = ModelBundle::load(g1);
+  EXPECT_FALSE(b0->manifest["generative"].contains("dense_dropout"));  // 默认关闭时不写，旧清单不变
+  EXPECT_DOUBLE_EQ(b1->manifest["generative"]["dense_dropout"].get<double>(), 0.5);
+  auto first_loss = [&](const std::string& d) {
+    const std::string log = read_file(d + "/train_log.jsonl");
+    return nlohmann::json::parse(log.substr(0, log.find('\n')))["loss"].get<double>();
+  };
+  EXPECT_GT(std::abs(first_loss(g1) - first_loss(g0)), 1e-3);
+  RecommendRequest q;
+  q.recent_clicks = {b1->items.id(1), b1->items.id(2)};
+  q.top_k = 5;
+  EXPECT_EQ(recommend(*b1, q)["recommended_item_ids"].size(), 5u);
+  struct Bad {
+    const char* flags;
+    const char* message;
+  };
+  for (const Bad& c : {Bad{" --dense-dropout 0.3", "--dense-dropout needs --w-dense > 0"},
+                       Bad{" --w-dense 1 --dense-dropout 1", "--dense-dropout must be in [0, 1)"},
+                       Bad{" --w-dense 1 --dense-dropout -0.1", "--dense-dropout must be in [0, 1)"}}) {
+    auto [rc, e] = test::run_cli("train --model colarec --out " + dir.file("x") + small + c.flags);
+    EXPECT_NE(rc, 0) << c.flags;
+    EXPECT_NE(e.find(c.message), std::string::npos) << e;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
+  }
+}
+
 // --init-from：沿用来源的结构、内容与语义 ID，从它的权重接着训练（学习率极小时导出的权重几乎不变，
 // 证明确实载入了而不是随机初始化）；来源不是 colarec、数据不同、或同时给了 --content 时清楚地报错。
 TEST(GenRec, CliInitFromContinuesAModel) {

@@ -25,6 +25,9 @@ void GenRecTrainOptions::validate() const {
   check_w("--w-bpr", w_bpr);
   check_w("--w-cl", w_cl);
   check_w("--w-dense", w_dense);
+  if (!(dense_dropout >= 0 && dense_dropout < 1))
+    throw Error(concat("--dense-dropout must be in [0, 1) (got ", dense_dropout, ")"));
+  if (dense_dropout > 0 && w_dense == 0) throw Error("--dense-dropout needs --w-dense > 0: there is no dense head to regularise");
   if (!(dense_mix >= 0 && dense_mix <= 1)) throw Error(concat("--dense-mix must be in [0, 1] (got ", dense_mix, ")"));
   if (w_rec + w_index == 0) throw Error("--w-rec and --w-index cannot both be 0: nothing would teach the decoder");
   if (!(cl_temperature > 0)) throw Error(concat("--cl-temperature must be > 0 (got ", cl_temperature, ")"));
@@ -45,6 +48,7 @@ nlohmann::json GenRecTrainOptions::to_json() const {
   if (w_dense > 0) {  // 同上：只在开启稠密头时写出
     j["w_dense"] = w_dense;
     j["dense_mix"] = dense_mix;
+    if (dense_dropout > 0) j["dense_dropout"] = dense_dropout;
   }
   return j;
 }
@@ -184,7 +188,9 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     if (g.w_rec > 0) loss = loss + g.w_rec * ce_levels(net->decode(mem, rt, code_t, gen));
     if (g.w_dense > 0) {
       // 稠密头：最后一个记号的输出对全部物品向量做内积，全量 softmax 交叉熵。
-      auto logits = torch::matmul(GenRecNetImpl::last_state(mem, rt), net->item_vectors().t());
+      // dense_dropout：被打分的物品向量逐元素随机置 0（每个分片一个掩码，所有行共用），抑制尾部物品行过拟合。
+      auto items = dropout_with(net->item_vectors(), g.dense_dropout, net->is_training(), gen);
+      auto logits = torch::matmul(GenRecNetImpl::last_state(mem, rt), items.t());
       auto tgt = torch::from_blob(targets.data() + lo, {n}, torch::kInt64).clone();
       loss = loss + g.w_dense * F::cross_entropy(logits, tgt, F::CrossEntropyFuncOptions().reduction(torch::kSum));
     }

@@ -4,7 +4,8 @@
 //   bpr    用户与物品编码器状态之间的 BPR 排序损失（任务记号位置的输出做内积，负例均匀抽取）；
 //   cl     对比损失：语义 ID 前缀相同的物品互为正例（InfoNCE，分片内其他物品为负例，余弦 / 温度）；
 //   dense  稠密头（LIGER 式，须 cfg.dense_head）：推荐任务中最后一个记号的输出与全部物品向量做内积，
-//          对下一个物品做全量 softmax 交叉熵（物品向量见 genrec_config.h）。
+//          对下一个物品做全量 softmax 交叉熵（物品向量见 genrec_config.h）；dense_dropout > 0 时训练中
+//          对这些物品向量逐元素做 dropout（只影响这一损失，评估与服务不变）。
 // 每个损失的权重可调，设为 0 即关闭（消融）。训练样本是训练部分的每个位置（历史 = 之前最近 max_len 个）。
 // 验证：导出到原生模型，用约束束搜索在验证用例上计算 HR@10 / NDCG@10，按 NDCG@10 选最佳一轮。
 // 本头文件不包含 LibTorch。
@@ -26,6 +27,7 @@ struct GenRecTrainOptions {
   double w_cl = 0.1;
   double w_dense = 0;  // 稠密头损失的权重；> 0 时须 cfg.dense_head，= 0 时须没有稠密头
   double cl_temperature = 0.1;
+  double dense_dropout = 0;  // 稠密头训练时对被打分的物品向量做 dropout 的概率（正则化；须 w_dense > 0）
   double dense_mix = 0.5;  // 验证与评估时稠密得分的混合比例（只对带稠密头的模型有效；见 genrec_native.h）
   double label_smoothing = 0;  // 逐层语义 ID 交叉熵（rec 与 index）的标签平滑 ε：目标得 1-ε，ε 均分给本层所有码
   int beam = 20;            // 验证与评估的束宽
