@@ -593,15 +593,22 @@ void write_data_and_lightgcn(test::TempDir& dir, int users, int items, int group
   ASSERT_EQ(rc, 0) << log;
 }
 
+// 小模型 colarec 训练的公共参数：write_data_and_lightgcn 写下的数据与语义 ID 来源、每层 4 个码、d 16、
+// 编码与解码各 1 块、max_len 5、束宽 10；训练 epochs 轮、只在最后一轮验证。extra 是测试自己的选项。
+std::string small_colarec_flags(test::TempDir& dir, int epochs, const std::string& extra) {
+  const std::string e = std::to_string(epochs);
+  return " --data " + dir.file("ratings.csv") + " --sid-from " + dir.file("lgcn") + " --sid-k 4" + extra +
+         " --epochs " + e + " --eval-every " + e +
+         " --dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+}
+
 // --w-dense：训练出带稠密头的模型，清单记下 dense_head 与 dense_mix，服务与评估默认用记录的比例，
 // eval --dense-mix 可以覆盖（纯稠密检索在有顺序结构的合成数据上胜过最热门）；没有稠密头的模型给
 // --dense-mix 报错；比例越界报错。
 TEST(GenRec, CliDenseHead) {
   test::TempDir dir;
-  const std::string data = " --data " + dir.file("ratings.csv"), lg = dir.file("lgcn");
   ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 150, 60, 6, 12));
-  const std::string small = data + " --sid-from " + lg + " --sid-k 4 --sid-input-only --epochs 4 --eval-every 4 " +
-                            "--dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  const std::string small = small_colarec_flags(dir, 4, " --sid-input-only");
   const std::string gd = dir.file("dense"), g0 = dir.file("plain");
   auto [rc2, log2] = test::run_cli("train --model colarec --out " + gd + small + " --w-dense 1 --dense-mix 0.3");
   ASSERT_EQ(rc2, 0) << log2;
@@ -662,10 +669,8 @@ TEST(GenRec, CliDenseHead) {
 // 损失必然与不开时不同（掩码确实作用在损失上），而评估与服务照常；没有稠密头或概率越界时报错且不留产物。
 TEST(GenRec, CliDenseDropout) {
   test::TempDir dir;
-  const std::string data = " --data " + dir.file("ratings.csv"), lg = dir.file("lgcn");
   ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 100, 40, 4, 10));
-  const std::string small = data + " --sid-from " + lg + " --sid-k 4 --sid-input-only --epochs 2 --eval-every 2 " +
-                            "--dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  const std::string small = small_colarec_flags(dir, 2, " --sid-input-only");
   const std::string g0 = dir.file("g0"), g1 = dir.file("g1");
   auto [rc0, log0] = test::run_cli("train --model colarec --out " + g0 + small + " --w-dense 1");
   ASSERT_EQ(rc0, 0) << log0;
@@ -823,10 +828,8 @@ TEST(GenRec, CliResumeContinuesAnInterruptedRun) {
 // --label-smoothing：写进清单；同一种子下改变训练损失（没被忽略）；越界时指明选项且不留输出目录。
 TEST(GenRec, CliLabelSmoothing) {
   test::TempDir dir;
-  const std::string data = " --data " + dir.file("ratings.csv"), lg = dir.file("lgcn");
   ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 100, 40, 4, 10));
-  const std::string small = data + " --sid-from " + lg + " --sid-k 4 --epochs 2 --eval-every 2 --dim 16 --heads 2 " +
-                            "--ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+  const std::string small = small_colarec_flags(dir, 2, "");
   const std::string g0 = dir.file("g0"), g1 = dir.file("g1");
   auto [rc2, log2] = test::run_cli("train --model colarec --out " + g0 + small);
   ASSERT_EQ(rc2, 0) << log2;
