@@ -602,6 +602,12 @@ std::string small_colarec_flags(test::TempDir& dir, int epochs, const std::strin
          " --dim 16 --heads 2 --ffn-dim 32 --layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
 }
 
+// 训练日志（train_log.jsonl）第一行记下的第一轮训练损失：同一种子下比较两次训练，看某个选项是否真的作用在损失上。
+double first_epoch_loss(const std::string& model_dir) {
+  const std::string log = read_file(model_dir + "/train_log.jsonl");
+  return nlohmann::json::parse(log.substr(0, log.find('\n')))["loss"].get<double>();
+}
+
 // --w-dense：训练出带稠密头的模型，清单记下 dense_head 与 dense_mix，服务与评估默认用记录的比例，
 // eval --dense-mix 可以覆盖（纯稠密检索在有顺序结构的合成数据上胜过最热门）；没有稠密头的模型给
 // --dense-mix 报错；比例越界报错。
@@ -679,11 +685,7 @@ TEST(GenRec, CliDenseDropout) {
   auto b0 = ModelBundle::load(g0), b1 = ModelBundle::load(g1);
   EXPECT_FALSE(b0->manifest["generative"].contains("dense_dropout"));  // 默认关闭时不写，旧清单不变
   EXPECT_DOUBLE_EQ(b1->manifest["generative"]["dense_dropout"].get<double>(), 0.5);
-  auto first_loss = [&](const std::string& d) {
-    const std::string log = read_file(d + "/train_log.jsonl");
-    return nlohmann::json::parse(log.substr(0, log.find('\n')))["loss"].get<double>();
-  };
-  EXPECT_GT(std::abs(first_loss(g1) - first_loss(g0)), 1e-3);
+  EXPECT_GT(std::abs(first_epoch_loss(g1) - first_epoch_loss(g0)), 1e-3);
   RecommendRequest q;
   q.recent_clicks = {b1->items.id(1), b1->items.id(2)};
   q.top_k = 5;
@@ -841,11 +843,7 @@ TEST(GenRec, CliLabelSmoothing) {
   EXPECT_EQ(log2.find("user_dropout"), std::string::npos) << log2;  // 训练日志同样不写
   EXPECT_DOUBLE_EQ(b1->manifest["generative"]["label_smoothing"].get<double>(), 0.3);
   // 第一轮的训练损失：平滑后的目标分布不同，损失必然不同（同一种子、同一批次顺序）。
-  auto first_loss = [&](const std::string& d) {
-    const std::string log = read_file(d + "/train_log.jsonl");
-    return nlohmann::json::parse(log.substr(0, log.find('\n')))["loss"].get<double>();
-  };
-  EXPECT_GT(std::abs(first_loss(g1) - first_loss(g0)), 1e-3);
+  EXPECT_GT(std::abs(first_epoch_loss(g1) - first_epoch_loss(g0)), 1e-3);
   auto [rc4, e4] = test::run_cli("train --model colarec --out " + dir.file("x") + small + " --label-smoothing 1");
   EXPECT_NE(rc4, 0);
   EXPECT_NE(e4.find("--label-smoothing must be in [0, 1)"), std::string::npos) << e4;
