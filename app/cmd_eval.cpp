@@ -1,6 +1,7 @@
 // `seqrec eval`：在留一法测试集（或验证集）上做全量排序评估，报告 HR/NDCG/MRR@K，并与最热门基线对比。
 // 默认按 manifest 中记录的数据来源与选项重建同一数据集；也可用 --data 等选项指定。
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -8,6 +9,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/manifest.h"
 #include "core/version.h"
 #include "data_flags.h"
 #include "eval/evaluator.h"
@@ -36,6 +38,7 @@ struct EvalFlags {
   int threads = 2;  // 并行编码的线程数（结果与线程数无关）
   int beam = 0;     // 生成式模型的束宽（0 = 训练时记录的值；总不小于最大的 K）
   std::string dense_mix;  // 带稠密头的生成式模型：稠密得分的混合比例，逗号分隔可给多个（空 = 训练时记录的值）
+  std::string choose_mix;  // 非空（如 NDCG@10）：在验证集上按这个指标选出最好的比例，写进模型的 manifest.json
   // OTTO 协议：标签文件与预测（候选 CSV 或提交文件）
   std::string labels, candidates, submission;
 };
@@ -79,6 +82,52 @@ void check_same_ids(const IdMap& data, const IdMap& model, const char* what) {
                        " map (different file or filters than at training time)"));
 }
 
+// --choose-mix 的指标名：HR@K、NDCG@K 或 MRR@K（大小写不限），K 必须在 --ks 里；返回 summarize_ranks 的键名。
+std::string parse_choice_metric(const std::string& s, const std::vector<int>& ks) {
+  std::string up = s;
+  for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const size_t at = up.find('@');
+  const std::string name = up.substr(0, at);
+  bool ok = at != std::string::npos && (name == "HR" || name == "NDCG" || name == "MRR");
+  if (ok) {
+    const std::string k = up.substr(at + 1);
+    ok = !k.empty() && k.size() < 6 && k.find_first_not_of("0123456789") == std::string::npos &&
+         std::find(ks.begin(), ks.end(), std::stoi(k)) != ks.end();
+  }
+  if (!ok)
+    throw Error(concat("--choose-mix: '", s, "' is not a metric of this evaluation (use HR@K, NDCG@K or MRR@K with K "
+                       "one of --ks)"));
+  return up;
+}
+
+// --choose-mix：在各比例中取 metric 最高的一个（并列时取列表里靠前的），把它连同选择的依据写进模型目录的
+// manifest.json（generative.dense_mix 与 generative.dense_mix_choice），之后的 serve / eval 默认就用它。
+// 返回选出的比例。manifest 在评估期间被改过（例如重新训练）时报错，不写。
+double write_chosen_mix(const ModelBundle& bundle, const EvalFlags& f, const std::string& metric,
+                        const std::vector<double>& mixes, const std::vector<std::vector<int64_t>>& mix_ranks,
+                        const std::vector<int>& ks) {
+  size_t best = 0;
+  std::vector<double> values;
+  for (size_t k = 0; k < mixes.size(); ++k) {
+    values.push_back(summarize_ranks(mix_ranks[k], ks)[metric].get<double>());
+    if (values[k] > values[best]) best = k;
+  }
+  nlohmann::json m = bundle.manifest;
+  if (!m.contains("generative") || !m["generative"].is_object()) m["generative"] = nlohmann::json::object();
+  nlohmann::json choice = {{"split", "valid"},
+                           {"metric", metric},
+                           {"value", values[best]},
+                           {"cases", mix_ranks[best].size()},
+                           {"previous_dense_mix", m["generative"].value("dense_mix", 0.5)},
+                           {"candidates", nlohmann::json::array()},
+                           {"eval_commit", git_commit()}};
+  for (size_t k = 0; k < mixes.size(); ++k) choice["candidates"].push_back({{"dense_mix", mixes[k]}, {"value", values[k]}});
+  m["generative"]["dense_mix"] = mixes[best];
+  m["generative"]["dense_mix_choice"] = choice;
+  replace_manifest(f.model, bundle.version, m);
+  return mixes[best];
+}
+
 // 执行评估：加载模型目录，重建同一数据集，计算模型与最热门基线的指标并打印。
 void run_eval(const EvalFlags& f) {
   if (f.protocol == "otto") return run_otto_eval(f);
@@ -105,6 +154,15 @@ void run_eval(const EvalFlags& f) {
   }
   if (!f.dense_mix.empty() && mixes.empty()) throw Error("--dense-mix needs at least one value in [0, 1]");
   if (!mixes.empty()) bo.dense_mix = mixes[0];
+  // --choose-mix：只在验证集上选（在测试集上选等于把测试集泄漏进模型），且至少要有两个候选。
+  std::string choice_metric;
+  if (!f.choose_mix.empty()) {
+    choice_metric = parse_choice_metric(f.choose_mix, ks);
+    if (f.split != "valid")
+      throw Error("--choose-mix picks the mix on the validation split: add --split valid (choosing on the test split "
+                  "would leak it into the model)");
+    if (mixes.size() < 2) throw Error("--choose-mix needs at least two --dense-mix values to choose from");
+  }
   auto bundle = ModelBundle::load(f.model, bo);
   DataFlags df = f.data.data.empty() ? DataFlags::from_json(bundle->manifest.at("data").at("options")) : f.data;
   SequenceData data = df.load();
@@ -130,6 +188,8 @@ void run_eval(const EvalFlags& f) {
   for (double m : mixes)
     if (m > 0 && !bundle->generative->config().dense_head)
       throw Error(concat("--dense-mix ", m, ": the model in ", f.model, " has no dense head (train it with --w-dense)"));
+  if (!choice_metric.empty() && (!bundle->generative || !bundle->generative->config().dense_head))
+    throw Error(concat("--choose-mix: the model in ", f.model, " has no dense head, so there is no mix to choose"));
   if (mixes.empty()) mixes.push_back(bundle->dense_mix);
   std::vector<std::vector<int64_t>> mix_ranks;
   if (bundle->generative)
@@ -143,6 +203,7 @@ void run_eval(const EvalFlags& f) {
   auto mm = summarize_ranks(model_ranks, ks);
   auto pm = summarize_ranks(pop_ranks, ks);
   const double secs = now_seconds() - t0;
+  const double chosen = choice_metric.empty() ? -1 : write_chosen_mix(*bundle, f, choice_metric, mixes, mix_ranks, ks);
   if (f.json) {
     nlohmann::ordered_json j = {{"split", f.split},
                                 {"protocol", proto.to_json()},
@@ -170,6 +231,7 @@ void run_eval(const EvalFlags& f) {
              {"model_by_history_length", summarize_by_history_length(mix_ranks[k], cases, ks, buckets)}});
     else
       j.erase("dense_mix_sweep");
+    if (chosen >= 0) j["dense_mix_chosen"] = {{"dense_mix", chosen}, {"metric", choice_metric}, {"written_to", f.model + "/manifest.json"}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s split, %s: %s; %d items, %zu cases, %.2fs (commit %s):\n%s", f.split.c_str(),
@@ -195,6 +257,9 @@ void run_eval(const EvalFlags& f) {
       }
       std::printf("by dense_mix:\n%s", metrics_table(rows, ks).c_str());
     }
+    if (chosen >= 0)
+      std::printf("dense_mix %g chosen by %s on the validation split; written to %s/manifest.json (serve and eval "
+                  "now default to it)\n", chosen, choice_metric.c_str(), f.model.c_str());
     const auto acc = topk_categorical_accuracy(model_ranks);
     std::printf("top-K categorical accuracy (TFRS):");
     for (const auto& [name, v] : acc.items()) std::printf(" %s %.4f", name.c_str(), v.get<double>());
@@ -238,6 +303,11 @@ void setup_eval(CLI::App& app) {
                   "generative models trained with --w-dense: weight of the dense score against the beam search's "
                   "log-probability, in [0, 1] (default: the one recorded at training); a comma-separated list "
                   "evaluates each from one search per case (the first is the main result)");
+  cmd->add_option("--choose-mix", f->choose_mix,
+                  "with --split valid and several --dense-mix values: record the one with the best METRIC (HR@K, "
+                  "NDCG@K or MRR@K, K in --ks; ties go to the earlier value) in the model's manifest.json, so that "
+                  "serve and eval use it by default")
+      ->type_name("METRIC");
   cmd->add_option("--threads", f->threads, "threads encoding the histories (results do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/manifest.h"
 #include "core/safetensors.h"
 #include "data/csv_reader.h"
 #include "data/synthetic.h"
@@ -669,6 +670,74 @@ TEST(GenRec, CliDenseHead) {
   EXPECT_NE(rc7, 0);
   EXPECT_NE(e7.find("--dense-mix"), std::string::npos) << e7;
   EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
+}
+
+// eval --choose-mix：在验证集上评估几个比例，把指标最高的（并列取靠前的）连同依据写进 manifest.json；之后 eval 与
+// 服务默认用它，模型版本随之改变，files 表不变。在测试集上选、只给一个比例、指标不在 --ks 里、模型没有稠密头时
+// 报错且 manifest 一字不变；manifest 在读入之后被改过时 replace_manifest 拒绝覆盖。
+TEST(GenRec, CliChooseMix) {
+  test::TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 150, 60, 6, 12));
+  const std::string small = small_colarec_flags(dir, 4, " --sid-input-only");
+  const std::string gd = dir.file("dense"), g0 = dir.file("plain");
+  auto [rc0, log0] = test::run_cli("train --model colarec --out " + gd + small + " --w-dense 1 --dense-mix 0.3");
+  ASSERT_EQ(rc0, 0) << log0;
+  const auto before = ModelBundle::load(gd);
+  auto [rc1, out1] = test::run_cli(
+      "eval --model " + gd + " --split valid --ks 5,10 --json --dense-mix 0,1,0.5 --choose-mix ndcg@10", true);
+  ASSERT_EQ(rc1, 0) << out1;
+  const auto j = nlohmann::json::parse(out1);
+  size_t best = 0;
+  for (size_t k = 1; k < 3; ++k)
+    if (j["dense_mix_sweep"][k]["model"]["NDCG@10"].get<double>() > j["dense_mix_sweep"][best]["model"]["NDCG@10"].get<double>())
+      best = k;
+  const double want = j["dense_mix_sweep"][best]["dense_mix"].get<double>();
+  EXPECT_DOUBLE_EQ(j["dense_mix_chosen"]["dense_mix"].get<double>(), want);
+  EXPECT_EQ(j["dense_mix_chosen"]["metric"], "NDCG@10");
+  const auto after = ModelBundle::load(gd);  // 仍能通过全部校验
+  EXPECT_DOUBLE_EQ(after->dense_mix, want);  // 0.3 不在候选里，所以这里必然变了
+  const auto& choice = after->manifest["generative"]["dense_mix_choice"];
+  EXPECT_EQ(choice["split"], "valid");
+  EXPECT_EQ(choice["metric"], "NDCG@10");
+  EXPECT_DOUBLE_EQ(choice["previous_dense_mix"].get<double>(), 0.3);
+  EXPECT_DOUBLE_EQ(choice["value"].get<double>(), j["dense_mix_sweep"][best]["model"]["NDCG@10"].get<double>());
+  EXPECT_EQ(choice["candidates"].size(), 3u);
+  EXPECT_NE(after->version, before->version);
+  EXPECT_EQ(after->manifest["files"], before->manifest["files"]);
+  // 之后不给 --dense-mix 的评估就用选出的比例，结果与扫描里那一项相同。
+  auto [rc2, out2] = test::run_cli("eval --model " + gd + " --split valid --ks 5,10 --json", true);
+  ASSERT_EQ(rc2, 0) << out2;
+  const auto j2 = nlohmann::json::parse(out2);
+  EXPECT_DOUBLE_EQ(j2["dense_mix"].get<double>(), want);
+  EXPECT_EQ(j2["model"], j["dense_mix_sweep"][best]["model"]);
+  // 错误的用法：清楚地报错，manifest 不动。
+  auto [rc3, log3] = test::run_cli("train --model colarec --out " + g0 + small);
+  ASSERT_EQ(rc3, 0) << log3;
+  const std::string raw = read_file(gd + "/manifest.json");
+  struct Bad {
+    std::string args;
+    const char* message;
+  };
+  for (const Bad& c : {Bad{gd + " --ks 10 --dense-mix 0,1 --choose-mix NDCG@10", "add --split valid"},
+                       Bad{gd + " --split valid --ks 10 --dense-mix 1 --choose-mix NDCG@10", "at least two"},
+                       Bad{gd + " --split valid --ks 10 --dense-mix 0,1 --choose-mix NDCG@20", "not a metric"},
+                       Bad{gd + " --split valid --ks 10 --dense-mix 0,1 --choose-mix recall@10", "not a metric"},
+                       Bad{g0 + " --split valid --ks 10 --dense-mix 0,0 --choose-mix HR@10", "has no dense head"}}) {
+    auto [rc, e] = test::run_cli("eval --model " + c.args);
+    EXPECT_NE(rc, 0) << c.args;
+    EXPECT_NE(e.find(c.message), std::string::npos) << e;
+  }
+  EXPECT_EQ(read_file(gd + "/manifest.json"), raw);
+  // replace_manifest：版本不是读入时的那一份，或要改 files 表，都不写。
+  nlohmann::json m = after->manifest;
+  m["generative"]["dense_mix"] = 0.0;
+  EXPECT_THROW(replace_manifest(gd, before->version, m), Error);
+  nlohmann::json m2 = after->manifest;
+  m2["files"].erase("popularity.json");
+  EXPECT_THROW(replace_manifest(gd, after->version, m2), Error);
+  EXPECT_EQ(read_file(gd + "/manifest.json"), raw);
+  replace_manifest(gd, after->version, m);
+  EXPECT_DOUBLE_EQ(ModelBundle::load(gd)->dense_mix, 0.0);
 }
 
 // --dense-dropout：只在训练稠密头时对被打分的物品向量做 dropout。清单只在开启时记下它；同一种子下第一轮的

@@ -59,4 +59,19 @@ nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw
   return m;
 }
 
+std::string manifest_version(const std::string& raw) { return sha256_hex(raw).substr(0, 12); }
+
+void replace_manifest(const std::string& dir, const std::string& expected_version, const nlohmann::json& updated) {
+  const std::string mpath = (fs::path(dir) / "manifest.json").string();
+  std::string raw;
+  const nlohmann::json now = load_manifest(dir, &raw);
+  if (manifest_version(raw) != expected_version)
+    throw Error(concat("'", mpath, "' changed since it was read (version ", expected_version, ", now ",
+                       manifest_version(raw), "): not rewritten"));
+  if (!updated.is_object() || !updated.contains("files") || updated["files"] != now["files"] ||
+      updated.value("format_version", -1) != now["format_version"].get<int>())
+    throw Error(concat("'", mpath, "': the rewrite would change its files table or format version; not rewritten"));
+  write_file_atomic(mpath, updated.dump(2));  // 与导出时同样的格式（缩进 2、键按字母序）
+}
+
 }  // namespace seqrec

@@ -23,4 +23,12 @@ nlohmann::json load_manifest(const std::string& dir, std::string* raw = nullptr)
 // raw 非空时写入 manifest.json 的原始文本（用于计算模型版本）。
 nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw = nullptr);
 
+// 模型版本：manifest.json 原文的 sha256 前 12 位（目录内容变了，版本就变；服务的 X-Model-Version）。
+std::string manifest_version(const std::string& raw);
+
+// 改写已发布模型目录里的 manifest.json（例如记下在验证集上选出的 dense_mix）：先重读文件，确认它仍是
+// 版本 expected_version 的那一份（读入之后没被重新训练、没被别的进程改过），再原子地写入 updated。
+// 文件已变、或 updated 改动了 files 表（它校验的是别的文件，不能顺手改）时抛出 Error，什么也不写。
+void replace_manifest(const std::string& dir, const std::string& expected_version, const nlohmann::json& updated);
+
 }  // namespace seqrec

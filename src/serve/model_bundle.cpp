@@ -87,7 +87,7 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   b->dir = dir;
   std::string raw;
   b->manifest = load_and_verify_manifest(dir, &raw);  // 校验版本与每个文件的 sha256
-  b->version = sha256_hex(raw).substr(0, 12);
+  b->version = manifest_version(raw);
   const auto& m = b->manifest;
   if (m.value("model_type", "") == "colarec") {
     load_generative(b.get(), opt);
