@@ -112,19 +112,21 @@ double write_chosen_mix(const ModelBundle& bundle, const EvalFlags& f, const std
     values.push_back(summarize_ranks(mix_ranks[k], ks)[metric].get<double>());
     if (values[k] > values[best]) best = k;
   }
-  nlohmann::json m = bundle.manifest;
-  if (!m.contains("generative") || !m["generative"].is_object()) m["generative"] = nlohmann::json::object();
-  nlohmann::json choice = {{"split", "valid"},
-                           {"metric", metric},
-                           {"value", values[best]},
-                           {"cases", mix_ranks[best].size()},
-                           {"previous_dense_mix", m["generative"].value("dense_mix", 0.5)},
-                           {"candidates", nlohmann::json::array()},
-                           {"eval_commit", git_commit()}};
+  nlohmann::ordered_json choice = {{"split", "valid"},
+                                   {"metric", metric},
+                                   {"value", values[best]},
+                                   {"cases", mix_ranks[best].size()},
+                                   {"previous_dense_mix", nullptr},  // 下面从文件里读出（bundle 的值可能已被 --dense-mix 覆盖）
+                                   {"candidates", nlohmann::ordered_json::array()},
+                                   {"eval_commit", git_commit()}};
   for (size_t k = 0; k < mixes.size(); ++k) choice["candidates"].push_back({{"dense_mix", mixes[k]}, {"value", values[k]}});
-  m["generative"]["dense_mix"] = mixes[best];
-  m["generative"]["dense_mix_choice"] = choice;
-  replace_manifest(f.model, bundle.version, m);
+  edit_manifest(f.model, bundle.version, [&](nlohmann::ordered_json& m) {
+    if (!m.contains("generative") || !m["generative"].is_object()) m["generative"] = nlohmann::ordered_json::object();
+    auto& g = m["generative"];
+    choice["previous_dense_mix"] = g.contains("dense_mix") ? g["dense_mix"] : nlohmann::ordered_json(0.5);
+    g["dense_mix"] = mixes[best];
+    g["dense_mix_choice"] = choice;
+  });
   return mixes[best];
 }
 

@@ -674,7 +674,7 @@ TEST(GenRec, CliDenseHead) {
 
 // eval --choose-mix：在验证集上评估几个比例，把指标最高的（并列取靠前的）连同依据写进 manifest.json；之后 eval 与
 // 服务默认用它，模型版本随之改变，files 表不变。在测试集上选、只给一个比例、指标不在 --ks 里、模型没有稠密头时
-// 报错且 manifest 一字不变；manifest 在读入之后被改过时 replace_manifest 拒绝覆盖。
+// 报错且 manifest 一字不变；manifest 在读入之后被改过时 edit_manifest 拒绝覆盖。
 TEST(GenRec, CliChooseMix) {
   test::TempDir dir;
   ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 150, 60, 6, 12));
@@ -683,6 +683,7 @@ TEST(GenRec, CliChooseMix) {
   auto [rc0, log0] = test::run_cli("train --model colarec --out " + gd + small + " --w-dense 1 --dense-mix 0.3");
   ASSERT_EQ(rc0, 0) << log0;
   const auto before = ModelBundle::load(gd);
+  const auto raw0 = nlohmann::ordered_json::parse(read_file(gd + "/manifest.json"));
   auto [rc1, out1] = test::run_cli(
       "eval --model " + gd + " --split valid --ks 5,10 --json --dense-mix 0,1,0.5 --choose-mix ndcg@10", true);
   ASSERT_EQ(rc1, 0) << out1;
@@ -704,6 +705,15 @@ TEST(GenRec, CliChooseMix) {
   EXPECT_EQ(choice["candidates"].size(), 3u);
   EXPECT_NE(after->version, before->version);
   EXPECT_EQ(after->manifest["files"], before->manifest["files"]);
+  // 除了 generative 里这两项，文件逐字不变（键的顺序也不变；新键排在 generative 的末尾）。
+  auto raw1 = nlohmann::ordered_json::parse(read_file(gd + "/manifest.json"));
+  EXPECT_EQ(raw1["generative"].begin().key(), raw0["generative"].begin().key());
+  std::string last_key;
+  for (auto it = raw1["generative"].begin(); it != raw1["generative"].end(); ++it) last_key = it.key();
+  EXPECT_EQ(last_key, "dense_mix_choice");
+  raw1["generative"].erase("dense_mix_choice");
+  raw1["generative"]["dense_mix"] = raw0["generative"]["dense_mix"];
+  EXPECT_EQ(raw1.dump(2), raw0.dump(2));
   // 之后不给 --dense-mix 的评估就用选出的比例，结果与扫描里那一项相同。
   auto [rc2, out2] = test::run_cli("eval --model " + gd + " --split valid --ks 5,10 --json", true);
   ASSERT_EQ(rc2, 0) << out2;
@@ -728,15 +738,14 @@ TEST(GenRec, CliChooseMix) {
     EXPECT_NE(e.find(c.message), std::string::npos) << e;
   }
   EXPECT_EQ(read_file(gd + "/manifest.json"), raw);
-  // replace_manifest：版本不是读入时的那一份，或要改 files 表，都不写。
-  nlohmann::json m = after->manifest;
-  m["generative"]["dense_mix"] = 0.0;
-  EXPECT_THROW(replace_manifest(gd, before->version, m), Error);
-  nlohmann::json m2 = after->manifest;
-  m2["files"].erase("popularity.json");
-  EXPECT_THROW(replace_manifest(gd, after->version, m2), Error);
+  // edit_manifest：版本不是读入时的那一份，或要改 files 表、格式版本，都不写。
+  auto set_zero = [](nlohmann::ordered_json& m) { m["generative"]["dense_mix"] = 0.0; };
+  EXPECT_THROW(edit_manifest(gd, before->version, set_zero), Error);
+  EXPECT_THROW(edit_manifest(gd, after->version, [](nlohmann::ordered_json& m) { m["files"].erase("popularity.json"); }),
+               Error);
+  EXPECT_THROW(edit_manifest(gd, after->version, [](nlohmann::ordered_json& m) { m["format_version"] = 2; }), Error);
   EXPECT_EQ(read_file(gd + "/manifest.json"), raw);
-  replace_manifest(gd, after->version, m);
+  edit_manifest(gd, after->version, set_zero);
   EXPECT_DOUBLE_EQ(ModelBundle::load(gd)->dense_mix, 0.0);
 }
 

@@ -61,17 +61,22 @@ nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw
 
 std::string manifest_version(const std::string& raw) { return sha256_hex(raw).substr(0, 12); }
 
-void replace_manifest(const std::string& dir, const std::string& expected_version, const nlohmann::json& updated) {
+void edit_manifest(const std::string& dir, const std::string& expected_version,
+                   const std::function<void(nlohmann::ordered_json&)>& edit) {
   const std::string mpath = (fs::path(dir) / "manifest.json").string();
   std::string raw;
-  const nlohmann::json now = load_manifest(dir, &raw);
+  load_manifest(dir, &raw);  // 先做与加载时相同的检查（格式版本、files 表）
   if (manifest_version(raw) != expected_version)
     throw Error(concat("'", mpath, "' changed since it was read (version ", expected_version, ", now ",
                        manifest_version(raw), "): not rewritten"));
-  if (!updated.is_object() || !updated.contains("files") || updated["files"] != now["files"] ||
-      updated.value("format_version", -1) != now["format_version"].get<int>())
+  // ordered_json 保留导出时的键顺序，改写后的文件只在改动处与原文件不同。
+  const auto before = nlohmann::ordered_json::parse(raw);
+  nlohmann::ordered_json m = before;
+  edit(m);
+  if (!m.is_object() || !m.contains("files") || m["files"] != before["files"] ||
+      !m.contains("format_version") || m["format_version"] != before["format_version"])
     throw Error(concat("'", mpath, "': the rewrite would change its files table or format version; not rewritten"));
-  write_file_atomic(mpath, updated.dump(2));  // 与导出时同样的格式（缩进 2、键按字母序）
+  write_file_atomic(mpath, m.dump(2));
 }
 
 }  // namespace seqrec

@@ -2,6 +2,7 @@
 // 服务端加载前用它核对目录完整性（STYLE.md 第 9 条：自描述、带版本的产物）。
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw
 std::string manifest_version(const std::string& raw);
 
 // 改写已发布模型目录里的 manifest.json（例如记下在验证集上选出的 dense_mix）：先重读文件，确认它仍是
-// 版本 expected_version 的那一份（读入之后没被重新训练、没被别的进程改过），再原子地写入 updated。
-// 文件已变、或 updated 改动了 files 表（它校验的是别的文件，不能顺手改）时抛出 Error，什么也不写。
-void replace_manifest(const std::string& dir, const std::string& expected_version, const nlohmann::json& updated);
+// 版本 expected_version 的那一份（读入之后没被重新训练、没被别的进程改过），按原有的键顺序解析后交给 edit
+// 修改，再原子地写回（格式与导出时相同：缩进 2、键序不变，新键排在所在对象的末尾）。
+// 文件已变、或 edit 改动了 files 表（它校验的是别的文件，不能顺手改）或格式版本时抛出 Error，什么也不写。
+void edit_manifest(const std::string& dir, const std::string& expected_version,
+                   const std::function<void(nlohmann::ordered_json&)>& edit);
 
 }  // namespace seqrec
