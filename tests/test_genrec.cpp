@@ -609,16 +609,27 @@ double first_epoch_loss(const std::string& model_dir) {
   return nlohmann::json::parse(log.substr(0, log.find('\n')))["loss"].get<double>();
 }
 
+// 稠密头测试的共同准备：写合成数据与 LightGCN，训练两个小模型：dir/dense（--w-dense 1，记录的 mix 0.3）与
+// dir/plain（没有稠密头）。small 非空时得到小模型的训练参数，测试自己再训练别的模型时用。
+void train_dense_and_plain(test::TempDir& dir, std::string* small = nullptr) {
+  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 150, 60, 6, 12));
+  const std::string flags = small_colarec_flags(dir, 4, " --sid-input-only");
+  if (small) *small = flags;
+  auto [rc0, log0] =
+      test::run_cli("train --model colarec --out " + dir.file("dense") + flags + " --w-dense 1 --dense-mix 0.3");
+  ASSERT_EQ(rc0, 0) << log0;
+  auto [rc1, log1] = test::run_cli("train --model colarec --out " + dir.file("plain") + flags);
+  ASSERT_EQ(rc1, 0) << log1;
+}
+
 // --w-dense：训练出带稠密头的模型，清单记下 dense_head 与 dense_mix，服务与评估默认用记录的比例，
 // eval --dense-mix 可以覆盖（纯稠密检索在有顺序结构的合成数据上胜过最热门）；没有稠密头的模型给
 // --dense-mix 报错；比例越界报错。
 TEST(GenRec, CliDenseHead) {
   test::TempDir dir;
-  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 150, 60, 6, 12));
-  const std::string small = small_colarec_flags(dir, 4, " --sid-input-only");
+  std::string small;
+  ASSERT_NO_FATAL_FAILURE(train_dense_and_plain(dir, &small));
   const std::string gd = dir.file("dense"), g0 = dir.file("plain");
-  auto [rc2, log2] = test::run_cli("train --model colarec --out " + gd + small + " --w-dense 1 --dense-mix 0.3");
-  ASSERT_EQ(rc2, 0) << log2;
   auto b = ModelBundle::load(gd);
   EXPECT_TRUE(b->manifest["model"]["dense_head"].get<bool>());
   EXPECT_DOUBLE_EQ(b->manifest["generative"]["dense_mix"].get<double>(), 0.3);
@@ -655,8 +666,6 @@ TEST(GenRec, CliDenseHead) {
   EXPECT_NE(rc10, 0);
   EXPECT_NE(e10.find("'x' is not a number in [0, 1]"), std::string::npos) << e10;
   // 没有稠密头的模型：清单里没有这两项，--dense-mix 报错。
-  auto [rc5, log5] = test::run_cli("train --model colarec --out " + g0 + small);
-  ASSERT_EQ(rc5, 0) << log5;
   auto b0 = ModelBundle::load(g0);
   EXPECT_FALSE(b0->manifest["model"]["dense_head"].get<bool>());
   EXPECT_FALSE(b0->manifest["generative"].contains("dense_mix"));
@@ -677,11 +686,8 @@ TEST(GenRec, CliDenseHead) {
 // 报错且 manifest 一字不变；manifest 在读入之后被改过时 edit_manifest 拒绝覆盖。
 TEST(GenRec, CliChooseMix) {
   test::TempDir dir;
-  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 150, 60, 6, 12));
-  const std::string small = small_colarec_flags(dir, 4, " --sid-input-only");
+  ASSERT_NO_FATAL_FAILURE(train_dense_and_plain(dir));
   const std::string gd = dir.file("dense"), g0 = dir.file("plain");
-  auto [rc0, log0] = test::run_cli("train --model colarec --out " + gd + small + " --w-dense 1 --dense-mix 0.3");
-  ASSERT_EQ(rc0, 0) << log0;
   const auto before = ModelBundle::load(gd);
   const auto raw0 = nlohmann::ordered_json::parse(read_file(gd + "/manifest.json"));
   auto [rc1, out1] = test::run_cli(
@@ -721,8 +727,6 @@ TEST(GenRec, CliChooseMix) {
   EXPECT_DOUBLE_EQ(j2["dense_mix"].get<double>(), want);
   EXPECT_EQ(j2["model"], j["dense_mix_sweep"][best]["model"]);
   // 错误的用法：清楚地报错，manifest 不动。
-  auto [rc3, log3] = test::run_cli("train --model colarec --out " + g0 + small);
-  ASSERT_EQ(rc3, 0) << log3;
   const std::string raw = read_file(gd + "/manifest.json");
   struct Bad {
     std::string args;
