@@ -102,10 +102,11 @@ std::string parse_choice_metric(const std::string& s, const std::vector<int>& ks
 
 // --choose-mix：在各比例中取 metric 最高的一个（并列时取列表里靠前的），把它连同选择的依据写进模型目录的
 // manifest.json（generative.dense_mix 与 generative.dense_mix_choice），之后的 serve / eval 默认就用它。
+// 依据里也记下选择时的束宽与是否排除历史（换了这两项，选出的比例未必还是最好的）。
 // 返回选出的比例。manifest 在评估期间被改过（例如重新训练）时报错，不写。
 double write_chosen_mix(const ModelBundle& bundle, const EvalFlags& f, const std::string& metric,
                         const std::vector<double>& mixes, const std::vector<std::vector<int64_t>>& mix_ranks,
-                        const std::vector<int>& ks) {
+                        const std::vector<int>& ks, int beam) {
   size_t best = 0;
   std::vector<double> values;
   for (size_t k = 0; k < mixes.size(); ++k) {
@@ -116,6 +117,8 @@ double write_chosen_mix(const ModelBundle& bundle, const EvalFlags& f, const std
                                    {"metric", metric},
                                    {"value", values[best]},
                                    {"cases", mix_ranks[best].size()},
+                                   {"beam", beam},
+                                   {"exclude_history", f.proto.exclude_history},
                                    {"previous_dense_mix", nullptr},  // 下面从文件里读出（bundle 的值可能已被 --dense-mix 覆盖）
                                    {"candidates", nlohmann::ordered_json::array()},
                                    {"eval_commit", git_commit()}};
@@ -205,7 +208,7 @@ void run_eval(const EvalFlags& f) {
   auto mm = summarize_ranks(model_ranks, ks);
   auto pm = summarize_ranks(pop_ranks, ks);
   const double secs = now_seconds() - t0;
-  const double chosen = choice_metric.empty() ? -1 : write_chosen_mix(*bundle, f, choice_metric, mixes, mix_ranks, ks);
+  const double chosen = choice_metric.empty() ? -1 : write_chosen_mix(*bundle, f, choice_metric, mixes, mix_ranks, ks, beam);
   if (f.json) {
     nlohmann::ordered_json j = {{"split", f.split},
                                 {"protocol", proto.to_json()},

@@ -709,6 +709,8 @@ TEST(GenRec, CliChooseMix) {
   EXPECT_DOUBLE_EQ(choice["previous_dense_mix"].get<double>(), 0.3);
   EXPECT_DOUBLE_EQ(choice["value"].get<double>(), j["dense_mix_sweep"][best]["model"]["NDCG@10"].get<double>());
   EXPECT_EQ(choice["candidates"].size(), 3u);
+  EXPECT_EQ(choice["beam"], 10);  // 训练时记录的束宽（不小于最大的 K）
+  EXPECT_FALSE(choice["exclude_history"].get<bool>());
   EXPECT_NE(after->version, before->version);
   EXPECT_EQ(after->manifest["files"], before->manifest["files"]);
   // 除了 generative 里这两项，文件逐字不变（键的顺序也不变；新键排在 generative 的末尾）。
