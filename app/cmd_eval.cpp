@@ -126,7 +126,8 @@ double write_chosen_mix(const ModelBundle& bundle, const EvalFlags& f, const std
   edit_manifest(f.model, bundle.version, [&](nlohmann::ordered_json& m) {
     if (!m.contains("generative") || !m["generative"].is_object()) m["generative"] = nlohmann::ordered_json::object();
     auto& g = m["generative"];
-    choice["previous_dense_mix"] = g.contains("dense_mix") ? g["dense_mix"] : nlohmann::ordered_json(0.5);
+    // 带稠密头的模型训练时总会记下 dense_mix；没有记录就照实写 null，不在这里再猜一遍加载时的默认值。
+    choice["previous_dense_mix"] = g.contains("dense_mix") ? g["dense_mix"] : nlohmann::ordered_json();
     g["dense_mix"] = mixes[best];
     g["dense_mix_choice"] = choice;
   });
