@@ -247,6 +247,10 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--dense-dropout", f.gen.dense_dropout,
                   "colarec with --w-dense: dropout on the item vectors the dense head scores during training "
                   "(regularises the head only; evaluation and serving are unchanged) [0]")->group(g);
+  cmd->add_option("--dense-id-dropout", f.gen.dense_id_dropout,
+                  "colarec with --w-dense: probability of dropping an item's own-token embedding from its dense-head "
+                  "vector during training, item by item, so its id codes and content must rank it alone (needs "
+                  "--sid-input, --sid-input-only or --content-pool; evaluation and serving are unchanged) [0]")->group(g);
   cmd->add_option("--dense-mix", f.gen.dense_mix,
                   "colarec with --w-dense: weight of the dense score against the beam search's log-probability when "
                   "ranking the union of both candidate lists, for validation, evaluation and serving (0 = beam search "

@@ -207,11 +207,12 @@ torch::Tensor GenRecNetImpl::last_state(const torch::Tensor& memory, const torch
   return memory.gather(1, last.view({-1, 1, 1}).expand({memory.size(0), 1, memory.size(2)})).squeeze(1);
 }
 
-torch::Tensor GenRecNetImpl::item_vectors() {
+torch::Tensor GenRecNetImpl::item_vectors(const torch::Tensor& id_scale) {
   const int64_t I = cfg.num_items;
   // 物品记号自己的嵌入（总是加，sid_input_only 时也加：见 genrec_config.h）、语义 ID 各层码本嵌入之和
   // （sid_input）、内容平均（content_pool）。
   torch::Tensor v = tok_emb->weight.slice(0, cfg.item_offset(), cfg.item_offset() + I);
+  if (id_scale.defined()) v = v * id_scale;  // 逐行缩放物品记号部分（训练中的物品记号 dropout）
   if (cfg.sid_input)
     for (int t = 0; t < cfg.levels(); ++t)
       v = v + code_emb[static_cast<size_t>(t)]->as<torch::nn::Embedding>()->forward(item_codes.select(1, t));

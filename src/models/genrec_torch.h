@@ -29,7 +29,9 @@ struct GenRecNetImpl : torch::nn::Module {
   // 稠密头的用户向量：每行最后一个非 PAD 记号的输出 [B, d]（PAD 只在右侧）。
   static torch::Tensor last_state(const torch::Tensor& memory, const torch::Tensor& tokens);
   // 稠密头的物品向量 [I, d]：每个物品在推荐任务输入里的向量（不含位置），与 encode 的做法逐项相同。
-  torch::Tensor item_vectors();
+  // id_scale 给出时（[I, 1]，只在训练中用），物品记号自己的嵌入先逐行乘以它再与码本、内容部分相加：
+  // 见 GenRecTrainOptions::dense_id_dropout。
+  torch::Tensor item_vectors(const torch::Tensor& id_scale = {});
 
   TensorMap to_tensors();
   void load_tensors(const TensorMap& t);

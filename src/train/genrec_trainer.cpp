@@ -28,6 +28,10 @@ void GenRecTrainOptions::validate() const {
   if (!(dense_dropout >= 0 && dense_dropout < 1))
     throw Error(concat("--dense-dropout must be in [0, 1) (got ", dense_dropout, ")"));
   if (dense_dropout > 0 && w_dense == 0) throw Error("--dense-dropout needs --w-dense > 0: there is no dense head to regularise");
+  if (!(dense_id_dropout >= 0 && dense_id_dropout < 1))
+    throw Error(concat("--dense-id-dropout must be in [0, 1) (got ", dense_id_dropout, ")"));
+  if (dense_id_dropout > 0 && w_dense == 0)
+    throw Error("--dense-id-dropout needs --w-dense > 0: there is no dense head to regularise");
   if (!(dense_mix >= 0 && dense_mix <= 1)) throw Error(concat("--dense-mix must be in [0, 1] (got ", dense_mix, ")"));
   if (w_rec + w_index == 0) throw Error("--w-rec and --w-index cannot both be 0: nothing would teach the decoder");
   if (!(cl_temperature > 0)) throw Error(concat("--cl-temperature must be > 0 (got ", cl_temperature, ")"));
@@ -49,6 +53,7 @@ nlohmann::json GenRecTrainOptions::to_json() const {
     j["w_dense"] = w_dense;
     j["dense_mix"] = dense_mix;
     if (dense_dropout > 0) j["dense_dropout"] = dense_dropout;
+    if (dense_id_dropout > 0) j["dense_id_dropout"] = dense_id_dropout;
   }
   return j;
 }
@@ -81,6 +86,9 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
   if ((g.w_dense > 0) != cfg.dense_head)
     throw Error(cfg.dense_head ? "the model has a dense head but --w-dense is 0: nothing would train it"
                                : "--w-dense needs a model with a dense head");
+  if (g.dense_id_dropout > 0 && !cfg.sid_input && !cfg.content_pool)
+    throw Error("--dense-id-dropout needs --sid-input, --sid-input-only or --content-pool: without them the item's "
+                "own token is its whole dense-head vector");
   init_threads(opt);
   GenRecNet net(cfg, opt.dropout, &in.sids, &in.content);
   if (!in.init.empty()) net->load_tensors(in.init);  // 形状不符时抛出 Error（指明张量名）
@@ -189,7 +197,11 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
     if (g.w_dense > 0) {
       // 稠密头：最后一个记号的输出对全部物品向量做内积，全量 softmax 交叉熵。
       // dense_dropout：被打分的物品向量逐元素随机置 0（每个分片一个掩码，所有行共用），抑制尾部物品行过拟合。
-      auto items = dropout_with(net->item_vectors(), g.dense_dropout, net->is_training(), gen);
+      // dense_id_dropout：另按物品整行丢掉物品记号自己的嵌入（[I, 1] 的掩码，保留的行放大 1/(1-q)）。
+      torch::Tensor id_scale;
+      if (g.dense_id_dropout > 0 && net->is_training())
+        id_scale = dropout_with(torch::ones({cfg.num_items, 1}, torch::kFloat32), g.dense_id_dropout, true, gen);
+      auto items = dropout_with(net->item_vectors(id_scale), g.dense_dropout, net->is_training(), gen);
       auto logits = torch::matmul(GenRecNetImpl::last_state(mem, rt), items.t());
       auto tgt = torch::from_blob(targets.data() + lo, {n}, torch::kInt64).clone();
       loss = loss + g.w_dense * F::cross_entropy(logits, tgt, F::CrossEntropyFuncOptions().reduction(torch::kSum));

@@ -28,6 +28,10 @@ struct GenRecTrainOptions {
   double w_dense = 0;  // 稠密头损失的权重；> 0 时须 cfg.dense_head，= 0 时须没有稠密头
   double cl_temperature = 0.1;
   double dense_dropout = 0;  // 稠密头训练时对被打分的物品向量做 dropout 的概率（正则化；须 w_dense > 0）
+  // 稠密头训练时整行丢掉物品记号自己嵌入的概率（每个物品独立，保留的行放大 1/(1-q)）：被丢的物品只凭
+  // 语义 ID 码本与内容部分被打分，逼这两部分独自也能排序，物品记号行不再独占打分。须 w_dense > 0，
+  // 且物品向量里另有码本（sid_input）或内容（content_pool）部分。
+  double dense_id_dropout = 0;
   double dense_mix = 0.5;  // 验证与评估时稠密得分的混合比例（只对带稠密头的模型有效；见 genrec_native.h）
   double label_smoothing = 0;  // 逐层语义 ID 交叉熵（rec 与 index）的标签平滑 ε：目标得 1-ε，ε 均分给本层所有码
   int beam = 20;            // 验证与评估的束宽
