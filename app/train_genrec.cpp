@@ -251,6 +251,10 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
                   "colarec with --w-dense: probability of dropping an item's own-token embedding from its dense-head "
                   "vector during training, item by item, so its id codes and content must rank it alone (needs "
                   "--sid-input, --sid-input-only or --content-pool; evaluation and serving are unchanged) [0]")->group(g);
+  cmd->add_option("--history-item-dropout", f.gen.history_item_dropout,
+                  "colarec: during training, drop each history item but the most recent from a sample's input with "
+                  "this probability (augmentation toward short histories; evaluation and serving read the whole "
+                  "history) [0]")->group(g);
   cmd->add_option("--dense-mix", f.gen.dense_mix,
                   "colarec with --w-dense: weight of the dense score against the beam search's log-probability when "
                   "ranking the union of both candidate lists, for validation, evaluation and serving (0 = beam search "

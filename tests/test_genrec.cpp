@@ -846,6 +846,38 @@ TEST(GenRec, CliDenseIdDropout) {
   }
 }
 
+// --history-item-dropout：只在开启时写进清单；关闭时两次训练的首轮损失完全相同，开启后（其他 dropout 全关，
+// 只有删历史物品能造成差别）首轮损失改变；删到几乎只剩最近一次点击（0.95）也照常训练、照常推荐；
+// 超出 [0, 1) 清楚地报错且不留下输出目录。
+TEST(GenRec, CliHistoryItemDropout) {
+  test::TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(write_data_and_lightgcn(dir, 100, 40, 4, 10));
+  const std::string base = small_colarec_flags(dir, 2, " --sid-input-only") + " --dropout 0";
+  const std::string h0 = dir.file("h0"), h0b = dir.file("h0b"), h1 = dir.file("h1"), h9 = dir.file("h9");
+  for (const auto& [out, extra] : {std::pair{h0, std::string()}, std::pair{h0b, std::string()},
+                                   std::pair{h1, std::string(" --history-item-dropout 0.5")},
+                                   std::pair{h9, std::string(" --history-item-dropout 0.95")}}) {
+    auto [rc, log] = test::run_cli("train --model colarec --out " + out + base + extra);
+    ASSERT_EQ(rc, 0) << log;
+  }
+  auto b0 = ModelBundle::load(h0), b1 = ModelBundle::load(h1), b9 = ModelBundle::load(h9);
+  EXPECT_FALSE(b0->manifest["generative"].contains("history_item_dropout"));  // 默认关闭时不写，旧清单不变
+  EXPECT_DOUBLE_EQ(b1->manifest["generative"]["history_item_dropout"].get<double>(), 0.5);
+  EXPECT_EQ(first_epoch_loss(h0b), first_epoch_loss(h0));
+  EXPECT_NE(first_epoch_loss(h1), first_epoch_loss(h0));
+  EXPECT_NE(first_epoch_loss(h9), first_epoch_loss(h1));
+  RecommendRequest q;
+  q.recent_clicks = {b9->items.id(1), b9->items.id(2), b9->items.id(3)};
+  q.top_k = 5;
+  EXPECT_EQ(recommend(*b9, q)["recommended_item_ids"].size(), 5u);
+  for (const char* bad : {" --history-item-dropout 1", " --history-item-dropout -0.1"}) {
+    auto [rc, e] = test::run_cli("train --model colarec --out " + dir.file("x") + base + bad);
+    EXPECT_NE(rc, 0) << bad;
+    EXPECT_NE(e.find("--history-item-dropout must be in [0, 1)"), std::string::npos) << bad << "\n" << e;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
+  }
+}
+
 // --init-from：沿用来源的结构、内容与语义 ID，从它的权重接着训练（学习率极小时导出的权重几乎不变，
 // 证明确实载入了而不是随机初始化）；来源不是 colarec、数据不同、或同时给了 --content 时清楚地报错。
 TEST(GenRec, CliInitFromContinuesAModel) {

@@ -32,6 +32,8 @@ void GenRecTrainOptions::validate() const {
     throw Error(concat("--dense-id-dropout must be in [0, 1) (got ", dense_id_dropout, ")"));
   if (dense_id_dropout > 0 && w_dense == 0)
     throw Error("--dense-id-dropout needs --w-dense > 0: there is no dense head to regularise");
+  if (!(history_item_dropout >= 0 && history_item_dropout < 1))
+    throw Error(concat("--history-item-dropout must be in [0, 1) (got ", history_item_dropout, ")"));
   if (!(dense_mix >= 0 && dense_mix <= 1)) throw Error(concat("--dense-mix must be in [0, 1] (got ", dense_mix, ")"));
   if (w_rec + w_index == 0) throw Error("--w-rec and --w-index cannot both be 0: nothing would teach the decoder");
   if (!(cl_temperature > 0)) throw Error(concat("--cl-temperature must be > 0 (got ", cl_temperature, ")"));
@@ -49,6 +51,7 @@ nlohmann::json GenRecTrainOptions::to_json() const {
   // 标签平滑只在开启时写出，旧清单与新清单的默认记录保持一致。
   if (label_smoothing > 0) j["label_smoothing"] = label_smoothing;
   if (valid_sample_seed >= 0) j["valid_sample_seed"] = valid_sample_seed;  // 同上：只在给出时写出
+  if (history_item_dropout > 0) j["history_item_dropout"] = history_item_dropout;  // 同上：只在开启时写出
   if (w_dense > 0) {  // 同上：只在开启稠密头时写出
     j["w_dense"] = w_dense;
     j["dense_mix"] = dense_mix;
@@ -71,6 +74,17 @@ torch::Tensor pad_rows(const std::vector<std::vector<int32_t>>& rows, int64_t lo
     for (size_t j = 0; j < v.size(); ++j) p[(r - lo) * T + static_cast<int64_t>(j)] = v[j];
   }
   return t;
+}
+
+// 历史物品随机删除（--history-item-dropout）：最近一次点击总保留；之前的每个以概率 r 删去，其余按原顺序
+// 前移。用 rng 的高 53 位得到 [0, 1) 的均匀数，结果只取决于种子，不取决于标准库的分布实现。
+void drop_history_items(std::vector<int32_t>& hist, double r, std::mt19937_64& rng) {
+  if (hist.size() < 2) return;
+  size_t w = 0;
+  for (size_t j = 0; j + 1 < hist.size(); ++j)
+    if (static_cast<double>(rng() >> 11) * 0x1.0p-53 >= r) hist[w++] = hist[j];
+  hist[w++] = hist.back();
+  hist.resize(w);
 }
 
 }  // namespace
@@ -166,6 +180,7 @@ TrainResult train_genrec(const SequenceData& data, const GenRecConfig& cfg, cons
       const int32_t target = s[static_cast<size_t>(t)];
       const int32_t a = std::max(0, t - cfg.max_len);
       hist.assign(s.begin() + a, s.begin() + t);
+      if (g.history_item_dropout > 0) drop_history_items(hist, g.history_item_dropout, rng);
       rec_tok[static_cast<size_t>(r)] = rec_input(cfg, in.content, hist.data(), hist.size());
       targets[static_cast<size_t>(r)] = target;
       for (int l = 0; l < L; ++l) codes[static_cast<size_t>(r * L + l)] = in.sids.code(target)[l];

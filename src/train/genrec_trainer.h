@@ -32,6 +32,10 @@ struct GenRecTrainOptions {
   // 语义 ID 码本与内容部分被打分，逼这两部分独自也能排序，物品记号行不再独占打分。须 w_dense > 0，
   // 且物品向量里另有码本（sid_input）或内容（content_pool）部分。
   double dense_id_dropout = 0;
+  // 训练时逐条样本随机删去历史里的物品（最近一次点击总保留，之前的每个以概率 r 删去，剩下的按原顺序
+  // 重新排位）：同一段历史以更短、不完整的形式多次出现，针对历史很短的用户做数据增强（见 GENERATIVE.md）。
+  // 只改训练输入，验证、评估与服务读完整历史。
+  double history_item_dropout = 0;
   double dense_mix = 0.5;  // 验证与评估时稠密得分的混合比例（只对带稠密头的模型有效；见 genrec_native.h）
   double label_smoothing = 0;  // 逐层语义 ID 交叉熵（rec 与 index）的标签平滑 ε：目标得 1-ε，ε 均分给本层所有码
   int beam = 20;            // 验证与评估的束宽
