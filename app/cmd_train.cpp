@@ -111,6 +111,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   auto [cfg, topt] = resolve_options(f, cmd);
   const bool generative = f.model_type == "colarec";
   if (!generative) {
+    check_genrec_flags_unused(cmd, f.model_type);
     ModelConfig probe = cfg;  // 读数据之前先校验选项（物品数此时未知，用 1 代替）
     probe.num_items = 1;
     probe.validate();

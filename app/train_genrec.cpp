@@ -189,8 +189,13 @@ void check_init_from_flags(const GenRecFlags& f, const ModelConfig& m, const CLI
                        "but these flags ask for others: ", differ, "; drop them or train a new model without --init-from"));
 }
 
+namespace {
+// colarec 选项在 --help 里的分组名；check_genrec_flags_unused 也按它认出这些选项。
+constexpr const char* kGenRecGroup = "colarec (generative retrieval)";
+}  // namespace
+
 void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
-  const char* g = "colarec (generative retrieval)";
+  const char* g = kGenRecGroup;
   cmd->add_option("--content", f.content, "colarec: item content file: JSON {item: text | {fields} | [attribute ids]} "
                                           "or CSV/TSV with an item id column (e.g. MovieLens movies.csv)")->group(g);
   cmd->add_option("--content-id-col", f.content_opt.id_col, "colarec: item id column of a CSV content file")->group(g);
@@ -269,6 +274,17 @@ void add_genrec_flags(CLI::App* cmd, GenRecFlags& f) {
   cmd->add_option("--valid-sample-seed", f.gen.valid_sample_seed,
                   "colarec: seed that draws the --valid-sample cases; fix it so that runs with different --seed "
                   "validate on the same cases [-1 = --seed]")->group(g);
+}
+
+void check_genrec_flags_unused(const CLI::App* cmd, const std::string& model_type) {
+  // 其他模型不读这些选项：给了就报错，而不是默默忽略（例如以为 sasrec 也做了 --history-item-dropout）。
+  const auto given = cmd->get_options(
+      [](const CLI::Option* o) { return o->get_group() == kGenRecGroup && o->count() > 0; });
+  if (given.empty()) return;
+  std::string names;
+  for (const CLI::Option* o : given) names += (names.empty() ? "" : ", ") + o->get_name();
+  throw Error(concat(names, (given.size() == 1 ? " applies" : " apply"), " only to --model colarec (got --model ",
+                     model_type, ")"));
 }
 
 void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const ModelConfig& m, const TrainOptions& t,

@@ -39,6 +39,9 @@ struct GenRecFlags {
 // 注册 colarec 的选项（只对 --model colarec 生效）。
 void add_genrec_flags(CLI::App* cmd, GenRecFlags& f);
 
+// --model 不是 colarec 时，命令行上给出的 colarec 选项一律报错（列出它们），不默默忽略。在读数据之前调用。
+void check_genrec_flags_unused(const CLI::App* cmd, const std::string& model_type);
+
 // --init-from 时沿用来源的结构、内容与语义 ID：命令行上明确给出、且与来源不同的结构 / 内容 / 语义 ID 选项
 // 一律报错（列出每个选项、给出的值与来源的值），与来源相同的值照常接受。在读数据之前调用，尽早失败。
 // m 是解析后的 dim / layers / heads / ffn_dim / max_len。

@@ -876,6 +876,13 @@ TEST(GenRec, CliHistoryItemDropout) {
     EXPECT_NE(e.find("--history-item-dropout must be in [0, 1)"), std::string::npos) << bad << "\n" << e;
     EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
   }
+  // colarec 的选项给别的模型：报错并列出它们，而不是默默忽略。
+  auto [rc, e] = test::run_cli("train --model sasrec --data " + dir.file("ratings.csv") + " --out " + dir.file("x") +
+                               " --epochs 1 --quiet --history-item-dropout 0.2 --beam 5");
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(e.find("--history-item-dropout, --beam apply only to --model colarec (got --model sasrec)"),
+            std::string::npos) << e;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
 }
 
 // --init-from：沿用来源的结构、内容与语义 ID，从它的权重接着训练（学习率极小时导出的权重几乎不变，
