@@ -140,7 +140,15 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-connections", f->opt.max_connections, "open connections allowed at once; more are refused")
       ->capture_default_str();
+  cmd->add_option("--max-connections-per-ip", f->opt.max_connections_per_ip,
+                  "open connections allowed from one client IP at once; more are refused (0 = no per-IP limit; "
+                  "behind a proxy every connection comes from the proxy's address)")
+      ->capture_default_str();
   cmd->add_option("--idle-timeout", f->opt.idle_timeout_s, "close a connection idle for this many seconds")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", f->opt.header_timeout_s,
+                  "a request's head (request line and headers) must arrive in full within this many seconds of its "
+                  "first byte, or the connection gets 408 and is closed")
       ->capture_default_str();
   cmd->add_option("--max-body", f->opt.max_body_bytes, "maximum request body in bytes (413 above)")->capture_default_str();
   cmd->add_option("--max-top-k", f->opt.max_top_k, "maximum top_k a request may ask for")->capture_default_str();

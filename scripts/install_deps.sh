@@ -7,7 +7,6 @@ PKGS=(
   build-essential cmake pkg-config git
   libtorch-dev                             # LibTorch（训练）
   libopenblas0-openmp libopenblas-openmp-dev  # 优化的 BLAS：LibTorch 使用系统 BLAS，默认的参考实现慢约 16 倍
-  libmicrohttpd-dev                        # HTTP 服务（epoll 线程池）
   libcpp-httplib-dev                       # 测试中的 HTTP 客户端
   nlohmann-json3-dev libcli11-dev
   libssl-dev                               # SHA-256 校验和（OpenSSL）

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace seqrec {
 
@@ -21,6 +22,30 @@ std::string concat(const Args&... args) {
   std::ostringstream os;
   (os << ... << args);
   return os.str();
+}
+
+// 把任意字节串变成可以放进错误消息、日志与 JSON 的可打印 ASCII：控制字符、高位字节与反斜杠写成
+// \xNN（反斜杠为 \\），超过 max_len 个字符时截断并加 "..."。用户文件与网络请求里的字节都先经过它。
+inline std::string printable(std::string_view s, size_t max_len = 200) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (const char ch : s) {
+    if (out.size() >= max_len) {
+      out += "...";
+      break;
+    }
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace seqrec

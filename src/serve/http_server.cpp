@@ -1,8 +1,12 @@
-// HTTP 服务实现（libmicrohttpd：每连接一个线程，或 epoll 事件循环，见 ServeOptions::io）。
+// HTTP 服务实现：路由与错误映射、接受线程、每连接一个线程或 epoll 事件循环（见 ServeOptions::io），
+// 以及停机排空。协议细节在 http_conn.cpp（连接状态机）与 http_wire.cpp（解析）。
 #include "serve/http_server.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -24,148 +28,32 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "serve/http_conn.h"
 #include "serve/recommender.h"
 
 namespace seqrec {
 
 namespace {
 
-// 生成 JSON 错误响应体。
-std::string json_error(const std::string& msg, const std::string& field = "") {
-  nlohmann::json j = {{"error", msg}};
-  if (!field.empty()) j["field"] = field;
-  return j.dump();
-}
-
-// 请求体过大时的错误消息。
-std::string too_large_msg(size_t limit) { return concat("request body too large (limit ", limit, " bytes)"); }
-
-// 一个请求在各次回调之间的状态：累积的请求体，以及是否已超过上限或时限。
-struct PendingRequest {
-  HttpRequest req;
-  std::string remote;
-  bool too_large = false;
-  bool timed_out = false;
-  bool answered = false;
-};
-
-// 客户端地址（访问日志用）。
-std::string remote_of(MHD_Connection* c) {
-  const MHD_ConnectionInfo* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  if (!ci || !ci->client_addr) return "";
-  char buf[INET6_ADDRSTRLEN] = {0};
-  const sockaddr* sa = ci->client_addr;
-  if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
-  else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
-  return buf;
-}
-
-// 发出响应，并记下指标与访问日志。返回 libmicrohttpd 的结果码。
-MHD_Result respond(HttpServer* server, MHD_Connection* c, PendingRequest* p, const HttpResponse& res) {
-  MHD_Response* r =
-      MHD_create_response_from_buffer(res.body.size(), const_cast<char*>(res.body.data()), MHD_RESPMEM_MUST_COPY);
-  if (!r) return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res.content_type.c_str());
-  if (res.allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res.allow);
-  if (!res.model_version.empty()) MHD_add_response_header(r, "X-Model-Version", res.model_version.c_str());
-  if (res.status == 401) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-  // 停机排空时让客户端（负载均衡器）换一个连接；请求体没读完就回答时也必须关闭连接。
-  if (server->draining() || p->too_large || p->timed_out) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-  const MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(res.status), r);
-  MHD_destroy_response(r);
-  p->answered = true;
-  server->metrics().observe(HttpServer::route_of(p->req.url), res.status, now_seconds() - p->req.start);
-  server->access_log(p->req, p->remote, res.status, res.body.size(), res.model_version);
-  return ok;
-}
-
 // 只有状态码与错误消息的响应。
 HttpResponse error_response(int status, const std::string& msg) {
   HttpResponse r;
   r.status = status;
-  r.body = json_error(msg);
+  r.body = json_error_body(msg);
   return r;
 }
 
-// libmicrohttpd 的请求回调。一个请求会被回调多次：第一次只有请求头；之后每次带一段请求体；
-// 最后一次 *upload_data_size == 0，此时处理并排队响应。任何异常都不能越过 C 边界。
-MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char* /*version*/,
-                      const char* upload_data, size_t* upload_data_size, void** con_cls) noexcept {
-  auto* server = static_cast<HttpServer*>(cls);
-  const ServeOptions& opt = server->options();
-  try {
-    auto* p = static_cast<PendingRequest*>(*con_cls);
-    if (!p) {
-      // 第一次回调：只有请求头。声明的长度已超限时立即回答 413（之后连接会被关闭，不读请求体）。
-      p = new PendingRequest;
-      *con_cls = p;
-      server->metrics().in_flight.fetch_add(1, std::memory_order_relaxed);
-      p->req.start = now_seconds();
-      p->req.method = method;
-      p->req.url = url;
-      if (const char* a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
-        p->req.authorization = a;
-      p->remote = remote_of(c);
-      const char* cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-      if (cl) {
-        errno = 0;
-        char* end = nullptr;
-        const unsigned long long n = std::strtoull(cl, &end, 10);
-        if (errno == 0 && end != cl && n > opt.max_body_bytes) {
-          p->too_large = true;
-          return respond(server, c, p, error_response(413, too_large_msg(opt.max_body_bytes)));
-        }
-      }
-      return MHD_YES;
-    }
-    if (p->answered) {  // 已提前回答（413）：丢弃剩余的请求体
-      *upload_data_size = 0;
-      return MHD_YES;
-    }
-    if (*upload_data_size != 0) {
-      // 一段请求体：累积；超限后只丢弃，读完再回答 413（分块上传没有事先声明的长度）。
-      if (opt.request_timeout_ms > 0 && (now_seconds() - p->req.start) * 1000.0 > opt.request_timeout_ms) {
-        // 请求体上传太慢（例如每隔几秒发一个字节）：不再等待，关闭连接。libmicrohttpd 不允许在请求体
-        // 读完之前排队响应，所以这里只能断开；指标与访问日志按 408 记录。
-        p->timed_out = p->answered = true;
-        server->metrics().observe(HttpServer::route_of(p->req.url), 408, now_seconds() - p->req.start);
-        server->access_log(p->req, p->remote, 408, 0, "");
-        return MHD_NO;
-      }
-      if (!p->too_large) {
-        if (p->req.body.size() + *upload_data_size > opt.max_body_bytes) {
-          p->too_large = true;
-          std::string().swap(p->req.body);
-        } else {
-          p->req.body.append(upload_data, *upload_data_size);
-        }
-      }
-      *upload_data_size = 0;
-      return MHD_YES;
-    }
-    if (p->too_large) return respond(server, c, p, error_response(413, too_large_msg(opt.max_body_bytes)));
-    return respond(server, c, p, server->handle(p->req));
-  } catch (...) {
-    // 只可能是内存不足：关闭这个连接，服务继续。
-    return MHD_NO;
-  }
-}
+// JSON 文本：非法 UTF-8（例如请求路径里的 %ff、物品 ID 里的二进制字节）用替换字符输出，而不是抛出异常。
+std::string dump_json(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-// 请求结束（成功、出错或连接断开）时释放状态。
-void on_completed(void* cls, MHD_Connection* /*c*/, void** con_cls, MHD_RequestTerminationCode /*toe*/) noexcept {
-  auto* p = static_cast<PendingRequest*>(*con_cls);
-  if (!p) return;
-  auto* server = static_cast<HttpServer*>(cls);
-  if (!p->answered) server->metrics().aborted.fetch_add(1, std::memory_order_relaxed);
-  server->metrics().in_flight.fetch_sub(1, std::memory_order_relaxed);
-  delete p;
-  *con_cls = nullptr;
-}
-
-// libmicrohttpd 的内部消息（例如客户端异常断开）写到 stderr，带上前缀。
-void on_log(void* /*cls*/, const char* fmt, va_list ap) {
-  std::fputs("http: ", stderr);
-  std::vfprintf(stderr, fmt, ap);
+// 客户端地址（文本形式）。
+std::string ip_of(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  else if (ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  return buf;
 }
 
 // 常数时间比较（不因第一个不同字节的位置泄露令牌）。
@@ -212,13 +100,24 @@ double resident_bytes() {
 
 }  // namespace
 
+std::string json_error_body(const std::string& msg, const std::string& field) {
+  nlohmann::json j = {{"error", msg}};
+  if (!field.empty()) j["field"] = field;
+  return dump_json(j);
+}
+
 void ServeOptions::validate() const {
   if (port < 0 || port > 65535) throw Error(concat("--port must be in [0, 65535], got ", port));
   if (threads < 0 || threads > 1024) throw Error(concat("--threads must be in [0, 1024] (0 = one per core), got ", threads));
   if (io != "threads" && io != "epoll") throw Error(concat("--io must be threads or epoll, got '", io, "'"));
   if (max_connections < 1 || max_connections > 1000000)
     throw Error(concat("--max-connections must be in [1, 1000000], got ", max_connections));
+  if (max_connections_per_ip < 0 || max_connections_per_ip > max_connections)
+    throw Error(concat("--max-connections-per-ip must be in [0, --max-connections = ", max_connections,
+                       "] (0 = no per-IP limit), got ", max_connections_per_ip));
   if (idle_timeout_s < 1) throw Error(concat("--idle-timeout must be at least 1 second, got ", idle_timeout_s));
+  if (header_timeout_s < 1 || header_timeout_s > 3600)
+    throw Error(concat("--header-timeout must be in [1, 3600] seconds, got ", header_timeout_s));
   if (max_body_bytes < 64) throw Error(concat("--max-body must be at least 64 bytes, got ", max_body_bytes));
   if (max_top_k < 1) throw Error(concat("--max-top-k must be >= 1, got ", max_top_k));
   if (max_batch < 1 || max_batch > 100000) throw Error(concat("--max-batch must be in [1, 100000], got ", max_batch));
@@ -287,6 +186,9 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
   const std::string& method = req.method;
   try {
     const Route route = route_of(req.url);
+    // JSON 文本里不会有 NUL 字节；有的话说明请求体被截断或拼接过（否则解析器可能只读到 NUL 之前）。
+    if (const size_t nul = req.body.find('\0'); nul != std::string::npos)
+      throw RequestError("", concat("request body has a NUL byte at offset ", nul, "; JSON text cannot contain one"));
     auto only = [&](const char* allowed) {
       res = error_response(405, concat("method ", method, " not allowed on ", req.url, " (use ", allowed, ")"));
       res.allow = allowed;
@@ -300,10 +202,10 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
         if (!b) return error_response(503, "model not loaded yet (see GET /health/ready)");
         res.model_version = b->version;
         if (route == Route::kRecommend) {
-          res.body = recommend(*b, parse_recommend_request(req.body, opt_.max_top_k)).dump();
+          res.body = dump_json(recommend(*b, parse_recommend_request(req.body, opt_.max_top_k)));
         } else {
           const double deadline = opt_.request_timeout_ms > 0 ? req.start + opt_.request_timeout_ms / 1000.0 : 0;
-          res.body = recommend_batch(*b, parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch), deadline).dump();
+          res.body = dump_json(recommend_batch(*b, parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch), deadline));
         }
         return res;
       }
@@ -333,7 +235,7 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
           j["items"] = b->items.size();
           j["users"] = b->users.size();
         }
-        res.body = j.dump();
+        res.body = dump_json(j);
         return res;
       }
       case Route::kMetrics:
@@ -351,7 +253,7 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
     }
   } catch (const RequestError& e) {
     res.status = 400;
-    res.body = json_error(e.what(), e.field());
+    res.body = json_error_body(e.what(), e.field());
     return res;
   } catch (const RequestTimeout& e) {
     return error_response(503, e.what());
@@ -387,7 +289,7 @@ HttpResponse HttpServer::handle_admin(const HttpRequest& req, Route r) {
       res.allow = "GET";
       return res;
     }
-    res.body = stats_json().dump();
+    res.body = dump_json(stats_json());
     return res;
   }
   if (req.method != "POST") {
@@ -425,7 +327,7 @@ HttpResponse HttpServer::handle_admin(const HttpRequest& req, Route r) {
     res.status = 422;
     j["error"] = concat("reload of ", o.dir, " failed; still serving the previous model: ", o.error);
   }
-  res.body = j.dump();
+  res.body = dump_json(j);
   return res;
 }
 
@@ -446,6 +348,13 @@ std::string HttpServer::render_metrics() const {
       << "# HELP seqrec_coalesced_queries_total Single requests answered through those batches (current model).\n"
          "# TYPE seqrec_coalesced_queries_total counter\n"
       << "seqrec_coalesced_queries_total " << b->coalescer->queries() << "\n";
+  const ConnectionStats cs = connection_stats();
+  o << "# HELP seqrec_http_connections_open Client connections open now.\n# TYPE seqrec_http_connections_open gauge\n"
+    << "seqrec_http_connections_open " << cs.open << "\n"
+    << "# HELP seqrec_http_connections_refused_total Connections closed at accept, by the limit they hit.\n"
+       "# TYPE seqrec_http_connections_refused_total counter\n"
+    << "seqrec_http_connections_refused_total{limit=\"max_connections\"} " << cs.refused_total_limit << "\n"
+    << "seqrec_http_connections_refused_total{limit=\"per_ip\"} " << cs.refused_per_ip_limit << "\n";
   o << "# HELP seqrec_model_items Items in the served catalogue.\n# TYPE seqrec_model_items gauge\n"
     << "seqrec_model_items " << (b ? b->items.size() : 0) << "\n";
   o << "# HELP seqrec_ready 1 when a model is loaded and the server is not draining.\n# TYPE seqrec_ready gauge\n"
@@ -502,46 +411,308 @@ int HttpServer::bind() {
   return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
 }
 
+// epoll 模型的一个事件循环：拥有分给它的连接，在一个线程里读、处理、写，并每 100 ms 检查一次各连接的时限。
+class HttpServer::EventLoop {
+ public:
+  explicit EventLoop(HttpServer& s) : s_(s) {
+    ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+    inbox_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ep_ < 0 || inbox_fd_ < 0) throw Error(concat("cannot create an epoll event loop: ", std::strerror(errno)));
+    watch(inbox_fd_, EPOLLIN);
+    watch(s_.wake_fd_, EPOLLIN);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~EventLoop() {
+    if (thread_.joinable()) thread_.join();
+    ::close(ep_);
+    ::close(inbox_fd_);
+  }
+  // 接受线程交来一个新连接。
+  void add(int fd, const std::string& ip) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      inbox_.emplace_back(fd, ip);
+    }
+    const uint64_t one = 1;
+    const ssize_t n = ::write(inbox_fd_, &one, sizeof one);
+    (void)n;
+  }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  // 一个连接及其当前登记在 epoll 里的事件。
+  struct Entry {
+    std::unique_ptr<HttpConnection> c;
+    std::string ip;
+    uint32_t mask = 0;
+  };
+  void watch(int fd, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  // 按连接现在想读 / 想写更新 epoll 登记；连接该关了就关闭并返回 false。
+  bool update(Entry& e) {
+    if (e.c->done()) {
+      close_entry(e);
+      return false;
+    }
+    const uint32_t want = (e.c->want_read() ? EPOLLIN : 0u) | (e.c->want_write() ? EPOLLOUT : 0u);
+    if (want != e.mask) {
+      epoll_event ev{};
+      ev.events = want;
+      ev.data.fd = e.c->fd();
+      ::epoll_ctl(ep_, EPOLL_CTL_MOD, e.c->fd(), &ev);
+      e.mask = want;
+    }
+    return true;
+  }
+  void close_entry(Entry& e) {
+    ::epoll_ctl(ep_, EPOLL_CTL_DEL, e.c->fd(), nullptr);
+    const std::string ip = e.ip;
+    const int fd = e.c->fd();
+    e.c.reset();
+    conns_.erase(fd);
+    s_.release(ip);
+  }
+  void run() {
+    bool drain_seen = false;
+    double next_scan = now_seconds() + 0.1;
+    epoll_event evs[256];
+    while (!s_.force_close_.load()) {
+      const int n = ::epoll_wait(ep_, evs, 256, drain_seen ? 20 : 100);
+      for (int i = 0; i < n; ++i) {
+        const int fd = evs[i].data.fd;
+        if (fd == inbox_fd_) {
+          uint64_t v;
+          while (::read(inbox_fd_, &v, sizeof v) > 0) {
+          }
+          std::vector<std::pair<int, std::string>> got;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            got.swap(inbox_);
+          }
+          for (auto& [cfd, ip] : got) {
+            Entry& e = conns_[cfd];
+            e.c = std::make_unique<HttpConnection>(s_, cfd, ip);
+            e.ip = ip;
+            e.mask = EPOLLIN;
+            watch(cfd, EPOLLIN);
+            if (drain_seen) e.c->on_drain();
+            update(e);
+          }
+          continue;
+        }
+        if (fd == s_.wake_fd_) {  // 开始排空：之后不再监听它（它一直可读）
+          drain_seen = true;
+          ::epoll_ctl(ep_, EPOLL_CTL_DEL, s_.wake_fd_, nullptr);
+          std::vector<int> fds;
+          for (auto& kv : conns_) fds.push_back(kv.first);
+          for (int cfd : fds) {
+            auto it = conns_.find(cfd);
+            it->second.c->on_drain();
+            update(it->second);
+          }
+          continue;
+        }
+        auto it = conns_.find(fd);
+        if (it == conns_.end()) continue;
+        Entry& e = it->second;
+        bool ok = true;
+        if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ok = e.c->on_readable();
+        if (ok) ok = e.c->flush();
+        if (!ok) {
+          close_entry(e);
+          continue;
+        }
+        update(e);
+      }
+      // 时限：每 100 ms 扫一遍本循环的连接。
+      const double now = now_seconds();
+      if (now >= next_scan) {
+        next_scan = now + 0.1;
+        std::vector<int> fds;
+        for (auto& kv : conns_)
+          if (now >= kv.second.c->deadline()) fds.push_back(kv.first);
+        for (int cfd : fds) {
+          Entry& e = conns_[cfd];
+          e.c->on_deadline(now);
+          if (!e.c->flush()) {
+            close_entry(e);
+            continue;
+          }
+          update(e);
+        }
+      }
+    }
+    // 排空结束：关闭剩下的连接。
+    std::vector<int> fds;
+    for (auto& kv : conns_) fds.push_back(kv.first);
+    for (int cfd : fds) close_entry(conns_[cfd]);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [cfd, ip] : inbox_) {
+      ::close(cfd);
+      s_.release(ip);
+    }
+    inbox_.clear();
+  }
+
+  HttpServer& s_;
+  int ep_ = -1, inbox_fd_ = -1;
+  std::mutex mu_;
+  std::vector<std::pair<int, std::string>> inbox_;  // 接受线程交来、还没登记的连接
+  std::unordered_map<int, Entry> conns_;
+  std::thread thread_;
+};
+
+bool HttpServer::admit(const std::string& ip) {
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  if (conn_stats_.open >= opt_.max_connections) {
+    ++conn_stats_.refused_total_limit;
+    return false;
+  }
+  int& n = per_ip_[ip];
+  if (opt_.max_connections_per_ip > 0 && n >= opt_.max_connections_per_ip) {
+    ++conn_stats_.refused_per_ip_limit;
+    return false;
+  }
+  ++n;
+  ++conn_stats_.open;
+  return true;
+}
+
+void HttpServer::release(const std::string& ip) {
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  auto it = per_ip_.find(ip);
+  if (it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  --conn_stats_.open;
+  conn_cv_.notify_all();
+}
+
+HttpServer::ConnectionStats HttpServer::connection_stats() const {
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  return conn_stats_;
+}
+
+void HttpServer::run_connection_thread(int fd, const std::string& ip) {
+  {
+    HttpConnection c(*this, fd, ip);
+    bool drain_seen = false;
+    while (!c.done() && !force_close_.load()) {
+      if (!drain_seen && draining()) {
+        drain_seen = true;
+        c.on_drain();
+        if (c.done()) break;
+      }
+      const double now = now_seconds();
+      const double dl = c.deadline();
+      if (now >= dl) {
+        c.on_deadline(now);
+        if (!c.flush()) break;
+        continue;
+      }
+      // 等套接字、排空信号或时限；排空开始后改为短轮询，以便及时看到 force_close_。
+      pollfd p[2] = {{fd, static_cast<short>((c.want_read() ? POLLIN : 0) | (c.want_write() ? POLLOUT : 0)), 0},
+                     {wake_fd_, POLLIN, 0}};
+      double wait_s = dl - now;
+      if (drain_seen) wait_s = std::min(wait_s, 0.02);
+      const int ms = static_cast<int>(std::min(wait_s * 1000.0 + 1.0, 3600000.0));
+      const int r = ::poll(p, drain_seen ? 1 : 2, ms);
+      if (r < 0 && errno != EINTR) break;
+      if (r <= 0) continue;
+      if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !c.on_readable()) break;
+      if (!c.flush()) break;
+    }
+  }
+  release(ip);
+}
+
+void HttpServer::accept_loop(std::vector<std::unique_ptr<EventLoop>>& loops) {
+  size_t next = 0;
+  double last_warning = 0;
+  while (!draining()) {
+    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if (draining()) break;
+    for (;;) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // 文件描述符用尽：稍等再试，不要空转；每分钟至多说一次。
+          if (now_seconds() - last_warning > 60) {
+            std::fprintf(stderr, "http: cannot accept connections: %s\n", std::strerror(errno));
+            last_warning = now_seconds();
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        break;
+      }
+      const std::string ip = ip_of(ss);
+      if (!admit(ip)) {
+        ::close(fd);
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (!loops.empty()) {
+        loops[next++ % loops.size()]->add(fd, ip);
+      } else {
+        try {
+          std::thread([this, fd, ip] { run_connection_thread(fd, ip); }).detach();
+        } catch (const std::exception&) {  // 线程数到了系统上限：拒绝这个连接
+          ::close(fd);
+          release(ip);
+        }
+      }
+    }
+  }
+}
+
 void HttpServer::serve() {
   SEQREC_CHECK(listen_fd_ >= 0, "HttpServer::serve called before bind()");
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_requested_) return;
   }
-  // 两种并发模型（见 ServeOptions::io）：每连接一个线程（poll），或固定数目的 epoll 事件循环。
-  const bool epoll = opt_.io == "epoll";
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-  flags |= epoll ? MHD_USE_EPOLL : (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
-  if (ipv6_) flags |= MHD_USE_IPv6;
-  // 选项表：每连接一个线程时不能再用线程池（libmicrohttpd 的限制），只有 epoll 模式才设线程池大小。
-  std::vector<MHD_OptionItem> ops = {
-      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_log), nullptr},
-      {MHD_OPTION_LISTEN_SOCKET, listen_fd_, nullptr},
-      {MHD_OPTION_CONNECTION_LIMIT, opt_.max_connections, nullptr},
-      {MHD_OPTION_CONNECTION_TIMEOUT, opt_.idle_timeout_s, nullptr},
-      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), this},
-  };
-  if (epoll) ops.push_back({MHD_OPTION_THREAD_POOL_SIZE, opt_.resolved_threads(), nullptr});
-  ops.push_back({MHD_OPTION_END, 0, nullptr});
-  MHD_Daemon* d = MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, this,  //
-                                   MHD_OPTION_ARRAY, ops.data(), MHD_OPTION_END);
-  if (!d) throw Error(concat("cannot start the HTTP server on ", opt_.host, ":", opt_.port));
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw Error(concat("cannot create an eventfd: ", std::strerror(errno)));
+  std::vector<std::unique_ptr<EventLoop>> loops;
+  if (opt_.io == "epoll")
+    for (int i = 0; i < opt_.resolved_threads(); ++i) loops.push_back(std::make_unique<EventLoop>(*this));
+  std::thread acceptor([this, &loops] { accept_loop(loops); });
   {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return stop_requested_; });
   }
-  // 排空：先停止接受新连接（取回并关闭监听套接字），就绪探针变为 503、响应带 Connection: close；
-  // 等进行中的请求答完（至多 drain_timeout_s），再关闭所有连接并等待工作线程结束。
+  // 排空：停止接受新连接，就绪探针变为 503、回答带 Connection: close，空闲连接立即关闭；
+  // 等进行中的请求答完（至多 drain_timeout_s），再关闭所有连接并等待各线程结束。
   draining_.store(true);
-  const MHD_socket fd = MHD_quiesce_daemon(d);
-  if (fd != MHD_INVALID_SOCKET) ::close(fd);
+  const uint64_t one = 1;
+  const ssize_t w = ::write(wake_fd_, &one, sizeof one);
+  (void)w;
+  acceptor.join();
+  ::close(listen_fd_);
   listen_fd_ = -1;
   const double until = now_seconds() + opt_.drain_timeout_s;
   while (metrics_.in_flight.load() > 0 && now_seconds() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const int64_t left = metrics_.in_flight.load();
   if (left > 0) std::fprintf(stderr, "drain timeout: closing %lld unfinished requests\n", static_cast<long long>(left));
-  MHD_stop_daemon(d);
+  force_close_.store(true);
+  for (auto& l : loops) l->join();
+  {
+    std::unique_lock<std::mutex> lock(conn_mu_);
+    conn_cv_.wait(lock, [this] { return conn_stats_.open == 0; });
+  }
+  loops.clear();
+  ::close(wake_fd_);
+  wake_fd_ = -1;
 }
 
 void HttpServer::stop() {

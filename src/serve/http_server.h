@@ -10,12 +10,14 @@
 //   POST /admin/reload       热加载模型目录（需要管理令牌）：{"model_dir": 可选, "wait": 默认 true}
 //   GET  /admin/status       加载状态与最近一次加载的结果（需要管理令牌）
 //
-// 传输层是 GNU libmicrohttpd（Debian libmicrohttpd-dev），HTTP/1.1 的保持连接、流水线、
-// Expect: 100-continue、分块上传都由它处理。两种并发模型（--io）：
+// 传输层是自己的 HTTP/1.1 实现（http_wire 解析、http_conn 状态机）：保持连接、流水线、
+// Expect: 100-continue、分块上传、严格的分帧（拒绝请求走私）、按阶段的总时限与每个 IP 的连接上限。
+// 两种并发模型（--io）：
 //   threads（默认）每个连接一个线程，请求在该线程里直接计算。连接数不多时（负载均衡器或后端服务
-//                  的连接池）由内核调度均衡各核，实测吞吐与 p99 都最好；
-//   epoll          --threads 个 epoll 事件循环，连接在接受时分给某个循环。适合大量空闲的保持连接，
-//                  但连接分配不均时尾延迟更高。
+//                  的连接池）由内核调度均衡各核；
+//   epoll          --threads 个 epoll 事件循环，连接在接受时轮流分给各个循环。适合大量空闲的保持连接，
+//                  但一个慢请求会挡住同一循环里的其他连接。
+// 两种模型都由一个接受线程接受连接，在那里检查总连接数与每个 IP 的连接数上限（超出的连接立即关闭）。
 //
 // 停机（stop()，SIGTERM）：不再接受新连接、/health/ready 变为 503、响应带 Connection: close，
 // 等进行中的请求答完（至多 drain_timeout_s 秒），再关闭所有连接。
@@ -25,12 +27,14 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "serve/metrics.h"
 #include "serve/model_slot.h"
 
-struct MHD_Daemon;
 
 namespace seqrec {
 
@@ -41,7 +45,9 @@ struct ServeOptions {
   std::string io = "threads";      // 并发模型："threads"（每连接一个线程）或 "epoll"
   int threads = 0;                 // epoll 模式的事件循环数；0 = CPU 核数
   int max_connections = 1024;      // 同时打开的连接上限，超出的新连接被拒绝
+  int max_connections_per_ip = 256;  // 同一客户端 IP 同时打开的连接上限（0 = 不限）；挡住单一来源占满连接
   int idle_timeout_s = 30;         // 空闲连接在这么多秒后关闭
+  int header_timeout_s = 10;       // 请求头（请求行 + 全部头）从第一个字节起必须在这么多秒内收全，否则 408
   size_t max_body_bytes = 1 << 20; // 请求体上限，超出返回 413
   int max_top_k = 1000;
   int max_batch = 256;             // /recommend/batch 一次最多的请求数
@@ -72,6 +78,9 @@ struct HttpResponse {
   const char* allow = nullptr;  // 405 时的 Allow 头
 };
 
+// 错误响应体 {"error": msg, "field": field}；非法 UTF-8 的字节用替换字符输出，永远是合法 JSON。
+std::string json_error_body(const std::string& msg, const std::string& field = "");
+
 // 一个正在运行（或即将运行）的服务。slot 的生命周期必须长于服务。
 class HttpServer {
  public:
@@ -95,18 +104,33 @@ class HttpServer {
   const ServeOptions& options() const { return opt_; }
   Metrics& metrics() { return metrics_; }
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  // 连接层面的计数（/metrics）：打开的连接、因总数或单 IP 上限被拒绝的连接。
+  struct ConnectionStats {
+    int64_t open = 0;
+    uint64_t refused_total_limit = 0, refused_per_ip_limit = 0;
+  };
+  ConnectionStats connection_stats() const;
   // 写一行访问日志（未开启时什么也不做）。
   void access_log(const HttpRequest& req, const std::string& remote, int status, size_t bytes_out,
                   const std::string& version) const;
 
  private:
+  class EventLoop;
   HttpResponse handle_admin(const HttpRequest& req, Route r);
   std::string render_metrics() const;
+  // 接受线程：接受连接、检查上限，交给连接线程（threads）或事件循环（epoll）。
+  void accept_loop(std::vector<std::unique_ptr<EventLoop>>& loops);
+  // threads 模型：一个连接的线程主体。
+  void run_connection_thread(int fd, const std::string& ip);
+  // 连接上限：能接受来自 ip 的连接时计数并返回 true。
+  bool admit(const std::string& ip);
+  // 连接关闭：减计数。
+  void release(const std::string& ip);
 
   ModelSlot& slot_;
   ServeOptions opt_;
   Metrics metrics_;
-  int listen_fd_ = -1;  // bind() 创建；交给 libmicrohttpd 后由它关闭
+  int listen_fd_ = -1;  // bind() 创建；停机时关闭
   bool ipv6_ = false;   // 监听套接字是否是 IPv6（bind() 时确定）
   int log_fd_ = -1;     // 访问日志的文件描述符（-1 = 关闭）
   bool own_log_fd_ = false;
@@ -115,6 +139,12 @@ class HttpServer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
+  int wake_fd_ = -1;                   // eventfd：开始排空时置为可读，唤醒所有在等待的线程
+  std::atomic<bool> force_close_{false};  // 排空结束（或超时）：所有连接立即关闭
+  mutable std::mutex conn_mu_;         // 保护下面的连接计数
+  std::condition_variable conn_cv_;
+  std::unordered_map<std::string, int> per_ip_;
+  ConnectionStats conn_stats_;
 };
 
 }  // namespace seqrec

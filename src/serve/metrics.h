@@ -18,7 +18,8 @@ class Metrics {
  public:
   static constexpr size_t kRoutes = static_cast<size_t>(Route::kCount);
   // 计数的状态码（其余归入 "other"）。
-  static constexpr std::array<int, 14> kCodes = {200, 202, 400, 401, 403, 404, 405, 408, 409, 413, 422, 500, 503, 0};
+  static constexpr std::array<int, 18> kCodes = {200, 202, 400, 401, 403, 404, 405, 408, 409,
+                                                 413, 417, 422, 431, 500, 501, 503, 505, 0};
   // 延迟直方图的桶上界（秒）；最后还有 +Inf。
   static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                       0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
