@@ -33,7 +33,7 @@ void run_covisit(const CovisitFlags& f) {
   o.type_weight = parse_type_weights(f.type_weights);
   o.memory_budget = static_cast<size_t>(f.memory_mib * 1024 * 1024);
   o.validate();
-  check_replaceable_dir(f.out);
+  check_output_dir(f.out);
   const SessionData d = f.data.load();
   const double t1 = now_seconds();
   CovisitModel m = build_covisit(d, o);

@@ -22,6 +22,7 @@ namespace {
 // serve 子命令的全部选项。
 struct ServeFlags {
   std::string model;
+  double load_timeout_s = 600;  // 一次模型加载的时限（秒，0 = 不限）
   std::string precision = "int8";
   BundleOptions bundle;
   ServeOptions opt;
@@ -57,7 +58,7 @@ void run_serve(ServeFlags f) {
       std::fprintf(stderr, "load of %s failed (%.2fs): %s\n", dir.c_str(), now_seconds() - t0, e.what());
       throw;
     }
-  });
+  }, f.load_timeout_s);
   HttpServer server(slot, f.opt);
   const int port = server.bind();
   std::thread serving([&server] { server.serve(); });
@@ -66,21 +67,8 @@ void run_serve(ServeFlags f) {
   else
     std::fprintf(stderr, "listening on http://%s:%d (one thread per connection, at most %d)\n", f.opt.host.c_str(), port,
                  f.opt.max_connections);
-  const ModelSlot::Outcome first = slot.reload_now();
-  if (!first.ok) {
-    server.stop();
-    serving.join();
-    throw Error(concat("cannot serve ", f.model, ": ", first.error));
-  }
-  const auto b = slot.current();
-  const std::string example_user = b->users.size() ? b->users.id(0) : "";
-  const std::string example_item = b->items.size() ? b->items.id(0) : "";
-  std::fprintf(stderr,
-               "try: curl -s -X POST http://%s:%d/recommend -H 'Content-Type: application/json' "
-               "-d '{\"user_id\": \"%s\", \"recent_clicks\": [\"%s\"], \"top_k\": 10}'\n",
-               f.opt.host.c_str(), port, example_user.c_str(), example_item.c_str());
-  if (f.opt.admin_token.empty()) std::fprintf(stderr, "admin routes disabled (no --admin-token / SEQREC_ADMIN_TOKEN)\n");
-  // 信号等待线程：SIGHUP → 后台重新加载；SIGINT/SIGTERM → 排空并退出。
+  // 信号等待线程在第一次加载之前就开始工作：加载中收到 SIGTERM 也立即排空退出，不等加载完。
+  // SIGHUP → 后台重新加载；SIGINT/SIGTERM → 排空并退出。
   std::thread waiter([&server, &slot, set] {
     for (;;) {
       int sig = 0;
@@ -95,11 +83,34 @@ void run_serve(ServeFlags f) {
       return;
     }
   });
+  // 结束时让等待线程退出（它可能已因信号退出；那时这个信号被屏蔽、无人接收，不会有影响）。
+  auto stop_waiter = [&waiter] {
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+  };
+  slot.start_reload();
+  const ModelSlot::Outcome first = slot.wait([&server] { return server.draining(); });
+  if (!first.ok) {
+    server.stop();
+    serving.join();
+    stop_waiter();
+    if (server.draining() && first.version.empty() && first.error.rfind("stopped waiting", 0) == 0) {
+      std::fprintf(stderr, "shut down before the model in %s finished loading\n", f.model.c_str());
+      return;
+    }
+    throw Error(concat("cannot serve ", f.model, ": ", first.error));
+  }
+  const auto b = slot.current();
+  const std::string example_user = b->users.size() ? b->users.id(0) : "";
+  const std::string example_item = b->items.size() ? b->items.id(0) : "";
+  std::fprintf(stderr,
+               "try: curl -s -X POST http://%s:%d/recommend -H 'Content-Type: application/json' "
+               "-d '{\"user_id\": \"%s\", \"recent_clicks\": [\"%s\"], \"top_k\": 10}'\n",
+               f.opt.host.c_str(), port, example_user.c_str(), example_item.c_str());
+  if (f.opt.admin_token.empty()) std::fprintf(stderr, "admin routes disabled (no --admin-token / SEQREC_ADMIN_TOKEN)\n");
   serving.join();
-  // serve() 也可能因其他原因返回：向等待线程发信号让它结束。
-  pthread_kill(waiter.native_handle(), SIGTERM);
-  waiter.join();
-  slot.wait();  // 不在加载中途退出
+  // serve() 也可能因其他原因返回：向等待线程发信号让它结束。进行中的热加载不等（见 ModelSlot）。
+  stop_waiter();
 }
 
 }  // namespace
@@ -156,6 +167,11 @@ void setup_serve(CLI::App& app) {
   cmd->add_option("--request-timeout", f->opt.request_timeout_ms,
                   "per-request time limit in ms: a body not received in time gets 408, a batch not answered in time 503 (0 = none)")
       ->capture_default_str();
+  cmd->add_option("--load-timeout", f->load_timeout_s,
+                  "seconds a model load (start-up, SIGHUP, POST /admin/reload) may take before it is abandoned "
+                  "and reported as failed; the previous model keeps serving (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--drain-timeout", f->opt.drain_timeout_s, "on SIGTERM, seconds to let in-flight requests finish")
       ->capture_default_str();
   cmd->add_option("--admin-token", f->opt.admin_token,

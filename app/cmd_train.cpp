@@ -123,10 +123,12 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     check_init_from_flags(f.genrec, cfg, cmd);
   }
   topt.validate();
-  check_replaceable_dir(f.out);  // 训练前就确认输出目录可写入，避免训练完才失败
+  // 读数据之前就确认输出目录能被替换、上级目录可写，避免训练完才失败。
+  check_output_dir(f.out);
   if (f.no_checkpoint && f.resume) throw Error("--resume needs the checkpoint that --no-checkpoint turns off");
   if (!f.no_checkpoint) {
     topt.checkpoint = checkpoint_path_for(f.out);
+    remove_stale_temp_files(topt.checkpoint);  // 被杀死的运行留下的 <out>.ckpt.tmp-*
     topt.resume = f.resume;
     check_checkpoint_file(topt.checkpoint, topt.resume);
   }

@@ -100,11 +100,13 @@ TEST(Files, PublishDirReplacesAtomically) {
   const std::string target = d.file("model");
   std::string s1 = make_staging_dir(target);
   write_file_atomic(s1 + "/f", "v1");
-  write_file_atomic(s1 + "/manifest.json", "{}");
+  const std::string manifest = R"({"format_version": 1, "model_type": "test", "files": {"f": {}}})";
+  write_file_atomic(s1 + "/manifest.json", manifest);
   publish_dir(s1, target);
   EXPECT_EQ(read_file(target + "/f"), "v1");
   std::string s2 = make_staging_dir(target);
   write_file_atomic(s2 + "/f", "v2");
+  write_file_atomic(s2 + "/manifest.json", manifest);
   publish_dir(s2, target);
   EXPECT_EQ(read_file(target + "/f"), "v2");
   int n = 0;

@@ -12,6 +12,14 @@ namespace seqrec {
 // 当前产物格式版本；加载时不同的主版本会被拒绝。
 constexpr int kFormatVersion = 1;
 
+// 模型目录里一个文件的路径：name 必须是目录里的普通文件名（不含 '/'、不是 '.' 或 '..'、不是空串），
+// 是符号链接时必须指向目录之内。否则抛出 Error（manifest 里的名字来自不可信的文件，不能借它读目录外的文件）。
+std::string model_file_path(const std::string& dir, const std::string& name);
+
+// nlohmann::json 异常的说明，去掉它附带的“last read: '...'”（那是文件内容的片段，不能出现在错误消息与
+// HTTP 回答里）。
+std::string json_error_text(const std::exception& e);
+
 // 为目录 dir 中的 files 计算 sha256 与字节数，写成 manifest["files"]。
 nlohmann::json file_checksums(const std::string& dir, const std::vector<std::string>& files);
 
@@ -19,8 +27,9 @@ nlohmann::json file_checksums(const std::string& dir, const std::vector<std::str
 // 先看选项，例如 --init-from 的冲突检查）。真正使用目录里的文件时仍须 load_and_verify_manifest。
 nlohmann::json load_manifest(const std::string& dir, std::string* raw = nullptr);
 
-// 读取并校验 dir/manifest.json：格式版本、每个列出的文件存在且 sha256 一致。
-// 任何不符都抛出 Error，指明是哪个文件出了什么问题。返回解析后的 manifest。
+// 读取并校验 dir/manifest.json：格式版本、每个列出的文件名合法（model_file_path）、是普通文件、
+// 大小与 bytes 一致（先比大小，不符就不读）、sha256 一致。任何不符都抛出 Error，指明是哪个文件出了什么问题；
+// 消息里不含文件内容，也不含算出的哈希。返回解析后的 manifest。
 // raw 非空时写入 manifest.json 的原始文本（用于计算模型版本）。
 nlohmann::json load_and_verify_manifest(const std::string& dir, std::string* raw = nullptr);
 

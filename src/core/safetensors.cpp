@@ -1,6 +1,8 @@
 // safetensors 读写实现。解析时把文件视为不可信输入。
 #include "core/safetensors.h"
 
+#include <cmath>
+
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -87,6 +89,14 @@ TensorMap safetensors_decode(const std::string& bytes, const std::string& what,
     }
   }
   return out;
+}
+
+void check_finite_tensors(const TensorMap& tensors, const std::string& what) {
+  for (const auto& [name, t] : tensors)
+    for (size_t i = 0; i < t.data.size(); ++i)
+      if (!std::isfinite(t.data[i]))
+        throw Error(concat(what, ": tensor '", name, "' has a ", std::isnan(t.data[i]) ? "NaN" : "infinite",
+                           " value at element ", i));
 }
 
 }  // namespace seqrec

@@ -27,4 +27,8 @@ std::string safetensors_encode(const TensorMap& tensors,
 TensorMap safetensors_decode(const std::string& bytes, const std::string& what,
                              std::map<std::string, std::string>* metadata = nullptr);
 
+// 每个张量的每个元素都是有限数，否则抛出 Error（指明张量名与位置）：含 NaN / 无穷的权重训练时不导出，
+// 服务时不加载（它们只会给出空的或错误的推荐）。
+void check_finite_tensors(const TensorMap& tensors, const std::string& what);
+
 }  // namespace seqrec

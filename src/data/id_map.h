@@ -27,8 +27,12 @@ class IdMap {
   static IdMap from_json(const nlohmann::json& j, const std::string& what);
   // 原子写出到文件。
   void save(const std::string& path) const;
-  // 从文件读取。
-  static IdMap load(const std::string& path);
+  // 从文件读取。expected >= 0 时（模型目录里的映射，条数由模型决定）：文件大于 64 + expected × 2 KiB
+  // 时不读；条数多于 expected 时立即停止。解析是流式的（SAX），不建整棵 JSON 树：嵌套很深或很大的
+  // 文件只会得到一条错误，而不会占满内存。错误消息不含文件内容。
+  static IdMap load(const std::string& path, int64_t expected = -1);
+  // 模型目录里一个 ID 平均允许的字节数（含 JSON 的引号、冒号与下标）。
+  static constexpr uint64_t kMaxBytesPerId = 2048;
 
  private:
   // 找 id 所在的槽：命中时槽里是它的下标 + 1，否则是应当放入的空槽（值为 0）。

@@ -2,6 +2,7 @@
 #include "serve/model_bundle.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 
@@ -9,6 +10,7 @@
 #include "core/files.h"
 #include "core/manifest.h"
 #include "core/npy.h"
+#include "core/safetensors.h"
 #include "index/model_index.h"
 
 namespace fs = std::filesystem;
@@ -21,9 +23,10 @@ namespace {
 void load_popularity(ModelBundle* b, const std::string& file, int num_items) {
   nlohmann::json pop;
   try {
-    pop = nlohmann::json::parse(read_file(file)).at("train_counts");
+    // 每个物品一个计数：大小有上限，超出就不读（见 IdMap::kMaxBytesPerId 的理由）。
+    pop = nlohmann::json::parse(read_regular_file(file, 1024 + 48 * static_cast<uint64_t>(num_items))).at("train_counts");
   } catch (const nlohmann::json::exception& e) {
-    throw Error(concat(file, ": expected {\"train_counts\": [...]}: ", e.what()));
+    throw Error(concat(file, ": expected {\"train_counts\": [...]}: ", json_error_text(e)));
   }
   if (!pop.is_array() || static_cast<int>(pop.size()) != num_items)
     throw Error(concat(file, ": train_counts must have ", num_items, " entries"));
@@ -42,12 +45,19 @@ void load_popularity(ModelBundle* b, const std::string& file, int num_items) {
 // 读 user_map.json / item_map.json，并核对数量与模型一致。
 void load_id_maps(ModelBundle* b, int num_users, int num_items) {
   auto path = [&](const char* f) { return (fs::path(b->dir) / f).string(); };
-  b->users = IdMap::load(path("user_map.json"));
-  b->items = IdMap::load(path("item_map.json"));
+  b->users = IdMap::load(path("user_map.json"), num_users);
+  b->items = IdMap::load(path("item_map.json"), num_items);
   if (static_cast<int>(b->users.size()) != num_users)
     throw Error(concat(path("user_map.json"), " has ", b->users.size(), " users; the model was trained with ", num_users));
   if (static_cast<int>(b->items.size()) != num_items)
     throw Error(concat(path("item_map.json"), " has ", b->items.size(), " items; the model was trained with ", num_items));
+}
+
+// 读权重文件并解码，确认没有 NaN / 无穷（训练发散的模型只会给出空的或错误的推荐）。
+TensorMap load_weights(const std::string& wpath) {
+  TensorMap t = safetensors_decode(read_regular_file(wpath, uint64_t(1) << 40), wpath);
+  check_finite_tensors(t, wpath);
+  return t;
 }
 
 // 生成式模型目录：权重、语义 ID、映射与流行度；没有向量检索。
@@ -62,7 +72,7 @@ void load_generative(ModelBundle* b, const BundleOptions& opt) {
   const std::string wpath = path("model.safetensors");
   try {
     b->generative = std::make_unique<GenRecModel>(
-        GenRecModel::from_tensors(safetensors_decode(read_file(wpath), wpath), cfg, std::move(sids)));
+        GenRecModel::from_tensors(load_weights(wpath), cfg, std::move(sids)));
   } catch (const Error& e) {
     throw Error(concat(wpath, ": ", e.what()));
   }
@@ -107,7 +117,7 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
 
   const std::string wpath = path("model.safetensors");
   try {
-    b->model = make_encoder(safetensors_decode(read_file(wpath), wpath), cfg);
+    b->model = make_encoder(load_weights(wpath), cfg);
   } catch (const Error& e) {
     throw Error(concat(wpath, ": ", e.what()));
   }
@@ -116,6 +126,10 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   if (emb.rows != cfg.num_items || emb.cols != cfg.dim)
     throw Error(concat(path("item_embeddings.npy"), " has shape (", emb.rows, ", ", emb.cols, "), expected (",
                        cfg.num_items, ", ", cfg.dim, ")"));
+  for (size_t i = 0; i < emb.data.size(); ++i)
+    if (!std::isfinite(emb.data[i]))
+      throw Error(concat(path("item_embeddings.npy"), ": row ", i / static_cast<size_t>(cfg.dim),
+                         " has a NaN or infinite value"));
   // 有 FAISS 索引时精确检索只是退路（小白名单、近似结果不足）：只留 fp32，不再建 int8 / fp16 副本。
   const bool faiss = opt.index == "auto" && m.contains("index");
   const ScanPrecision precision = faiss ? ScanPrecision::kFp32 : opt.precision;

@@ -3,6 +3,10 @@
 // 每个请求开始时取一次 current()，整个请求都用这一个模型；热加载成功后新请求立即用新模型，
 // 已在处理中的请求继续用旧模型直到结束（旧模型在最后一个引用释放时析构）。
 // 加载在后台线程进行，同一时刻只有一个；失败时旧模型保持不变，失败原因被记录。
+//
+// 加载有时限（load_timeout_s）：超时的加载被判为失败、放弃（它的线程跑完后结果被丢弃），之后的加载
+// 照常进行；等待加载的调用方可以随时放弃（停机时）。析构不等待进行中的加载，所以停机与热加载
+// 永远不会被一个卡住的加载挡住。加载线程只持有共享状态的引用，槽析构之后它也不会访问已释放的内存。
 #pragma once
 
 #include <condition_variable>
@@ -12,7 +16,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "serve/model_bundle.h"
 
@@ -40,36 +43,35 @@ class ModelSlot {
     double loaded_at = 0;     // 当前模型生效的时刻（Unix 秒）
   };
 
-  ModelSlot(std::string default_dir, Loader loader);
-  ~ModelSlot();
+  // load_timeout_s：一次加载的时限（秒，0 = 不限）。
+  ModelSlot(std::string default_dir, Loader loader, double load_timeout_s = 0);
   ModelSlot(const ModelSlot&) = delete;
   ModelSlot& operator=(const ModelSlot&) = delete;
 
   // 当前模型；尚未加载成功时为空。线程安全、无锁等待很短。
-  std::shared_ptr<const ModelBundle> current() const { return std::atomic_load(&current_); }
+  std::shared_ptr<const ModelBundle> current() const;
   bool ready() const { return current() != nullptr; }
 
   // 在后台线程开始加载 dir（空 = 默认目录）。已有加载在进行时返回 false（不排队）。
   bool start_reload(const std::string& dir = "");
-  // 等待正在进行的加载结束，返回最近一次结果。
-  Outcome wait();
-  // 在调用线程里同步加载（启动时用）；返回结果，成功时已切换。已有加载在进行时返回失败。
+  // 等待正在进行的加载结束（或超时），返回最近一次结果。give_up 非空时每 100 ms 问一次，为真时不再
+  // 等待，返回 ok = false、error 说明放弃（加载本身继续在后台进行）。
+  Outcome wait(const std::function<bool()>& give_up = nullptr);
+  // 加载并等待结果（启动时与测试用）；成功时已切换。已有加载在进行时返回失败。
   Outcome reload_now(const std::string& dir = "");
 
   Stats stats() const;
   const std::string& default_dir() const { return default_dir_; }
+  double load_timeout() const { return load_timeout_s_; }
 
  private:
-  // 加载并切换；在 worker 线程或调用线程中运行。
-  Outcome do_load(const std::string& dir);
+  struct Shared;
+  // 在后台线程里加载；只有 generation 仍是自己的那一次时才切换与记账（超时后被放弃的加载不算）。
+  static void run_load(const std::shared_ptr<Shared>& s, uint64_t generation, const std::string& dir);
 
   std::string default_dir_;
-  Loader loader_;
-  std::shared_ptr<const ModelBundle> current_;  // 只通过 std::atomic_load/atomic_store 访问
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  Stats stats_;
-  std::thread worker_;
+  double load_timeout_s_;
+  std::shared_ptr<Shared> s_;  // 加载线程也持有它
 };
 
 }  // namespace seqrec

@@ -9,6 +9,7 @@
 #include "core/version.h"
 #include "core/manifest.h"
 #include "core/npy.h"
+#include "core/safetensors.h"
 #include "models/encoder.h"
 
 namespace fs = std::filesystem;
@@ -60,8 +61,19 @@ Matrix sample_queries(const SequenceEncoder& enc, const SequenceData& data, int 
   return q;
 }
 
+// 训练发散（NaN / 无穷的权重）的模型不导出：它加载后只会给出空的推荐。在建 staging 目录之前检查，什么也不写。
+static void check_exportable(const TrainResult& r) {
+  try {
+    check_finite_tensors(r.weights, "the trained weights");
+  } catch (const Error& e) {
+    throw Error(concat("training diverged, nothing exported: ", e.what(),
+                       " (try a lower --lr, or --resume from an earlier checkpoint)"));
+  }
+}
+
 void export_model(const std::string& dir, const ExportInfo& info) {
   SEQREC_CHECK(info.data && info.result);
+  check_exportable(*info.result);
   const std::string stage = make_staging_dir(dir);
   try {
     auto path = [&](const char* f) { return (fs::path(stage) / f).string(); };
@@ -100,6 +112,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
 
 void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
   SEQREC_CHECK(info.data && info.result && info.sids);
+  check_exportable(*info.result);
   const std::string stage = make_staging_dir(dir);
   try {
     auto path = [&](const char* f) { return (fs::path(stage) / f).string(); };
