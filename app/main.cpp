@@ -3,12 +3,14 @@
 // 启动时常驻内存约 10 MiB 而不是 170 MiB，生产服务用它）。SEQREC_WITH_TRAIN 区分两者。
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
 #include "commands.h"
 #include "core/blas_core.h"
 #include "core/error.h"
 
-// 解析命令行并运行选中的子命令；seqrec::Error → 退出码 1，其他异常 → 2。
+// 解析命令行并运行选中的子命令；用户的问题（seqrec::Error、文件系统错误、选项值无法转换）→ 退出码 1，
+// 其他异常（程序缺陷或资源耗尽）→ 2。
 int main(int argc, char** argv) {
   // 先于一切 BLAS 调用与线程：OpenBLAS 不认识的新 CPU 会被退回通用内核，这里按指令集改正（见 blas_core.h；
   // 说明由 train 写进它的日志）。
@@ -36,10 +38,20 @@ int main(int argc, char** argv) {
   seqrec::app::setup_candidates(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ConversionError& e) {
+    // CLI11 的原文只有 "Could not convert: --dim = 1099511627776"：补上原因（多半是超出了选项类型的范围）。
+    std::fprintf(stderr, "error: %s: not a valid value for this option (a number too large or too small for it, "
+                 "or not a number; see --help for its range)\n",
+                 seqrec::printable(e.what()).c_str());
+    return 1;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const seqrec::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // 路径本身的问题（符号链接成环、权限、不存在）是用户输入的问题，不是程序缺陷。
+    std::fprintf(stderr, "error: '%s': %s\n", seqrec::printable(e.path1().string()).c_str(), e.code().message().c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -380,5 +380,32 @@ TEST(TrainOut, PublishNeverLeavesTheDirectoryMissing) {
   EXPECT_EQ(missing.load(), 0) << "of " << checks.load() << " checks";
 }
 
+// 消息：空 CSV 用 CSV 的说法；表头里的二进制字节被转义；超出范围的数值选项说出原值与原因；
+// 符号链接成环是用户错误（退出码 1），不是程序缺陷（2）。
+TEST(CliMessages, ClearAndEscaped) {
+  test::TempDir d;
+  write_file_atomic(d.file("empty.csv"), "");
+  auto [rc1, out1] = test::run_cli("train --data " + d.file("empty.csv") + " --out " + d.file("m"));
+  EXPECT_EQ(rc1, 1);
+  EXPECT_NE(out1.find("file is empty (expected a header such as 'user_id,item_id,timestamp'"), std::string::npos) << out1;
+  write_file_atomic(d.file("bin.csv"), std::string("us\xff" "er\x01,item,ts\n1,2,3\n"));
+  auto [rc2, out2] = test::run_cli("train --data " + d.file("bin.csv") + " --out " + d.file("m"));
+  EXPECT_EQ(rc2, 1);
+  EXPECT_NE(out2.find("columns are: us\\xffer\\x01,item,ts"), std::string::npos) << out2;
+  EXPECT_EQ(out2.find('\x01'), std::string::npos);
+  test::write_synthetic_csv(d.file("r.csv"), 30, 20, 2, 6);
+  auto [rc3, out3] = test::run_cli("train --data " + d.file("r.csv") + " --out " + d.file("m") + " --dim 1099511627776");
+  EXPECT_EQ(rc3, 1);
+  EXPECT_NE(out3.find("--dim = 1099511627776: not a valid value"), std::string::npos) << out3;
+  EXPECT_EQ(out3.find("got 0"), std::string::npos) << out3;
+  fs::create_symlink(d.file("loop2"), d.file("loop1"));
+  fs::create_symlink(d.file("loop1"), d.file("loop2"));
+  auto [rc4, out4] = test::run_cli("eval --model " + d.file("loop1"));
+  EXPECT_EQ(rc4, 1) << out4;
+  EXPECT_NE(out4.find("Too many levels of symbolic links"), std::string::npos) << out4;
+  auto [rc5, out5] = test::run_cli("train --data " + d.file("loop1") + " --out " + d.file("m"));
+  EXPECT_EQ(rc5, 1) << out5;
+}
+
 }  // namespace
 }  // namespace seqrec

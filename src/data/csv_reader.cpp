@@ -61,7 +61,7 @@ int find_column(const std::vector<std::string>& header, const std::string& wante
 // 把列名列表拼成 "a,b,c"，用于错误消息。
 std::string join(const std::vector<std::string>& v) {
   std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + printable(v[i], 100);
   return s;
 }
 
@@ -190,7 +190,7 @@ Interactions parse_interactions(const std::string& text, const std::string& what
   const int ct = find_column(header, opt.time_col, "timestamp", kTimeAliases);
   const int cr = opt.rating_col.empty() ? -1 : find_column(header, opt.rating_col, "rating", kRatingAliases);
   auto missing = [&](const std::string& col) {
-    return Error(concat(what, ":", first_line_no, ": missing column '", col, "' (columns are: ",
+    return Error(concat(what, ":", first_line_no, ": missing column '", printable(col), "' (columns are: ",
                         join(header), "; separator '", sep == "\t" ? "\\t" : sep, "')"));
   };
   if (cu < 0) throw missing(opt.user_col);
@@ -207,12 +207,12 @@ Interactions parse_interactions(const std::string& text, const std::string& what
     const std::string u = trim(f[static_cast<size_t>(cu)]);
     const std::string it = trim(f[static_cast<size_t>(ci)]);
     const std::string ts = trim(f[static_cast<size_t>(ct)]);
-    if (u.empty()) throw Error(concat(what, ":", no, ": empty value in column '", header[static_cast<size_t>(cu)], "'"));
-    if (it.empty()) throw Error(concat(what, ":", no, ": empty value in column '", header[static_cast<size_t>(ci)], "'"));
+    if (u.empty()) throw Error(concat(what, ":", no, ": empty value in column '", printable(header[static_cast<size_t>(cu)]), "'"));
+    if (it.empty()) throw Error(concat(what, ":", no, ": empty value in column '", printable(header[static_cast<size_t>(ci)]), "'"));
     double t;
     if (!parse_double(ts, &t))
-      throw Error(concat(what, ":", no, ": column '", header[static_cast<size_t>(ct)],
-                         "': expected a numeric timestamp, got '", ts, "'"));
+      throw Error(concat(what, ":", no, ": column '", printable(header[static_cast<size_t>(ct)]),
+                         "': expected a numeric timestamp, got '", printable(ts), "'"));
     out.user.push_back(out.users.add(u));
     out.item.push_back(out.items.add(it));
     out.time.push_back(t);
@@ -220,8 +220,8 @@ Interactions parse_interactions(const std::string& text, const std::string& what
       double r;
       const std::string rs = trim(f[static_cast<size_t>(cr)]);
       if (!parse_double(rs, &r))
-        throw Error(concat(what, ":", no, ": column '", header[static_cast<size_t>(cr)],
-                           "': expected a numeric rating, got '", rs, "'"));
+        throw Error(concat(what, ":", no, ": column '", printable(header[static_cast<size_t>(cr)]),
+                           "': expected a numeric rating, got '", printable(rs), "'"));
       out.rating.push_back(static_cast<float>(r));
     }
     ++out.lines;

@@ -113,6 +113,9 @@ DataFormat detect_format(const std::string& path, const std::string& text) {
     return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
   };
   const size_t first = text.find_first_not_of(" \t\r\n");
+  // 空文件：按扩展名决定用哪种格式的说明（.csv / .tsv / .dat 说缺表头，而不是序列文件的说法）。
+  if (first == std::string::npos && (ends_with(".csv") || ends_with(".tsv") || ends_with(".dat")))
+    return DataFormat::kCsv;
   if (ends_with(".jsonl") || ends_with(".ndjson") || (first != std::string::npos && text[first] == '{'))
     return DataFormat::kOtto;
   const std::string_view head(text.data(), std::min(text.find('\n'), text.size()));
@@ -163,11 +166,11 @@ Interactions parse_recbole_inter(const std::string& text, const std::string& wha
     const std::string f(fv);
     const size_t c = f.rfind(':');
     if (c == std::string::npos)
-      throw Error(concat(what, ":1: header field '", f, "' has no type (expected name:token, name:float, ...)"));
+      throw Error(concat(what, ":1: header field '", printable(f), "' has no type (expected name:token, name:float, ...)"));
     names.push_back(f.substr(0, c));
     types.push_back(f.substr(c + 1));
     if (!one_of(types.back(), {"token", "float", "token_seq", "float_seq"}))
-      throw Error(concat(what, ":1: header field '", f, "' has unknown type '", types.back(),
+      throw Error(concat(what, ":1: header field '", printable(f), "' has unknown type '", printable(types.back()),
                          "' (expected token, float, token_seq or float_seq)"));
   }
   int cu = -1, ci = -1, ct = -1, cr = -1;
@@ -209,14 +212,14 @@ Interactions parse_recbole_inter(const std::string& text, const std::string& wha
       char* end = nullptr;
       t = std::strtod(v.c_str(), &end);
       if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(t))
-        throw Error(concat(what, ":", no, ": column '", names[static_cast<size_t>(ct)], "' must be a number, got '", v, "'"));
+        throw Error(concat(what, ":", no, ": column '", names[static_cast<size_t>(ct)], "' must be a number, got '", printable(v), "'"));
     }
     if (cr >= 0) {
       const std::string v(f[static_cast<size_t>(cr)]);
       char* end = nullptr;
       const double r = std::strtod(v.c_str(), &end);
       if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(r))
-        throw Error(concat(what, ":", no, ": column '", names[static_cast<size_t>(cr)], "' must be a number, got '", v, "'"));
+        throw Error(concat(what, ":", no, ": column '", names[static_cast<size_t>(cr)], "' must be a number, got '", printable(v), "'"));
       d.rating.push_back(static_cast<float>(r));
     }
     push(d, u, it, t);
