@@ -285,7 +285,14 @@ TEST_P(HttpHardening, OversizedHeadVersionAndFolding) {
   EXPECT_NE(got.find("HTTP/1.1 505"), std::string::npos) << got;
   got = raw_call(r.port, "GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
   EXPECT_NE(got.find("HTTP/1.1 400"), std::string::npos) << got;
-  EXPECT_NE(raw_call(r.port, "GET /health HTTP/1.0\r\n\r\n").find("HTTP/1.1 200"), std::string::npos);
+  // HTTP/1.0：默认回答后关闭；明说 keep-alive 时保持，回答里也说明。
+  const std::string h10 = raw_call(r.port, "GET /health HTTP/1.0\r\n\r\n");
+  EXPECT_NE(h10.find("HTTP/1.1 200"), std::string::npos) << h10;
+  EXPECT_NE(h10.find("Connection: close"), std::string::npos) << h10;
+  const std::string ka = raw_call(r.port, "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                                          "GET /health HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(count_of(ka, "HTTP/1.1 200"), 2u) << ka;
+  EXPECT_NE(ka.find("Connection: keep-alive"), std::string::npos) << ka;
 }
 
 INSTANTIATE_TEST_SUITE_P(IoModels, HttpHardening, ::testing::Values("threads", "epoll"));

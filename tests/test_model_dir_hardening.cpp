@@ -30,18 +30,6 @@ namespace fs = std::filesystem;
 namespace seqrec {
 namespace {
 
-// 运行 seqrec，至多 seconds 秒（超时被 KILL，退出码 137）；返回（退出码，stdout+stderr）。
-std::pair<int, std::string> run_cli_within(const std::string& args, int seconds) {
-  const std::string cmd = "timeout -s KILL " + std::to_string(seconds) + " " + std::string(SEQREC_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 // 改写模型目录里的文件后，把 manifest 里它的 sha256 与大小更新成新内容的（模拟“校验和一致的坏文件”）。
 void refresh_checksum(const std::string& dir, const std::string& file) {
   nlohmann::json m = nlohmann::json::parse(read_file(dir + "/manifest.json"));
@@ -102,7 +90,7 @@ TEST_F(ModelDirHardening, SpecialFilesAreRefusedAtOnce) {
   EXPECT_NE(e2.find("is a FIFO, expected a regular file"), std::string::npos) << e2;
   EXPECT_LT(t2, 2.0);
   // 命令行同样立即失败（以前一直卡住）。
-  auto [rc, out] = run_cli_within("recommend --model " + fifo + " --clicks 1 -k 3", 30);
+  auto [rc, out] = test::run_cli("recommend --model " + fifo + " --clicks 1 -k 3", false, 30);
   EXPECT_EQ(rc, 1) << out;
   EXPECT_NE(out.find("FIFO"), std::string::npos) << out;
 

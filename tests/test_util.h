@@ -76,12 +76,14 @@ inline std::string raw_read_all(int fd) {
 }
 
 #ifdef SEQREC_BINARY
-// 运行 seqrec 程序，返回（退出码，stdout+stderr；stdout_only 时只有 stdout）。
-inline std::pair<int, std::string> run_cli(const std::string& args, bool stdout_only = false) {
+// 运行 seqrec 程序，返回（退出码，stdout+stderr；stdout_only 时只有 stdout）。within_s > 0 时至多运行这么多秒
+// （超时被 KILL，退出码为 137），用来检查“不会卡住”的情形。
+inline std::pair<int, std::string> run_cli(const std::string& args, bool stdout_only = false, int within_s = 0) {
   // 子进程的预处理缓存写进本测试进程自己的临时目录（退出时删除），不碰用户的 ~/.cache。
   static TempDir cache_dir;
   ::setenv("SEQREC_CACHE_DIR", cache_dir.path().c_str(), 1);
-  const std::string cmd = std::string(SEQREC_BINARY) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
+  const std::string limit = within_s > 0 ? "timeout -s KILL " + std::to_string(within_s) + " " : "";
+  const std::string cmd = limit + std::string(SEQREC_BINARY) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
   FILE* p = ::popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];

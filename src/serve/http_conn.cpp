@@ -251,6 +251,7 @@ void HttpConnection::respond(const HttpResponse& res, bool close) {
   if (res.allow) out_ += std::string("Allow: ") + res.allow + "\r\n";
   if (res.status == 401) out_ += "WWW-Authenticate: Bearer\r\n";
   if (close) out_ += "Connection: close\r\n";
+  else if (head_.minor_version == 0) out_ += "Connection: keep-alive\r\n";  // HTTP/1.0 只有明说才保持
   out_ += "\r\n";
   if (req_.method != "HEAD") out_ += res.body;
   server_.metrics().observe(HttpServer::route_of(req_.url), res.status, now - req_.start);
