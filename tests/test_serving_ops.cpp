@@ -85,6 +85,13 @@ std::pair<int, nlohmann::json> call(int port, const std::string& method, const s
   return {r->status, nlohmann::json::parse(r->body, nullptr, false)};
 }
 
+// GET 一个返回文本的路由（/metrics），返回回答体。
+std::string call_text(int port, const std::string& path) {
+  httplib::Client cli("127.0.0.1", port);
+  httplib::Result r = cli.Get(path);
+  return r ? r->body : std::string();
+}
+
 TEST_F(ServingOps, ReadinessBeforeAndAfterLoad) {
   Running r(dir_->file("m0"), opts());
   EXPECT_EQ(call(r.port, "GET", "/health/live").first, 200);
@@ -281,6 +288,44 @@ TEST_F(ServingOps, StopDrainsInFlightRequests) {
   stopper.join();
   r.reset();
   EXPECT_EQ(call(port, "GET", "/health/live").first, -1);
+}
+
+// 路由表是唯一的来源：每一条路由都在 404 的清单里、有自己的 /metrics 标签、用错方法时 405 的 Allow
+// 就是表里的方法；GET 路由接受 HEAD；未知路径记在 "other"。
+TEST_F(ServingOps, RouteTableDrivesRoutingMetricsAnd404) {
+  Running r(dir_->file("m0"), opts());
+  ASSERT_TRUE(r.slot.reload_now().ok);
+  HttpServer& s = r.server;
+  auto req = [&](const std::string& method, const std::string& url) {
+    HttpRequest q;
+    q.method = method;
+    q.url = url;
+    q.authorization = "Bearer tok";
+    q.start = now_seconds();
+    return s.handle(q);
+  };
+  const HttpResponse nf = req("GET", "/nope");
+  EXPECT_EQ(nf.status, 404);
+  for (const auto& e : HttpServer::routes()) {
+    EXPECT_NE(nf.body.find(std::string(e.method) + " " + e.path), std::string::npos) << e.path << ": " << nf.body;
+    EXPECT_EQ(HttpServer::route_of(e.path), static_cast<size_t>(&e - &HttpServer::routes()[0]));
+    const std::string wrong = std::string(e.method) == "GET" ? "DELETE" : "GET";
+    const HttpResponse w = req(wrong, e.path);
+    EXPECT_EQ(w.status, 405) << e.path;
+    ASSERT_NE(w.allow, nullptr);
+    EXPECT_EQ(std::string(w.allow), e.method);
+    if (std::string(e.method) == "GET") EXPECT_NE(req("HEAD", e.path).status, 405) << e.path;
+  }
+  EXPECT_EQ(HttpServer::route_of("/nope"), HttpServer::routes().size());
+  // 经过真实连接的请求按路由计数；每个路由标签都来自表。
+  for (const auto& e : HttpServer::routes())
+    if (std::string(e.method) == "GET" && !e.admin) call(r.port, "GET", e.path);
+  call(r.port, "GET", "/nope");
+  const std::string m = call_text(r.port, "/metrics");
+  for (const auto& e : HttpServer::routes())
+    if (std::string(e.method) == "GET" && !e.admin)
+      EXPECT_NE(m.find(std::string("seqrec_http_requests_total{route=\"") + e.path + "\""), std::string::npos) << e.path;
+  EXPECT_NE(m.find("seqrec_http_requests_total{route=\"other\",code=\"404\"}"), std::string::npos) << m;
 }
 
 // 一个慢的假检索后端：结果由查询决定（item = 查询第一维），记录每批的大小。

@@ -131,7 +131,18 @@ int ServeOptions::resolved_threads() const {
   return hw ? static_cast<int>(hw) : 1;
 }
 
-HttpServer::HttpServer(ModelSlot& slot, ServeOptions opt) : slot_(slot), opt_(std::move(opt)) {
+namespace {
+
+// 路由表里的路径，作为 /metrics 的 route 标签。
+std::vector<std::string> route_labels() {
+  std::vector<std::string> out;
+  for (const auto& r : HttpServer::routes()) out.push_back(r.path);
+  return out;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ModelSlot& slot, ServeOptions opt) : slot_(slot), opt_(std::move(opt)), metrics_(route_labels()) {
   opt_.validate();
   started_unix_ = unix_now();
   if (opt_.access_log == "-") {
@@ -148,16 +159,25 @@ HttpServer::~HttpServer() {
   if (own_log_fd_) ::close(log_fd_);
 }
 
-Route HttpServer::route_of(const std::string& url) {
-  if (url == "/recommend") return Route::kRecommend;
-  if (url == "/recommend/batch") return Route::kBatch;
-  if (url == "/health") return Route::kHealth;
-  if (url == "/health/live") return Route::kLive;
-  if (url == "/health/ready") return Route::kReady;
-  if (url == "/metrics") return Route::kMetrics;
-  if (url == "/admin/reload") return Route::kAdminReload;
-  if (url == "/admin/status") return Route::kAdminStatus;
-  return Route::kOther;
+const std::vector<HttpServer::RouteEntry>& HttpServer::routes() {
+  static const std::vector<RouteEntry> table = {
+      {"/recommend", "POST", false, &HttpServer::on_recommend},
+      {"/recommend/batch", "POST", false, &HttpServer::on_batch},
+      {"/health", "GET", false, &HttpServer::on_health},
+      {"/health/live", "GET", false, &HttpServer::on_live},
+      {"/health/ready", "GET", false, &HttpServer::on_ready},
+      {"/metrics", "GET", false, &HttpServer::on_metrics},
+      {"/admin/reload", "POST", true, &HttpServer::on_reload},
+      {"/admin/status", "GET", true, &HttpServer::on_status},
+  };
+  return table;
+}
+
+size_t HttpServer::route_of(const std::string& url) {
+  const auto& t = routes();
+  for (size_t i = 0; i < t.size(); ++i)
+    if (url == t[i].path) return i;
+  return t.size();
 }
 
 void HttpServer::access_log(const HttpRequest& req, const std::string& remote, int status, size_t bytes_out,
@@ -182,76 +202,36 @@ void HttpServer::access_log(const HttpRequest& req, const std::string& remote, i
 
 HttpResponse HttpServer::handle(const HttpRequest& req) {
   // 统一的异常映射：请求错误 → 400（指明字段），超时 → 503，其余 → 500；服务绝不因输入而崩溃。
-  HttpResponse res;
-  const std::string& method = req.method;
   try {
-    const Route route = route_of(req.url);
+    const auto& table = routes();
+    const size_t r = route_of(req.url);
+    if (r == table.size()) {
+      std::string list;
+      for (const auto& e : table) list += concat(list.empty() ? "" : ", ", e.method, " ", e.path);
+      return error_response(404, concat("no route for ", req.method, " ", req.url, " (routes: ", list, ")"));
+    }
+    const RouteEntry& route = table[r];
+    if (route.admin) {  // 先查令牌：没有令牌的人看不到管理路由接受什么方法
+      if (opt_.admin_token.empty())
+        return error_response(403, "admin routes are disabled: start seqrec serve with --admin-token or SEQREC_ADMIN_TOKEN");
+      const std::string prefix = "Bearer ";
+      const std::string& a = req.authorization;
+      if (a.compare(0, prefix.size(), prefix) != 0 || !same_secret(a.substr(prefix.size()), opt_.admin_token))
+        return error_response(401, "admin routes need the header 'Authorization: Bearer <admin token>'");
+    }
+    const bool get = std::string(route.method) == "GET";
+    if (req.method != route.method && !(get && req.method == "HEAD")) {
+      HttpResponse res = error_response(405, concat("method ", req.method, " not allowed on ", req.url, " (use ",
+                                                    route.method, ")"));
+      res.allow = route.method;
+      return res;
+    }
     // JSON 文本里不会有 NUL 字节；有的话说明请求体被截断或拼接过（否则解析器可能只读到 NUL 之前）。
     if (const size_t nul = req.body.find('\0'); nul != std::string::npos)
       throw RequestError("", concat("request body has a NUL byte at offset ", nul, "; JSON text cannot contain one"));
-    auto only = [&](const char* allowed) {
-      res = error_response(405, concat("method ", method, " not allowed on ", req.url, " (use ", allowed, ")"));
-      res.allow = allowed;
-      return res;
-    };
-    switch (route) {
-      case Route::kRecommend:
-      case Route::kBatch: {
-        if (method != "POST") return only("POST");
-        const auto b = slot_.current();  // 整个请求都用这一个模型版本
-        if (!b) return error_response(503, "model not loaded yet (see GET /health/ready)");
-        res.model_version = b->version;
-        if (route == Route::kRecommend) {
-          res.body = dump_json(recommend(*b, parse_recommend_request(req.body, opt_.max_top_k)));
-        } else {
-          const double deadline = opt_.request_timeout_ms > 0 ? req.start + opt_.request_timeout_ms / 1000.0 : 0;
-          res.body = dump_json(recommend_batch(*b, parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch), deadline));
-        }
-        return res;
-      }
-      case Route::kLive:
-        if (method != "GET" && method != "HEAD") return only("GET");
-        res.body = R"({"status":"alive"})";
-        return res;
-      case Route::kReady:
-      case Route::kHealth: {
-        if (method != "GET" && method != "HEAD") return only("GET");
-        const auto b = slot_.current();
-        nlohmann::ordered_json j;
-        if (draining()) {
-          res.status = 503;
-          j["status"] = "draining";
-        } else if (!b) {
-          res.status = 503;
-          j["status"] = slot_.stats().loading ? "loading" : "no model";
-        } else {
-          j["status"] = route == Route::kHealth ? "ok" : "ready";
-        }
-        if (b) {
-          res.model_version = b->version;
-          j["model_version"] = b->version;
-          j["model_type"] = b->manifest.value("model_type", "");
-          j["index"] = b->index_kind();
-          j["items"] = b->items.size();
-          j["users"] = b->users.size();
-        }
-        res.body = dump_json(j);
-        return res;
-      }
-      case Route::kMetrics:
-        if (method != "GET" && method != "HEAD") return only("GET");
-        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        res.body = render_metrics();
-        return res;
-      case Route::kAdminReload:
-      case Route::kAdminStatus:
-        return handle_admin(req, route);
-      default:
-        return error_response(404, concat("no route for ", method, " ", req.url,
-                                          " (routes: POST /recommend, POST /recommend/batch, GET /health/live, "
-                                          "GET /health/ready, GET /metrics, POST /admin/reload, GET /admin/status)"));
-    }
+    return (this->*route.handler)(req);
   } catch (const RequestError& e) {
+    HttpResponse res;
     res.status = 400;
     res.body = json_error_body(e.what(), e.field());
     return res;
@@ -262,41 +242,89 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
   }
 }
 
-HttpResponse HttpServer::handle_admin(const HttpRequest& req, Route r) {
-  if (opt_.admin_token.empty())
-    return error_response(403, "admin routes are disabled: start seqrec serve with --admin-token or SEQREC_ADMIN_TOKEN");
-  const std::string prefix = "Bearer ";
-  const std::string& a = req.authorization;
-  if (a.compare(0, prefix.size(), prefix) != 0 || !same_secret(a.substr(prefix.size()), opt_.admin_token))
-    return error_response(401, "admin routes need the header 'Authorization: Bearer <admin token>'");
+HttpResponse HttpServer::on_recommend(const HttpRequest& req) {
   HttpResponse res;
-  auto stats_json = [this] {
-    const ModelSlot::Stats s = slot_.stats();
-    const auto b = slot_.current();
-    nlohmann::ordered_json j;
-    j["model_version"] = b ? b->version : "";
-    j["model_dir"] = b ? b->dir : "";
-    j["loading"] = s.loading;
-    j["reloads_succeeded"] = s.successes;
-    j["reloads_failed"] = s.failures;
-    j["last"] = {{"ok", s.last.ok}, {"dir", s.last.dir}, {"version", s.last.version}, {"error", s.last.error},
-                 {"seconds", s.last.seconds}};
-    return j;
-  };
-  if (r == Route::kAdminStatus) {
-    if (req.method != "GET") {
-      res = error_response(405, "use GET on /admin/status");
-      res.allow = "GET";
-      return res;
-    }
-    res.body = dump_json(stats_json());
-    return res;
+  const auto b = slot_.current();  // 整个请求都用这一个模型版本
+  if (!b) return error_response(503, "model not loaded yet (see GET /health/ready)");
+  res.model_version = b->version;
+  res.body = dump_json(recommend(*b, parse_recommend_request(req.body, opt_.max_top_k)));
+  return res;
+}
+
+HttpResponse HttpServer::on_batch(const HttpRequest& req) {
+  HttpResponse res;
+  const auto b = slot_.current();  // 整批都用这一个模型版本
+  if (!b) return error_response(503, "model not loaded yet (see GET /health/ready)");
+  res.model_version = b->version;
+  const double deadline = opt_.request_timeout_ms > 0 ? req.start + opt_.request_timeout_ms / 1000.0 : 0;
+  res.body = dump_json(recommend_batch(*b, parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch), deadline));
+  return res;
+}
+
+HttpResponse HttpServer::on_live(const HttpRequest&) {
+  HttpResponse res;
+  res.body = R"({"status":"alive"})";
+  return res;
+}
+
+HttpResponse HttpServer::on_ready(const HttpRequest&) { return readiness(false); }
+
+HttpResponse HttpServer::on_health(const HttpRequest&) { return readiness(true); }
+
+HttpResponse HttpServer::readiness(bool legacy) {
+  HttpResponse res;
+  const auto b = slot_.current();
+  nlohmann::ordered_json j;
+  if (draining()) {
+    res.status = 503;
+    j["status"] = "draining";
+  } else if (!b) {
+    res.status = 503;
+    j["status"] = slot_.stats().loading ? "loading" : "no model";
+  } else {
+    j["status"] = legacy ? "ok" : "ready";
   }
-  if (req.method != "POST") {
-    res = error_response(405, "use POST on /admin/reload");
-    res.allow = "POST";
-    return res;
+  if (b) {
+    res.model_version = b->version;
+    j["model_version"] = b->version;
+    j["model_type"] = b->manifest.value("model_type", "");
+    j["index"] = b->index_kind();
+    j["items"] = b->items.size();
+    j["users"] = b->users.size();
   }
+  res.body = dump_json(j);
+  return res;
+}
+
+HttpResponse HttpServer::on_metrics(const HttpRequest&) {
+  HttpResponse res;
+  res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  res.body = render_metrics();
+  return res;
+}
+
+nlohmann::ordered_json HttpServer::load_status() const {
+  const ModelSlot::Stats s = slot_.stats();
+  const auto b = slot_.current();
+  nlohmann::ordered_json j;
+  j["model_version"] = b ? b->version : "";
+  j["model_dir"] = b ? b->dir : "";
+  j["loading"] = s.loading;
+  j["reloads_succeeded"] = s.successes;
+  j["reloads_failed"] = s.failures;
+  j["last"] = {{"ok", s.last.ok}, {"dir", s.last.dir}, {"version", s.last.version}, {"error", s.last.error},
+               {"seconds", s.last.seconds}};
+  return j;
+}
+
+HttpResponse HttpServer::on_status(const HttpRequest&) {
+  HttpResponse res;
+  res.body = dump_json(load_status());
+  return res;
+}
+
+HttpResponse HttpServer::on_reload(const HttpRequest& req) {
+  HttpResponse res;
   std::string dir;
   bool wait = true;
   if (!req.body.empty()) {
@@ -320,7 +348,7 @@ HttpResponse HttpServer::handle_admin(const HttpRequest& req, Route r) {
     return res;
   }
   const ModelSlot::Outcome o = slot_.wait();
-  nlohmann::ordered_json j = stats_json();
+  nlohmann::ordered_json j = load_status();
   j["ok"] = o.ok;
   if (!o.ok) {
     // 加载失败：旧模型继续服务，说明原因（422：请求本身合法，但给出的目录无法加载）。

@@ -1,6 +1,8 @@
 // HTTP 服务。处理函数很薄，所有错误在一处映射为 JSON（STYLE.md 第 13 条）。
 //
-// 路由：
+// 路由全部在一张表里（HttpServer::routes()，http_server.cpp）：路径、方法、是否需要管理令牌、处理函数。
+// /metrics 的 route 标签、404 说明里的路由清单、405 的 Allow 头都由这张表生成；加一个路由 = 表里加一行
+// 加一个处理函数。现有的路由：
 //   POST /recommend          单个推荐请求（见 recommender.h）
 //   POST /recommend/batch    批量请求 {"requests": [...]}
 //   GET  /health/live        进程活着就 200
@@ -96,10 +98,20 @@ class HttpServer {
   // 开始停机（可从其他线程或信号等待线程调用；在 serve() 开始之前或之后调用都有效）。
   void stop();
 
+  // 路由表的一行。GET 路由也接受 HEAD（只回答头）。
+  struct RouteEntry {
+    const char* path;
+    const char* method;  // "GET" 或 "POST"
+    bool admin;          // 需要 Authorization: Bearer <管理令牌>
+    HttpResponse (HttpServer::*handler)(const HttpRequest&);
+  };
+  // 全部路由（顺序即 /metrics 的路由下标）。
+  static const std::vector<RouteEntry>& routes();
+  // 路径对应的路由下标；没有这条路由时返回 routes().size()（指标里记为 "other"）。
+  static size_t route_of(const std::string& url);
+
   // 路由 + 错误映射。供传输层回调使用；也便于单元测试与模糊测试直接调用。
   HttpResponse handle(const HttpRequest& req);
-  // 路径对应的指标路由。
-  static Route route_of(const std::string& url);
 
   const ServeOptions& options() const { return opt_; }
   Metrics& metrics() { return metrics_; }
@@ -116,7 +128,19 @@ class HttpServer {
 
  private:
   class EventLoop;
-  HttpResponse handle_admin(const HttpRequest& req, Route r);
+  // 各路由的处理函数（方法与令牌已由 handle 检查过）。
+  HttpResponse on_recommend(const HttpRequest& req);
+  HttpResponse on_batch(const HttpRequest& req);
+  HttpResponse on_live(const HttpRequest& req);
+  HttpResponse on_ready(const HttpRequest& req);
+  HttpResponse on_health(const HttpRequest& req);
+  HttpResponse on_metrics(const HttpRequest& req);
+  HttpResponse on_reload(const HttpRequest& req);
+  HttpResponse on_status(const HttpRequest& req);
+  // /health 与 /health/ready 共用：legacy 为真时就绪状态写 "ok"。
+  HttpResponse readiness(bool legacy);
+  // /admin/status 与 /admin/reload 回答里的加载状态。
+  nlohmann::ordered_json load_status() const;
   std::string render_metrics() const;
   // 接受线程：接受连接、检查上限，交给连接线程（threads）或事件循环（epoll）。
   void accept_loop(std::vector<std::unique_ptr<EventLoop>>& loops);

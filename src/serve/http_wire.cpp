@@ -112,6 +112,7 @@ const std::string* RequestHead::find(std::string_view name) const {
 }
 
 Parse parse_head(std::string_view buf, size_t max_head_bytes, RequestHead* head, size_t* consumed, WireError* err) {
+  *head = RequestHead();  // 出错时 head 里只有这个请求已解析出的部分（不会留着上一个请求的）
   // 跳过请求之前的空行（RFC 9112 §2.2 允许），最多跳过一小段。
   size_t start = 0;
   while (start < buf.size() && start < 64 && (buf[start] == '\r' || buf[start] == '\n')) ++start;
@@ -131,7 +132,6 @@ Parse parse_head(std::string_view buf, size_t max_head_bytes, RequestHead* head,
       return fail(err, 431, "request head larger than " + std::to_string(max_head_bytes) + " bytes");
     return Parse::kNeedMore;
   }
-  *head = RequestHead();
   // 请求行：METHOD SP request-target SP HTTP-version。
   next_line(buf, &pos, &line);
   const size_t sp1 = line.find(' ');
@@ -142,6 +142,7 @@ Parse parse_head(std::string_view buf, size_t max_head_bytes, RequestHead* head,
                          version = line.substr(sp2 + 1);
   if (method.empty() || !std::all_of(method.begin(), method.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); }))
     return fail(err, 400, "malformed method '" + printable(method) + "'");
+  head->method = std::string(method);
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' || version[5] > '9' ||
       version[7] < '0' || version[7] > '9')
     return fail(err, 400, "malformed HTTP version '" + printable(version) + "'");
@@ -155,7 +156,6 @@ Parse parse_head(std::string_view buf, size_t max_head_bytes, RequestHead* head,
   const std::string_view path = target.substr(0, target.find('?'));
   if (!percent_decode(path, &head->path))
     return fail(err, 400, "request target has a malformed percent escape: '" + printable(target) + "'");
-  head->method = std::string(method);
 
   // 头行：name ":" OWS value OWS。折叠行（以空白开头）、名字后的空白、控制字符都拒绝。
   std::vector<std::string> te;

@@ -1,23 +1,15 @@
 // 服务指标实现。
 #include "serve/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
 namespace seqrec {
 
-const char* route_label(Route r) {
-  switch (r) {
-    case Route::kRecommend: return "/recommend";
-    case Route::kBatch: return "/recommend/batch";
-    case Route::kHealth: return "/health";
-    case Route::kLive: return "/health/live";
-    case Route::kReady: return "/health/ready";
-    case Route::kMetrics: return "/metrics";
-    case Route::kAdminReload: return "/admin/reload";
-    case Route::kAdminStatus: return "/admin/status";
-    default: return "other";
-  }
+Metrics::Metrics(std::vector<std::string> route_labels) : labels_(std::move(route_labels)) {
+  labels_.push_back("other");
+  routes_ = std::make_unique<PerRoute[]>(labels_.size());
 }
 
 std::string prom_escape(const std::string& s) {
@@ -31,8 +23,8 @@ std::string prom_escape(const std::string& s) {
   return o;
 }
 
-void Metrics::observe(Route r, int status, double seconds) {
-  PerRoute& p = routes_[static_cast<size_t>(r)];
+void Metrics::observe(size_t route, int status, double seconds) {
+  PerRoute& p = routes_[std::min(route, labels_.size() - 1)];
   size_t c = kCodes.size() - 1;  // "other"
   for (size_t i = 0; i + 1 < kCodes.size(); ++i)
     if (kCodes[i] == status) c = i;
@@ -51,21 +43,21 @@ std::string Metrics::render() const {
   std::ostringstream o;
   o << "# HELP seqrec_http_requests_total HTTP requests answered, by route and status code.\n"
        "# TYPE seqrec_http_requests_total counter\n";
-  for (size_t r = 0; r < kRoutes; ++r)
+  for (size_t r = 0; r < labels_.size(); ++r)
     for (size_t c = 0; c < kCodes.size(); ++c) {
       const uint64_t v = routes_[r].codes[c].load(std::memory_order_relaxed);
       if (v == 0) continue;
-      o << "seqrec_http_requests_total{route=\"" << route_label(static_cast<Route>(r)) << "\",code=\""
+      o << "seqrec_http_requests_total{route=\"" << labels_[r] << "\",code=\""
         << (kCodes[c] ? std::to_string(kCodes[c]) : std::string("other")) << "\"} " << v << "\n";
     }
   o << "# HELP seqrec_http_request_duration_seconds Time from the request headers to the queued response.\n"
        "# TYPE seqrec_http_request_duration_seconds histogram\n";
-  for (size_t r = 0; r < kRoutes; ++r) {
+  for (size_t r = 0; r < labels_.size(); ++r) {
     const PerRoute& p = routes_[r];
     uint64_t cum = 0;
     for (size_t b = 0; b <= kBuckets.size(); ++b) cum += p.buckets[b].load(std::memory_order_relaxed);
     if (cum == 0) continue;
-    const char* label = route_label(static_cast<Route>(r));
+    const std::string& label = labels_[r];
     cum = 0;
     for (size_t b = 0; b < kBuckets.size(); ++b) {
       cum += p.buckets[b].load(std::memory_order_relaxed);
