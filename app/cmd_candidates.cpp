@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "serve/model_bundle.h"
+#include "serve/recommender.h"
 #include "session/candidates.h"
 #include "session_flags.h"
 
@@ -68,10 +69,17 @@ void run_candidates(const CandidatesFlags& f) {
   std::unique_ptr<CovisitModel> cv;
   if (o.use_covisit) cv = std::make_unique<CovisitModel>(CovisitModel::load(f.covisit));
   std::unique_ptr<ModelBundle> model;
-  if (o.use_model) model = ModelBundle::load(f.model);
+  CandidateModel fill;  // 模型来源：会话点击（模型下标）→ 模型的前 k 个物品，不经过 JSON
+  if (o.use_model) {
+    model = ModelBundle::load(f.model);
+    fill.items = &model->items;
+    fill.top_k = [m = model.get()](const std::vector<int32_t>& clicks, int k, const SearchFilter& filter) {
+      return model_hits(*m, -1, clicks, k, filter);
+    };
+  }
   const SessionData d = f.data.load();
   // 分块生成并立即写出：内存只需容纳一块的候选，而不是全部会话的。
-  const CandidateGenerator gen(d, cv.get(), model.get(), o);
+  const CandidateGenerator gen(d, cv.get(), model ? &fill : nullptr, o);
   std::unique_ptr<AtomicWriter> csv, sub;
   if (!f.out.empty()) {
     csv = std::make_unique<AtomicWriter>(f.out);

@@ -14,7 +14,7 @@
 #include "data_flags.h"
 #include "eval/evaluator.h"
 #include "eval/generative_eval.h"
-#include "eval/otto_metric.h"
+#include "session/otto_metric.h"
 #include "eval/metrics.h"
 #include "eval/protocol.h"
 #include "report.h"

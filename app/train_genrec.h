@@ -9,7 +9,7 @@
 #include "data/dataset.h"
 #include "data/item_content.h"
 #include "data/tokenizer.h"
-#include "index/semantic_ids.h"
+#include "models/semantic_ids.h"
 #include "models/model_config.h"
 #include "train/genrec_trainer.h"
 #include "train/trainer.h"

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "core/error.h"
-#include "index/semantic_ids.h"
+#include "models/semantic_ids.h"
 #include "test_util.h"
 
 namespace seqrec {

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
-#include "eval/otto_metric.h"
+#include "session/otto_metric.h"
 #include "session/candidates.h"
 #include "session/covisit.h"
 #include "session/generator.h"
@@ -234,6 +234,40 @@ TEST(Candidates, LongSessionsRankHistoryByRecencyAndTypeWeights) {
   EXPECT_EQ(c.clicks[2].aid, 117);
   EXPECT_GT(w18, 3 * w0);  // 物品 1 虽被下单，但太久远
   EXPECT_EQ(c.clicks[0].source, static_cast<uint8_t>(CandidateSource::kHistory));
+}
+
+// 模型来源只经过整数下标：会话里模型认识的点击（规范的十进制 ID）按时间顺序交给模型，会话内的物品被排除，
+// 模型给出的物品按 ID 换回 aid（不是整数 ID 的物品跳过）；会话里没有模型认识的物品时没有模型候选。
+TEST(Candidates, ModelSourceWorksOnIntegerIds) {
+  IdMap items;
+  for (const char* id : {"10", "20", "007", "x30", "40", "50"}) items.add(id);  // 下标 0..5
+  std::vector<std::vector<int32_t>> seen;
+  CandidateModel m;
+  m.items = &items;
+  m.top_k = [&](const std::vector<int32_t>& clicks, int k, const SearchFilter& f) {
+    seen.push_back(clicks);
+    EXPECT_EQ(f.exclude, clicks);
+    EXPECT_EQ(k, 6);  // min(2 × list_size, 物品数)
+    return std::vector<Hit>{{3, 0.9f}, {4, 0.8f}, {2, 0.7f}, {5, 0.6f}};  // x30 与 007 不对应任何 aid
+  };
+  SessionData d;
+  d.add_session(1, {20, 7, 10}, {0, 1, 2}, {0, 0, 0});  // 7 不是 "007"：模型不认识
+  d.add_session(2, {99}, {0}, {0});                     // 模型一个也不认识
+  CandidateOptions o;
+  o.list_size = 3;
+  o.use_history = false;
+  o.use_popular = false;
+  const CandidateGenerator gen(d, nullptr, &m, o);
+  const auto c = gen.generate(0);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], (std::vector<int32_t>{1, 0}));  // "20"、"10"，从旧到新
+  ASSERT_EQ(c.clicks.size(), 2u);
+  EXPECT_EQ(c.clicks[0].aid, 40);
+  EXPECT_FLOAT_EQ(c.clicks[0].score, 0.8f);
+  EXPECT_EQ(c.clicks[1].aid, 50);
+  EXPECT_EQ(c.clicks[0].source, static_cast<uint8_t>(CandidateSource::kModel));
+  EXPECT_TRUE(gen.generate(1).clicks.empty());
+  EXPECT_EQ(seen.size(), 1u);
 }
 
 TEST(Candidates, ShortSessionsKeepRecentHistoryThenCovisitThenPopular) {

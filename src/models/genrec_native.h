@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "core/safetensors.h"
-#include "index/semantic_ids.h"
+#include "models/semantic_ids.h"
 #include "models/genrec_config.h"
 #include "models/native_ops.h"
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/safetensors.h"
-#include "index/semantic_ids.h"
+#include "models/semantic_ids.h"
 #include "models/genrec_config.h"
 #include "models/torch_util.h"
 

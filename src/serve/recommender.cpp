@@ -183,6 +183,20 @@ std::vector<Hit> generative_hits(const ModelBundle& b, const Plan& p, int k) {
   return hits;
 }
 
+std::vector<Hit> model_hits(const ModelBundle& b, int32_t user, const std::vector<int32_t>& clicks, int k,
+                            const SearchFilter& filter) {
+  if (b.generative) {
+    Plan p;
+    p.user = user;
+    p.clicks = clicks;
+    p.filter = filter;
+    return generative_hits(b, p, k);
+  }
+  std::vector<float> query(static_cast<size_t>(b.model->dim()));
+  b.model->encode(user, clicks.data(), clicks.size(), query.data());
+  return b.retriever->retrieve(query.data(), k, filter);
+}
+
 nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& req) {
   static thread_local std::vector<float> query;
   Plan p = make_plan(b, req);

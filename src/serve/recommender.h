@@ -60,6 +60,12 @@ constexpr size_t kMaxClicks = 10000;
 // allow_items / deny_items 的最大长度。
 constexpr size_t kMaxFilterItems = 100000;
 
+// 模型给出的前 k 个物品（内部下标与得分），不经过 JSON：user 为内部用户下标（-1 = 未知），clicks 为内部
+// 物品下标（从旧到新）。向量模型编码后检索（不经合批器），生成式模型做约束束搜索。与 /recommend 在
+// “用模型回答”时的结果相同。批处理（会话候选）用它。
+std::vector<Hit> model_hits(const ModelBundle& b, int32_t user, const std::vector<int32_t>& clicks, int k,
+                            const SearchFilter& filter);
+
 // 解析 JSON 文本为请求；任何问题抛出 RequestError（字段名 + 原因）。
 RecommendRequest parse_recommend_request(const std::string& body, int max_top_k);
 // 从已解析的 JSON 构造请求。

@@ -2,13 +2,13 @@
 #include "session/candidates.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cmath>
 #include <thread>
 #include <unordered_map>
 
 #include "core/error.h"
-#include "serve/model_bundle.h"
-#include "serve/recommender.h"
 
 namespace seqrec {
 
@@ -70,12 +70,26 @@ bool contains(const std::vector<Candidate>& list, int64_t aid) {
 
 }  // namespace
 
-CandidateGenerator::CandidateGenerator(const SessionData& data, const CovisitModel* covisit, const ModelBundle* model,
+CandidateGenerator::CandidateGenerator(const SessionData& data, const CovisitModel* covisit, const CandidateModel* model,
                                        CandidateOptions opt)
     : data_(data), covisit_(covisit), model_(model), opt_(opt) {
   opt_.validate();
   if (!covisit_) opt_.use_covisit = false;
-  if (!model_) opt_.use_model = false;
+  if (!model_ || !model_->items || !model_->top_k) opt_.use_model = false;
+  if (opt_.use_model) {
+    // 模型的物品 ID 与会话的 aid 对应：只认规范的十进制整数（"7" 是 aid 7，"007" 与 "7a" 不是任何 aid）。
+    const IdMap& ids = *model_->items;
+    model_aid_.assign(ids.size(), -1);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const std::string& id = ids.id(static_cast<int32_t>(i));
+      char* end = nullptr;
+      errno = 0;
+      const long long v = std::strtoll(id.c_str(), &end, 10);
+      if (errno != 0 || id.empty() || *end != '\0' || std::to_string(v) != id) continue;
+      model_aid_[i] = v;
+      model_index_.emplace(v, static_cast<int32_t>(i));
+    }
+  }
   const size_t n = static_cast<size_t>(opt_.list_size);
   popular_clicks_ = top_counted(data_, 0, n);
   popular_orders_ = top_counted(data_, 2, n);
@@ -151,23 +165,20 @@ SessionCandidates CandidateGenerator::generate(int64_t s, int64_t events_end) co
                             {static_cast<int>(CovisitKind::kBuy2Buy), &buys}});
   }
   if (opt_.use_model && (out.clicks.size() < want || out.buys.size() < want)) {
-    RecommendRequest req;
-    for (int64_t i = b; i < e; ++i) req.recent_clicks.push_back(std::to_string(data_.raw_aid(i)));
-    req.top_k = std::min<int>(opt_.list_size * 2, static_cast<int>(model_->items.size()));
-    req.exclude_clicked = true;
-    const auto res = recommend(*model_, req);
-    if (res.value("strategy", "") == "model") {  // 会话中没有模型认识的物品时不算模型候选（交给 popular）
-      const auto& ids = res["recommended_item_ids"];
-      const auto& sc = res["scores"];
-      for (size_t k = 0; k < ids.size(); ++k) {
-        const std::string id = ids[k].get<std::string>();
-        int64_t aid;
-        try {
-          aid = std::stoll(id);
-        } catch (const std::exception&) {
-          continue;  // 模型的物品编号不是整数：不是用会话数据训练的
-        }
-        const Candidate c{aid, sc[k].get<float>(), static_cast<uint8_t>(CandidateSource::kModel)};
+    // 会话里模型认识的点击（从旧到新）；一个也没有时不算模型候选（交给 popular）。
+    std::vector<int32_t> clicks;
+    for (int64_t i = b; i < e; ++i) {
+      const auto it = model_index_.find(data_.raw_aid(i));
+      if (it != model_index_.end()) clicks.push_back(it->second);
+    }
+    if (!clicks.empty()) {
+      SearchFilter filter;
+      filter.exclude = clicks;  // 不推荐会话里已有的物品
+      const int k = std::min<int>(opt_.list_size * 2, static_cast<int>(model_aid_.size()));
+      for (const Hit& h : model_->top_k(clicks, k, filter)) {
+        const int64_t aid = model_aid_[static_cast<size_t>(h.item)];
+        if (aid < 0) continue;  // 模型的物品编号不是整数：不是用会话数据训练的
+        const Candidate c{aid, h.score, static_cast<uint8_t>(CandidateSource::kModel)};
         if (out.clicks.size() < want && !contains(out.clicks, aid)) out.clicks.push_back(c);
         if (out.buys.size() < want && !contains(out.buys, aid)) out.buys.push_back(c);
       }

@@ -11,15 +11,24 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "data/id_map.h"
+#include "index/retriever.h"
 #include "session/covisit.h"
 #include "session/sessions.h"
 
 namespace seqrec {
 
-struct ModelBundle;
+// 模型来源：会话里的点击（模型的物品下标，从旧到新）→ 模型的前 k 个物品。只用整数下标，不经过 JSON；
+// 调用方（app）从模型目录构建它。items 是模型的物品表：外部 ID 是十进制整数的物品才对应会话里的 aid。
+struct CandidateModel {
+  const IdMap* items = nullptr;
+  std::function<std::vector<Hit>(const std::vector<int32_t>& clicks, int k, const SearchFilter& filter)> top_k;
+};
 
 // 候选来源。
 enum class CandidateSource : uint8_t { kHistory = 0, kCovisit = 1, kModel = 2, kPopular = 3 };
@@ -52,7 +61,7 @@ struct CandidateOptions {
 // 候选生成器。covisit 与 model 可以为空（相应来源不可用）。popular 由 data 统计。线程安全。
 class CandidateGenerator {
  public:
-  CandidateGenerator(const SessionData& data, const CovisitModel* covisit, const ModelBundle* model,
+  CandidateGenerator(const SessionData& data, const CovisitModel* covisit, const CandidateModel* model,
                      CandidateOptions opt);
   // 第 s 个会话的候选；events_end 之后的事件忽略（-1 = 整个会话）。
   SessionCandidates generate(int64_t s, int64_t events_end = -1) const;
@@ -67,7 +76,9 @@ class CandidateGenerator {
   void fill_covisit(std::vector<Candidate>& list, const std::vector<std::pair<int, const std::vector<int64_t>*>>& srcs) const;
   const SessionData& data_;
   const CovisitModel* covisit_;
-  const ModelBundle* model_;
+  const CandidateModel* model_;
+  std::vector<int64_t> model_aid_;                 // 模型物品下标 → aid（ID 不是规范的十进制整数时为 -1）
+  std::unordered_map<int64_t, int32_t> model_index_;  // aid → 模型物品下标
   CandidateOptions opt_;
   std::vector<int64_t> popular_clicks_, popular_orders_;  // 原始 aid，按次数降序
 };

@@ -11,7 +11,7 @@
 #include "models/encoder.h"
 #include "models/model_config.h"
 #include "data/tokenizer.h"
-#include "index/semantic_ids.h"
+#include "models/semantic_ids.h"
 #include "train/genrec_trainer.h"
 #include "train/trainer.h"
 

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
-#include "index/semantic_ids.h"
+#include "models/semantic_ids.h"
 #include "models/genrec_config.h"
 #include "train/trainer.h"
 

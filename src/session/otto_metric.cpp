@@ -1,5 +1,5 @@
 // OTTO 评估的实现（见 otto_metric.h）。
-#include "eval/otto_metric.h"
+#include "session/otto_metric.h"
 
 #include <algorithm>
 #include <cstring>

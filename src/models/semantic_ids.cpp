@@ -1,5 +1,5 @@
 // 语义 ID 的构造（层次约束 k-means、残差 k-means）与前缀树。
-#include "index/semantic_ids.h"
+#include "models/semantic_ids.h"
 
 #include <algorithm>
 #include <cmath>
