@@ -883,6 +883,17 @@ TEST(GenRec, CliHistoryItemDropout) {
   EXPECT_NE(e.find("--history-item-dropout, --beam apply only to --model colarec (got --model sasrec)"),
             std::string::npos) << e;
   EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
+  // 测得更差的选项在 --help 里单独成组，给别的模型时同样被拒绝。
+  const std::string help = test::run_cli("train --help", true).second;
+  const size_t exp = help.find("colarec, experimental (measured worse");
+  ASSERT_NE(exp, std::string::npos) << help;
+  for (const char* flag : {"--pos-from-end", "--dense-id-dropout", "--sid-input "})
+    EXPECT_GT(help.find(flag), exp) << flag;
+  EXPECT_LT(help.find("--sid-input-only"), exp);
+  auto [rc2, e2] = test::run_cli("train --model gru4rec --data " + dir.file("ratings.csv") + " --out " + dir.file("x") +
+                                 " --epochs 1 --quiet --pos-from-end");
+  EXPECT_NE(rc2, 0);
+  EXPECT_NE(e2.find("--pos-from-end applies only to --model colarec"), std::string::npos) << e2;
 }
 
 // --init-from：沿用来源的结构、内容与语义 ID，从它的权重接着训练（学习率极小时导出的权重几乎不变，
