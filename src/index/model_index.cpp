@@ -9,7 +9,6 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/manifest.h"
-#include "models/model_config.h"
 
 namespace fs = std::filesystem;
 
@@ -46,12 +45,20 @@ std::string index_file_of(const nlohmann::ordered_json& m) {
   return m["index"]["file"].get<std::string>();
 }
 
-// 读入物品向量并建立 fp32 精确索引（余弦与否由模型的 similarity 决定）。
-std::shared_ptr<ExactIndex> load_exact(const std::string& dir, const nlohmann::json& manifest) {
-  if (!manifest.contains("model")) throw Error(concat(dir, "/manifest.json: no 'model' section"));
-  const ModelConfig cfg = ModelConfig::from_json(manifest["model"]);
-  return std::make_shared<ExactIndex>(npy_load((fs::path(dir) / "item_embeddings.npy").string()), cfg.cosine(),
-                                      ScanPrecision::kFp32);
+// 模型的相似度是否为余弦：只读 manifest 里 model.similarity 这一项（导出的 manifest 总写着它），
+// 不为一个标志解析整个模型结构。
+bool uses_cosine(const std::string& dir, const nlohmann::json& manifest) {
+  if (!manifest.contains("model") || !manifest["model"].is_object())
+    throw Error(concat(dir, "/manifest.json: no 'model' section"));
+  const nlohmann::json& m = manifest["model"];
+  if (!m.contains("similarity") || !m["similarity"].is_string() || (m["similarity"] != "cosine" && m["similarity"] != "dot"))
+    throw Error(concat(dir, "/manifest.json: model.similarity must be \"cosine\" or \"dot\""));
+  return m["similarity"] == "cosine";
+}
+
+// 读入物品向量并建立 fp32 精确索引。
+std::shared_ptr<ExactIndex> load_exact(const std::string& vectors, bool cosine) {
+  return std::make_shared<ExactIndex>(npy_load(vectors), cosine, ScanPrecision::kFp32);
 }
 
 }  // namespace
@@ -84,7 +91,7 @@ nlohmann::ordered_json build_model_index(const std::string& dir, const IndexBuil
   if (verified.value("model_type", "") == "colarec")
     throw Error(concat(dir, ": a generative (colarec) model retrieves by constrained beam search over its semantic ids; "
                             "it has no query vectors to index"));
-  auto exact = load_exact(dir, verified);
+  auto exact = load_exact((fs::path(dir) / "item_embeddings.npy").string(), uses_cosine(dir, verified));
   const int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
 
   const double t0 = now_seconds();
