@@ -559,7 +559,8 @@ TEST(GenRec, CliTrainServeAndEval) {
   // 语义 ID 记下权重；--content-pool 训练出内容取平均的模型；--content-len 0 而不用于语义 ID 是错误。
   const std::string small = " --sid-from " + lg + " --content " + dir.file("content.json") +
                             " --sid-k 4 --sid-levels 2 --vocab-size 40 --epochs 1 --dim 16 --heads 2 --ffn-dim 32 "
-                            "--layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet";
+                            "--layers 1 --dec-layers 1 --max-len 5 --beam 10 --quiet" +
+                            std::string(test::kSentencePieceLoadable ? "" : " --tokenizer word");
   const std::string gi = dir.file("gen_ids"), gp = dir.file("gen_pool");
   auto [rc6, log6] = test::run_cli("train --model colarec --data " + dir.file("ratings.csv") + " --out " + gi + small +
                                    " --content-len 0 --sid-content-weight 1 --sid-input-only");
