@@ -17,6 +17,7 @@ CONNS=${CONNS:-16}
 PORT=${PORT:-18383}
 command -v wrk > /dev/null || { echo "bench_http: needs wrk (apt-get install wrk)"; exit 1; }
 [ -x "$SEQREC" ] && [ -x "$SERVE" ] || { echo "bench_http: build first: scripts/build.sh"; exit 1; }
+if [ -n "$OTHER" ] && [ ! -x "$OTHER" ]; then echo "bench_http: OTHER=$OTHER is not an executable seqrec-serve"; exit 1; fi
 mkdir -p "$WORK"
 echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(date -u +%FT%TZ)"
 echo "wrk -t2 -c$CONNS -d${DURATION}s"
