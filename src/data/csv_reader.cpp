@@ -44,19 +44,6 @@ bool parse_double(const std::string& s, double* out) {
 }
 
 
-// 在表头中查找列：先找用户指定的名字，若它是默认名则再试别名。返回列号或 -1。
-int find_column(const std::vector<std::string>& header, const std::string& wanted,
-                const std::string& default_name, const std::vector<std::string>& aliases) {
-  auto pos = [&](const std::string& n) {
-    auto it = std::find(header.begin(), header.end(), n);
-    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
-  };
-  int p = pos(wanted);
-  if (p >= 0 || wanted != default_name) return p;
-  for (const auto& a : aliases)
-    if ((p = pos(a)) >= 0) return p;
-  return -1;
-}
 
 // 把列名列表拼成 "a,b,c"，用于错误消息。
 std::string join(const std::vector<std::string>& v) {
@@ -185,10 +172,14 @@ Interactions parse_interactions(const std::string& text, const std::string& what
                        " columns; pass --columns to name them"));
   }
 
-  const int cu = find_column(header, opt.user_col, "user_id", kUserAliases);
-  const int ci = find_column(header, opt.item_col, "item_id", kItemAliases);
-  const int ct = find_column(header, opt.time_col, "timestamp", kTimeAliases);
-  const int cr = opt.rating_col.empty() ? -1 : find_column(header, opt.rating_col, "rating", kRatingAliases);
+  // 给出的列名是默认名时也试常见别名（别名表的第一项就是默认名）。
+  auto column = [&](const std::string& given, const std::vector<std::string>& aliases) {
+    return find_column(header, given == aliases.front() ? "" : given, aliases);
+  };
+  const int cu = column(opt.user_col, kUserAliases);
+  const int ci = column(opt.item_col, kItemAliases);
+  const int ct = column(opt.time_col, kTimeAliases);
+  const int cr = opt.rating_col.empty() ? -1 : column(opt.rating_col, kRatingAliases);
   auto missing = [&](const std::string& col) {
     return Error(concat(what, ":", first_line_no, ": missing column '", printable(col), "' (columns are: ",
                         join(header), "; separator '", sep == "\t" ? "\\t" : sep, "')"));
@@ -250,6 +241,17 @@ void write_interactions_csv(const std::string& path, const Interactions& data) {
     os << data.users.id(data.user[i]) << ',' << data.items.id(data.item[i]) << ',' << buf << '\n';
   }
   write_file_atomic(path, os.str());
+}
+
+int find_column(const std::vector<std::string>& header, const std::string& given, const std::vector<std::string>& aliases) {
+  auto at = [&](const std::string& name) {
+    auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+  };
+  if (!given.empty()) return at(given);
+  for (const auto& a : aliases)
+    if (int i = at(a); i >= 0) return i;
+  return -1;
 }
 
 }  // namespace seqrec

@@ -46,6 +46,9 @@ Interactions parse_interactions(const std::string& text, const std::string& what
                                 const CsvOptions& opt);
 // 按分隔符切分一行；单字符分隔符时支持 RFC 4180 风格的双引号字段（物品内容等读取器共用）。
 std::vector<std::string> split_line(std::string_view line, const std::string& sep);
+// 在表头中找列（交互与会话的读取器共用）：given 非空时只找这个名字；为空时按 aliases 的顺序找第一个存在的。
+// 找不到返回 -1。
+int find_column(const std::vector<std::string>& header, const std::string& given, const std::vector<std::string>& aliases);
 // 由首行推断分隔符（"::"、制表符、";"、","）。
 std::string detect_sep(std::string_view first);
 // 以 user_id,item_id,timestamp 表头写出（原子写入）。

@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "data/csv_reader.h"
 #include "core/files.h"
 
 namespace seqrec {
@@ -310,19 +311,6 @@ void split_fields(std::string_view line, char sep, std::vector<std::string_view>
   }
 }
 
-// 在表头中找列：先找用户给出的名字，再按别名。找不到返回 -1。
-int find_col(const std::vector<std::string>& header, const std::string& given, std::initializer_list<const char*> aliases) {
-  auto at = [&](const std::string& name) {
-    for (size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return static_cast<int>(i);
-    return -1;
-  };
-  if (!given.empty()) return at(given);
-  for (const char* a : aliases)
-    if (int i = at(a); i >= 0) return i;
-  return -1;
-}
-
 // CSV 读取状态：一行一行地收集事件，同一会话的连续行合成一个会话；会话编号不连续时在最后按首次出现重排。
 class CsvSessions {
  public:
@@ -393,11 +381,11 @@ class CsvSessions {
     if (header) {
       header_line_ = no;
       std::vector<std::string> names(f_.begin(), f_.end());
-      c_session_ = find_col(names, opt_.session_col, {"session", "session_id", "sessionId", "user_id", "user"});
-      c_aid_ = find_col(names, opt_.aid_col, {"aid", "item_id", "itemId", "item"});
-      c_ts_ = find_col(names, opt_.ts_col, {"ts", "timestamp", "time", "timeframe"});
-      c_type_ = find_col(names, opt_.type_col, {"type", "event_type", "event"});
-      c_date_ = find_col(names, opt_.date_col, {"eventdate", "date"});
+      c_session_ = find_column(names, opt_.session_col, {"session", "session_id", "sessionId", "user_id", "user"});
+      c_aid_ = find_column(names, opt_.aid_col, {"aid", "item_id", "itemId", "item"});
+      c_ts_ = find_column(names, opt_.ts_col, {"ts", "timestamp", "time", "timeframe"});
+      c_type_ = find_column(names, opt_.type_col, {"type", "event_type", "event"});
+      c_date_ = find_column(names, opt_.date_col, {"eventdate", "date"});
       auto need = [&](int c, const char* what, const std::string& given) {
         if (c < 0)
           throw Error(concat(what_, ":", no, ": no ", what, " column",
