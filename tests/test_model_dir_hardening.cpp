@@ -30,18 +30,16 @@ namespace fs = std::filesystem;
 namespace seqrec {
 namespace {
 
-// 改写模型目录里的文件后，把 manifest 里它的 sha256 与大小更新成新内容的（模拟“校验和一致的坏文件”）。
-void refresh_checksum(const std::string& dir, const std::string& file) {
-  nlohmann::json m = nlohmann::json::parse(read_file(dir + "/manifest.json"));
-  m["files"][file] = file_checksums(dir, {file})[file];
-  write_file_atomic(dir + "/manifest.json", m.dump(2));
-}
-
 // 改写 manifest 的 files 表。
 void edit_files(const std::string& dir, const std::function<void(nlohmann::json&)>& f) {
   nlohmann::json m = nlohmann::json::parse(read_file(dir + "/manifest.json"));
   f(m["files"]);
   write_file_atomic(dir + "/manifest.json", m.dump(2));
+}
+
+// 改写模型目录里的文件后，把 manifest 里它的 sha256 与大小更新成新内容的（模拟“校验和一致的坏文件”）。
+void refresh_checksum(const std::string& dir, const std::string& file) {
+  edit_files(dir, [&](nlohmann::json& f) { f[file] = file_checksums(dir, {file})[file]; });
 }
 
 // 加载 dir，返回错误消息（加载成功时为空）与耗时。

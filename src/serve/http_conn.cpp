@@ -124,7 +124,6 @@ double HttpConnection::deadline() const {
 }
 
 void HttpConnection::on_deadline(double now) {
-  (void)now;
   if (lingering_ || want_write() || closing_) {
     dead_ = true;
     return;
