@@ -14,6 +14,7 @@
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
 #include "models/encoder.h"
+#include "models/registry.h"
 #include "report.h"
 #include "train/checkpoint.h"
 #include "train/exporter.h"
@@ -28,7 +29,7 @@ namespace {
 // train 子命令的全部选项。模型与训练选项先按 --model 取默认值，再用命令行上给出的选项覆盖。
 struct TrainFlags {
   DataFlags data;
-  std::string model_type = "long_short";
+  std::string model_type = model_kinds().front().name;
   ModelConfig model;   // 命令行解析的值（只有给出的选项会被采用）
   TrainOptions train;  // 同上
   std::string out = "model";
@@ -54,15 +55,8 @@ struct Overrides {
 
 // 得到最终的模型与训练选项。
 std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const CLI::App* cmd) {
+  const ModelKind& kind = model_kind(f.model_type);
   ModelConfig m = ModelConfig::defaults_for(f.model_type);
-  if (f.model_type == "colarec") {
-    // 生成式检索模型的默认结构：d 128、编码器 2 块、4 头、前馈 256、最近 20 个物品。
-    m.dim = 128;
-    m.layers = 2;
-    m.heads = 4;
-    m.ffn_dim = 256;
-    m.max_len = 20;
-  }
   TrainOptions t = TrainOptions::defaults_for(f.model_type);
   const Overrides take{cmd};
   take("--dim", m.dim, f.model.dim);
@@ -73,7 +67,7 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   take("--hidden", m.hidden, f.model.hidden);
   take("--norm", m.norm, f.model.norm);
   take("--similarity", m.similarity, f.model.similarity);
-  if (f.model_type == "sasrec" && cmd->count("--dim") > 0 && cmd->count("--ffn-dim") == 0) m.ffn_dim = m.dim;
+  if (kind.ffn_follows_dim && cmd->count("--dim") > 0 && cmd->count("--ffn-dim") == 0) m.ffn_dim = m.dim;
   take("--epochs", t.epochs, f.train.epochs);
   take("--loss", t.loss, f.train.loss);
   take("--negatives", t.negatives, f.train.negatives);
@@ -109,7 +103,7 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
 void run_train(const TrainFlags& f, const CLI::App* cmd) {
   const double t0 = now_seconds();
   auto [cfg, topt] = resolve_options(f, cmd);
-  const bool generative = f.model_type == "colarec";
+  const bool generative = model_kind(f.model_type).family == ModelFamily::kGenerative;
   if (!generative) {
     check_genrec_flags_unused(cmd, f.model_type);
     ModelConfig probe = cfg;  // 读数据之前先校验选项（物品数此时未知，用 1 代替）
@@ -203,30 +197,35 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   if (!topt.checkpoint.empty()) finish_checkpoint(res, topt.checkpoint);
 }
 
-// 可训练的模型类型（--model 的取值；第一个是默认值，也是帮助里默认值的基准）。
-const std::vector<std::string> kModelTypes = {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"};
-
-// 帮助里的 "[默认值; 模型 值 ...]"：先写 long_short 的值，再按值合并列出与之不同的模型（如 "sasrec/gru4rec 200"）。
-// 值直接取自 TrainOptions::defaults_for，帮助不会与代码里的默认值脱节。
+// 帮助里的 "[默认值; 模型 值 ...]"：先写默认模型的值，再按值合并列出与之不同的模型（如 "sasrec/gru4rec 200"）。
+// 值直接取自模型表（models/registry.cpp），帮助不会与代码里的默认值脱节。only 非空时只列这些模型。
 template <class Get>
-std::string per_model_defaults(Get get) {
+std::string per_model_defaults(Get get, const std::vector<std::string>& only = {}) {
+  std::vector<std::string> names = only.empty() ? model_kind_names() : only;
   auto text = [&](const std::string& model) {
     std::ostringstream os;
-    os << get(TrainOptions::defaults_for(model));
+    os << get(TrainOptions::defaults_for(model), ModelConfig::defaults_for(model));
     return os.str();
   };
-  const std::string base = text(kModelTypes[0]);
+  const std::string base = text(names[0]);
   std::vector<std::pair<std::string, std::string>> groups;  // (值, "模型/模型")，按首次出现的次序
-  for (size_t i = 1; i < kModelTypes.size(); ++i) {
-    const std::string v = text(kModelTypes[i]);
+  for (size_t i = 1; i < names.size(); ++i) {
+    const std::string v = text(names[i]);
     if (v == base) continue;
     auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == v; });
-    if (it == groups.end()) groups.emplace_back(v, kModelTypes[i]);
-    else it->second += concat("/", kModelTypes[i]);
+    if (it == groups.end()) groups.emplace_back(v, names[i]);
+    else it->second += concat("/", names[i]);
   }
   std::string out = "[" + base;
   for (const auto& [v, models] : groups) out += concat("; ", models, " ", v);
   return out + "]";
+}
+
+// --model 的帮助：模型表中每个模型一句话。
+std::string model_help() {
+  std::string s;
+  for (const auto& k : model_kinds()) s += concat(s.empty() ? "" : "; ", k.name, ": ", k.help);
+  return s;
 }
 
 }  // namespace
@@ -234,31 +233,33 @@ std::string per_model_defaults(Get get) {
 // 注册 train 子命令。模型相关的默认值按 --model 而定，写在帮助里。
 void setup_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
-  auto* cmd = app.add_subcommand("train", "train a model (long_short, sasrec, gru4rec, lightgcn or colarec) and export a model directory");
+  auto* cmd = app.add_subcommand("train", concat("train a model (", join_or(model_kind_names()), ") and export a model directory"));
   f->data.add_to(cmd);
-  cmd->add_option("--model", f->model_type,
-                  "long_short: user embedding + Transformer over recent clicks (the service model); "
-                  "sasrec: causal self-attention (Kang & McAuley 2018); gru4rec: session GRU (Hidasi et al. 2016); "
-                  "lightgcn: graph collaborative filtering on the user-item graph (He et al. 2020); "
-                  "colarec: generative retrieval of semantic item ids from item content and history (ColaRec / TIGER)")
-      ->capture_default_str()
-      ->check(CLI::IsMember(kModelTypes));
+  cmd->add_option("--model", f->model_type, model_help())->capture_default_str()->check(CLI::IsMember(model_kind_names()));
   cmd->add_option("--out", f->out, "output model directory (replaced atomically)")->capture_default_str();
   auto& m = f->model;
-  cmd->add_option("--dim", m.dim, "embedding size [64; sasrec 50; gru4rec 64; colarec 128]");
-  cmd->add_option("--layers", m.layers, "Transformer blocks / GRU layers / LightGCN propagations [1; sasrec 2; lightgcn 3; colarec 2 encoder blocks]");
-  cmd->add_option("--heads", m.heads, "attention heads [2; sasrec 1; colarec 4]");
-  cmd->add_option("--ffn-dim", m.ffn_dim, "feed-forward width [256; sasrec = --dim]");
-  cmd->add_option("--max-len", m.max_len, "number of most recent clicks used [20; sasrec/gru4rec 50; the SASRec paper uses 200 on ML-1M]");
-  cmd->add_option("--hidden", m.hidden, "gru4rec: GRU state size, projected back to --dim when different [128]");
+  // 结构默认值取自模型表；只对部分模型有意义的选项只列这些模型。
+  const std::vector<std::string> attention = {"long_short", "sasrec", "colarec"};
+  cmd->add_option("--dim", m.dim, "embedding size " + per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.dim; }));
+  cmd->add_option("--layers", m.layers, "Transformer blocks (colarec: encoder blocks) / GRU layers / LightGCN propagations " +
+                                        per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.layers; }));
+  cmd->add_option("--heads", m.heads, "attention heads " + per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.heads; }, attention));
+  cmd->add_option("--ffn-dim", m.ffn_dim, "feed-forward width (sasrec: follows --dim unless given) " +
+                                          per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.ffn_dim; }, attention));
+  cmd->add_option("--max-len", m.max_len, "number of most recent clicks used (the SASRec paper uses 200 on ML-1M) " +
+                                          per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.max_len; }));
+  cmd->add_option("--hidden", m.hidden, "gru4rec: GRU state size, projected back to --dim when different " +
+                                        per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.hidden; }, {"gru4rec"}));
   cmd->add_option("--norm", m.norm, "sasrec: LayerNorm placement: paper (the authors' code), pre (pre-LN), post (post-LN) [paper]")
       ->check(CLI::IsMember({"paper", "pre", "post"}));
-  cmd->add_option("--similarity", m.similarity, "score: cosine or dot [long_short cosine; sasrec/gru4rec dot]")
+  cmd->add_option("--similarity", m.similarity, "score: cosine or dot " +
+                                                per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.similarity; },
+                                                                   model_kind_names(true)))
       ->check(CLI::IsMember({"cosine", "dot"}));
   auto& t = f->train;
   cmd->add_option("--loss", t.loss, "ce (full softmax), bce (N sampled negatives), bpr, sampled (sampled softmax with "
                                     "logQ correction), inbatch (in-batch softmax) " +
-                                    per_model_defaults([](const TrainOptions& o) { return o.loss; }))
+                                    per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.loss; }))
       ->check(CLI::IsMember({"ce", "bce", "bpr", "sampled", "inbatch"}));
   cmd->add_option("--negatives", t.negatives, "negatives per position (bce, bpr) or per batch (sampled) [1; sampled 256]");
   cmd->add_option("--neg-sampler", t.neg_sampler, "negative sampling: uniform (not among the user's training items) "
@@ -266,11 +267,11 @@ void setup_train(CLI::App& app) {
       ->check(CLI::IsMember({"uniform", "pop"}));
   cmd->add_flag("--no-logq", f->no_logq, "sampled / inbatch: no logQ correction");
   cmd->add_flag("--no-bucket", f->no_bucket, "sasrec/gru4rec/colarec: plain random batches instead of length-bucketed ones");
-  cmd->add_option("--epochs", t.epochs, "maximum epochs " + per_model_defaults([](const TrainOptions& o) { return o.epochs; }));
+  cmd->add_option("--epochs", t.epochs, "maximum epochs " + per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.epochs; }));
   cmd->add_option("--batch", t.batch_size, "batch size: training examples (long_short, colarec), users (sasrec, gru4rec) or "
                                          "user-item pairs (lightgcn) " +
-                                         per_model_defaults([](const TrainOptions& o) { return o.batch_size; }));
-  cmd->add_option("--lr", t.lr, "learning rate " + per_model_defaults([](const TrainOptions& o) { return o.lr; }));
+                                         per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.batch_size; }));
+  cmd->add_option("--lr", t.lr, "learning rate " + per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.lr; }));
   cmd->add_option("--lr-schedule", t.lr_schedule,
                   "learning-rate schedule after the warm-up: constant, linear or cosine decay towards 0 at the last "
                   "step of --epochs (early stopping ends sooner, it does not stretch the curve) [constant]")
@@ -278,7 +279,7 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--warmup-epochs", t.warmup_epochs,
                   "epochs (may be fractional) over which the learning rate rises linearly to --lr [0]");
   cmd->add_option("--beta1", t.beta1, "Adam beta1 [0.9]");
-  cmd->add_option("--beta2", t.beta2, "Adam beta2 " + per_model_defaults([](const TrainOptions& o) { return o.beta2; }));
+  cmd->add_option("--beta2", t.beta2, "Adam beta2 " + per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.beta2; }));
   cmd->add_option("--weight-decay", t.weight_decay, "weight decay [0]");
   cmd->add_option("--weight-decay-scope", t.weight_decay_scope,
                   "which parameters --weight-decay applies to: all, or matrices (matrices and embedding tables only; "
@@ -286,14 +287,14 @@ void setup_train(CLI::App& app) {
       ->check(CLI::IsMember({"all", "matrices"}));
   cmd->add_option("--reg-weight", t.reg_weight, "lightgcn: L2 penalty on the batch's layer-0 embeddings [1e-4]");
   cmd->add_option("--optimizer", t.optimizer, "adam or adamw [adam]");
-  cmd->add_option("--dropout", t.dropout, "dropout rate " + per_model_defaults([](const TrainOptions& o) { return o.dropout; }));
+  cmd->add_option("--dropout", t.dropout, "dropout rate " + per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.dropout; }));
   cmd->add_option("--temperature", t.temperature, "softmax temperature for cosine scores [0.1]");
   cmd->add_option("--user-dropout", t.user_dropout, "long_short: probability of training a sample as an unknown user [0.1]");
   cmd->add_option("--history-dropout", t.history_dropout, "long_short: probability of training a sample with no clicks [0.1]");
   cmd->add_option("--eval-every", t.eval_every, "validate every N epochs (and after the last) " +
-                                                per_model_defaults([](const TrainOptions& o) { return o.eval_every; }));
+                                                per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.eval_every; }));
   cmd->add_option("--patience", t.patience, "early stopping: validations without NDCG@10 gain " +
-                                            per_model_defaults([](const TrainOptions& o) { return o.patience; }));
+                                            per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.patience; }));
   cmd->add_option("--valid-protocol", f->valid_protocol,
                   "protocol of the validation that picks the best epoch: full (all items), sampled (100 negatives "
                   "drawn uniformly, as the SASRec paper reports) or sampled-pop [full]")

@@ -15,6 +15,7 @@
 #include "eval/metrics.h"
 #include "eval/protocol.h"
 #include "models/genrec_native.h"
+#include "models/registry.h"
 #include "report.h"
 #include "train/exporter.h"
 #include "train_signal.h"
@@ -83,7 +84,7 @@ struct WarmStart {
 
 // --init-from 的来源必须是 colarec 模型目录。
 void require_colarec(const nlohmann::json& m, const std::string& dir) {
-  if (m.value("model_type", "") != "colarec")
+  if (!is_generative_model_type(m.value("model_type", "")))
     throw Error(concat("--init-from ", dir, ": model_type is ", m.value("model_type", "(none)"),
                        "; it must be a colarec model directory"));
 }

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/synthetic.h"
+#include "models/registry.h"
 #include "serve/http_server.h"
 #include "serve/model_bundle.h"
 #include "serve/model_slot.h"
@@ -364,7 +365,7 @@ TEST_F(ServeE2E, CorruptOrIncompleteModelIsRefused) {
 TEST(Cli, TrainHelpGivesEachModelsDefaults) {
   auto [rc, help] = run_cli("train --help", true);
   ASSERT_EQ(rc, 0) << help;
-  const char* const kModels[] = {"long_short", "sasrec", "gru4rec", "lightgcn", "colarec"};
+  const std::vector<std::string> kModels = model_kind_names();  // 模型表中的全部模型
   // 取某个选项说明末尾方括号里的默认值，按模型展开。
   auto defaults_in_help = [&help = help, &kModels](const std::string& flag) {
     std::map<std::string, std::string> by_model;
@@ -388,7 +389,7 @@ TEST(Cli, TrainHelpGivesEachModelsDefaults) {
       std::istringstream models(part.substr(0, sp));
       for (std::string m; std::getline(models, m, '/');) by_model[m] = part.substr(sp + 1);
     }
-    for (const char* m : kModels) by_model.emplace(m, base);
+    for (const auto& m : kModels) by_model.emplace(m, base);
     return by_model;
   };
   auto str = [](auto v) {
@@ -396,7 +397,11 @@ TEST(Cli, TrainHelpGivesEachModelsDefaults) {
     os << v;
     return os.str();
   };
-  for (const char* m : kModels) {
+  for (const auto& m : kModels) {
+    const ModelConfig c = ModelConfig::defaults_for(m);
+    EXPECT_EQ(defaults_in_help("--dim")[m], str(c.dim)) << m;
+    EXPECT_EQ(defaults_in_help("--layers")[m], str(c.layers)) << m;
+    EXPECT_EQ(defaults_in_help("--max-len")[m], str(c.max_len)) << m;
     const TrainOptions o = TrainOptions::defaults_for(m);
     EXPECT_EQ(defaults_in_help("--epochs")[m], str(o.epochs)) << m;
     EXPECT_EQ(defaults_in_help("--batch")[m], str(o.batch_size)) << m;

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/manifest.h"
+#include "models/registry.h"
 
 namespace fs = std::filesystem;
 
@@ -88,7 +89,7 @@ double recall_at_k(const Retriever& approx, const ExactIndex& exact, const Matri
 nlohmann::ordered_json build_model_index(const std::string& dir, const IndexBuildOptions& opt) {
   opt.validate();
   const nlohmann::json verified = load_and_verify_manifest(dir);  // 先确认目录完整，再花时间构建
-  if (verified.value("model_type", "") == "colarec")
+  if (is_generative_model_type(verified.value("model_type", "")))
     throw Error(concat(dir, ": a generative (colarec) model retrieves by constrained beam search over its semantic ids; "
                             "it has no query vectors to index"));
   auto exact = load_exact((fs::path(dir) / "item_embeddings.npy").string(), uses_cosine(dir, verified));

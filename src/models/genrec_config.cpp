@@ -31,7 +31,7 @@ void GenRecConfig::validate() const {
 }
 
 nlohmann::json GenRecConfig::to_json() const {
-  return {{"type", "colarec"},        {"num_items", num_items},     {"num_users", num_users},
+  return {{"type", kColarecName},        {"num_items", num_items},     {"num_users", num_users},
           {"content_vocab", content_vocab}, {"content_len", content_len}, {"max_len", max_len},
           {"index_users", index_users}, {"dim", dim},               {"heads", heads},
           {"ffn_dim", ffn_dim},       {"enc_layers", enc_layers},   {"dec_layers", dec_layers},

@@ -39,6 +39,9 @@
 
 namespace seqrec {
 
+// 生成式模型在模型表（models/registry.cpp）与 manifest 里的名字。
+inline constexpr const char* kColarecName = "colarec";
+
 struct GenRecConfig {
   int num_items = 0;
   int num_users = 0;

@@ -2,48 +2,22 @@
 #include "models/model_config.h"
 
 #include "core/error.h"
+#include "models/registry.h"
 
 namespace seqrec {
 
-std::string model_type_name(const ModelConfig& cfg) {
-  return cfg.type == "long_short" ? "long_short_transformer" : cfg.type;
-}
+std::string model_type_name(const ModelConfig& cfg) { return model_kind(cfg.type).manifest_name; }
 
 std::string config_type_from_manifest(const std::string& model_type) {
-  if (model_type == "long_short_transformer") return "long_short";
-  if (model_type == "sasrec" || model_type == "gru4rec" || model_type == "lightgcn") return model_type;
-  return "";
+  const ModelKind* k = find_model_kind_by_manifest(model_type);
+  return k && k->family != ModelFamily::kGenerative ? k->name : "";
 }
 
 ModelConfig ModelConfig::defaults_for(const std::string& type) {
-  ModelConfig c;
+  // 默认值在模型表里（models/registry.cpp）；不认识的类型得到基础默认值，由 validate() 报错。
+  const ModelKind* k = find_model_kind(type);
+  ModelConfig c = k ? k->model : ModelConfig{};
   c.type = type;
-  if (type == "sasrec") {
-    // 论文设置：d = 50，2 个块，1 个头，前馈宽度 = d，内积打分。max_len 论文中 ML-1M 为 200，Amazon 为 50。
-    c.dim = 50;
-    c.layers = 2;
-    c.heads = 1;
-    c.ffn_dim = 50;
-    c.max_len = 50;
-    c.similarity = "dot";
-  } else if (type == "gru4rec") {
-    // RecBole 的 GRU4Rec 默认：嵌入 64，隐状态 128，1 层；内积打分。
-    c.dim = 64;
-    c.hidden = 128;
-    c.layers = 1;
-    c.heads = 1;
-    c.ffn_dim = 64;
-    c.max_len = 50;
-    c.similarity = "dot";
-  } else if (type == "lightgcn") {
-    // LightGCN 论文设置：嵌入 64，3 层传播，内积打分。max_len 只用于匿名用户的 fold-in（最近点击的平均）。
-    c.dim = 64;
-    c.layers = 3;
-    c.heads = 1;
-    c.ffn_dim = 64;
-    c.max_len = 50;
-    c.similarity = "dot";
-  }
   return c;
 }
 
@@ -51,8 +25,9 @@ void ModelConfig::validate() const {
   auto bad = [](const char* flag, auto v, const char* want) {
     return Error(concat(flag, " must be ", want, " (got ", v, ")"));
   };
-  if (type != "long_short" && type != "sasrec" && type != "gru4rec" && type != "lightgcn")
-    throw bad("--model", type, "long_short, sasrec, gru4rec or lightgcn");
+  const ModelKind* kind = find_model_kind(type);
+  if (!kind || kind->family == ModelFamily::kGenerative)
+    throw bad("--model", type, join_or(model_kind_names(true)).c_str());
   if (dim < 2 || dim > 4096) throw bad("--dim", dim, "in [2, 4096]");
   if (layers < 1 || layers > 32) throw bad("--layers", layers, "in [1, 32]");
   if (heads < 1 || dim % heads != 0) throw bad("--heads", heads, "a divisor of --dim");

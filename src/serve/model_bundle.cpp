@@ -12,6 +12,7 @@
 #include "core/npy.h"
 #include "core/safetensors.h"
 #include "index/model_index.h"
+#include "models/registry.h"
 
 namespace fs = std::filesystem;
 
@@ -99,14 +100,14 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   b->manifest = load_and_verify_manifest(dir, &raw);  // 校验版本与每个文件的 sha256
   b->version = manifest_version(raw);
   const auto& m = b->manifest;
-  if (m.value("model_type", "") == "colarec") {
+  if (is_generative_model_type(m.value("model_type", ""))) {
     load_generative(b.get(), opt);
     return b;
   }
   const std::string type = config_type_from_manifest(m.value("model_type", ""));
   if (type.empty())
     throw Error(concat(dir, "/manifest.json: unsupported model_type ", m.value("model_type", "(none)"),
-                       " (expected long_short_transformer, sasrec, gru4rec, lightgcn or colarec)"));
+                       " (expected ", join_or(manifest_names()), ")"));
   if (!m.contains("model")) throw Error(concat(dir, "/manifest.json: no 'model' section"));
   const ModelConfig cfg = ModelConfig::from_json(m["model"]);
   if (cfg.type != type)

@@ -118,7 +118,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     auto path = [&](const char* f) { return (fs::path(stage) / f).string(); };
     const TrainResult& r = *info.result;
     write_file_atomic(path("model.safetensors"),
-                      safetensors_encode(r.weights, {{"format", "seqrec"}, {"model_type", "colarec"}}));
+                      safetensors_encode(r.weights, {{"format", "seqrec"}, {"model_type", kColarecName}}));
     info.sids->save(path("semantic_ids.json"));
     std::vector<std::string> files = {"model.safetensors", "semantic_ids.json", "item_embeddings.npy", "user_map.json",
                                       "item_map.json",     "popularity.json",   "train_log.jsonl"};
@@ -140,11 +140,11 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     nlohmann::ordered_json m;
     m["format_version"] = kFormatVersion;
     m["seqrec_commit"] = git_commit();
-    m["model_type"] = "colarec";
+    m["model_type"] = kColarecName;
     m["seqrec_version"] = "0.1.0";
     m["blas"] = blas_description();  // 训练所用的 BLAS 与内核（浮点舍入随内核而变）
     m["model"] = info.model.to_json();
-    m["training"] = info.train.to_json("colarec");
+    m["training"] = info.train.to_json(kColarecName);
     m["generative"] = info.generative.to_json();
     m["semantic_ids"] = info.sids->info;
     m["content"] = info.content;

@@ -20,6 +20,7 @@
 #include "models/encoder.h"
 #include "models/lightgcn_torch.h"
 #include "models/long_short_torch.h"
+#include "models/registry.h"
 #include "models/seq_torch.h"
 #include "train/adam.h"
 #include "train/checkpoint.h"
@@ -30,43 +31,20 @@
 namespace seqrec {
 
 TrainOptions TrainOptions::defaults_for(const std::string& model_type) {
+  // 按模型而定的默认值在模型表里（models/registry.cpp，附出处）；不认识的类型得到基础默认值。
   TrainOptions o;
-  if (model_type == "sasrec") {
-    // 论文设置：Adam(β2 = 0.98)、lr 1e-3、batch 128、dropout 0.2（稀疏数据用 0.5）。
-    o.epochs = 200;
-    o.batch_size = 128;
-    o.lr = 1e-3;
-    o.beta2 = 0.98;
-    o.dropout = 0.2;
-    o.eval_every = 5;
-    o.patience = 4;
-  } else if (model_type == "gru4rec") {
-    // RecBole 的 GRU4Rec 默认：lr 1e-3、dropout 0.3。
-    o.epochs = 200;
-    o.batch_size = 256;
-    o.lr = 1e-3;
-    o.dropout = 0.3;
-    o.eval_every = 5;
-    o.patience = 4;
-  } else if (model_type == "lightgcn") {
-    // LightGCN 论文 / RecBole 的设置：BPR、batch 2048、lr 1e-3、L2 系数 1e-4，无 dropout。
-    o.epochs = 300;
-    o.loss = "bpr";
-    o.batch_size = 2048;
-    o.lr = 1e-3;
-    o.dropout = 0.0;
-    o.reg_weight = 1e-4;
-    o.eval_every = 5;
-    o.patience = 4;
-  } else if (model_type == "colarec") {
-    // 生成式检索（从零训练的编码器–解码器）：batch 256、lr 1e-3、dropout 0.1。
-    o.epochs = 100;
-    o.batch_size = 256;
-    o.lr = 1e-3;
-    o.dropout = 0.1;
-    o.eval_every = 5;
-    o.patience = 4;
-  }
+  const ModelKind* k = find_model_kind(model_type);
+  if (!k) return o;
+  const TrainDefaults& d = k->train;
+  o.epochs = d.epochs;
+  o.loss = d.loss;
+  o.batch_size = d.batch_size;
+  o.lr = d.lr;
+  o.beta2 = d.beta2;
+  o.dropout = d.dropout;
+  o.reg_weight = d.reg_weight;
+  o.eval_every = d.eval_every;
+  o.patience = d.patience;
   return o;
 }
 
@@ -119,7 +97,8 @@ nlohmann::json TrainOptions::to_json(const std::string& model_type) const {
                       {"eval_every", eval_every},   {"patience", patience},         {"seed", seed},
                       {"threads", threads},         {"bucket", bucket},             {"temperature", temperature}};
   // 用户 / 历史 dropout 只在 long_short 的训练样本里用到；别的模型写出来只会误导读日志的人。
-  if (model_type == "long_short") {
+  const ModelKind* kind = find_model_kind(model_type);
+  if (kind && kind->family == ModelFamily::kLongShort) {
     j["user_dropout"] = user_dropout;
     j["history_dropout"] = history_dropout;
   }
@@ -747,9 +726,14 @@ TrainResult train_lightgcn(const SequenceData& data, const ModelConfig& cfg, con
 
 TrainResult train_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
                         const EpochCallback& on_epoch) {
-  if (cfg.type == "long_short") return train_long_short(data, cfg, opt, on_epoch);
-  if (cfg.type == "lightgcn") return train_lightgcn(data, cfg, opt, on_epoch);
-  return train_sequence_model(data, cfg, opt, on_epoch);
+  // 按模型表里的家族选训练循环（生成式模型另有入口：train/genrec_trainer.h）。
+  switch (model_kind(cfg.type).family) {
+    case ModelFamily::kLongShort: return train_long_short(data, cfg, opt, on_epoch);
+    case ModelFamily::kGraph: return train_lightgcn(data, cfg, opt, on_epoch);
+    case ModelFamily::kSequence: return train_sequence_model(data, cfg, opt, on_epoch);
+    case ModelFamily::kGenerative: break;
+  }
+  throw Error(concat("--model ", cfg.type, " is trained by the generative pipeline, not train_model"));
 }
 
 }  // namespace seqrec
