@@ -17,7 +17,7 @@
 #include "session/otto_metric.h"
 #include "eval/metrics.h"
 #include "eval/protocol.h"
-#include "report.h"
+#include "eval/report.h"
 #include "serve/model_bundle.h"
 
 namespace seqrec::app {
@@ -179,8 +179,8 @@ void run_eval(const EvalFlags& f) {
   proto.candidates = EvalProtocol::parse_candidates(f.protocol);
   const std::vector<int> buckets = parse_thresholds(f.length_buckets);
   const CaseRanker ranker(data, proto);
-  const auto cases = eval_cases(data, f.split == "test" ? SplitPart::kTest : SplitPart::kValid);
-  if (cases.empty())
+  const SplitPart part = f.split == "test" ? SplitPart::kTest : SplitPart::kValid;
+  if (eval_cases(data, part).empty())
     throw Error(concat("no ", f.split, " cases: no interaction in the ", f.split,
                        " period has an earlier one by the same user (temporal split too narrow?)"));
   // 生成式模型：束搜索生成 max(K) 个物品，目标不在其中即未命中（对 K 以内的指标与全量排序相同）。
@@ -197,15 +197,22 @@ void run_eval(const EvalFlags& f) {
   if (!choice_metric.empty() && (!bundle->generative || !bundle->generative->config().dense_head))
     throw Error(concat("--choose-mix: the model in ", f.model, " has no dense head, so there is no mix to choose"));
   if (mixes.empty()) mixes.push_back(bundle->dense_mix);
+  // 模型与最热门基线走 train 也用的同一条评估路径（eval/report.h）；生成式模型一次束搜索得到每个比例的名次。
   std::vector<std::vector<int64_t>> mix_ranks;
-  if (bundle->generative)
-    mix_ranks = rank_cases_generative_mixes(*bundle->generative, data, cases, max_k, beam, proto.exclude_history,
-                                            f.threads, mixes);
-  const auto model_ranks =
-      bundle->generative
-          ? mix_ranks[0]
-          : rank_cases(*bundle->model, *bundle->exact, data, cases, bundle->model->config().max_len, &ranker, f.threads);
-  const auto pop_ranks = rank_cases_static(popularity_scores(data), cases, &ranker);
+  const SplitEvaluation ev = evaluate_split(
+      data, part,
+      [&](const std::vector<EvalCase>& cases) {
+        if (!bundle->generative)
+          return rank_cases(*bundle->model, *bundle->exact, data, cases, bundle->model->config().max_len, &ranker,
+                            f.threads);
+        mix_ranks = rank_cases_generative_mixes(*bundle->generative, data, cases, max_k, beam, proto.exclude_history,
+                                                f.threads, mixes);
+        return mix_ranks[0];
+      },
+      &ranker);
+  const auto& cases = ev.cases;
+  const auto& model_ranks = ev.model_ranks;
+  const auto& pop_ranks = ev.popular_ranks;
   auto mm = summarize_ranks(model_ranks, ks);
   auto pm = summarize_ranks(pop_ranks, ks);
   const double secs = now_seconds() - t0;
@@ -246,11 +253,8 @@ void run_eval(const EvalFlags& f) {
                 metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
     // 按用户历史长度分组（目标之前的交互数）
     if (!buckets.empty()) {
-      std::vector<std::pair<std::string, nlohmann::ordered_json>> rows;
       const auto by_len = summarize_by_history_length(model_ranks, cases, ks, buckets);
-      for (const auto& [name, m] : by_len.items())
-        rows.push_back({concat("model, history ", name, " (", m["cases"].get<size_t>(), ")"), m});
-      std::printf("by history length:\n%s", metrics_table(rows, ks).c_str());
+      std::printf("by history length:\n%s", metrics_table(history_rows(by_len, "model, "), ks).c_str());
     }
     if (mixes.size() > 1) {
       // 多个 --dense-mix：每个比例一行总指标，再按历史长度分组各一行（"model" 即第一个比例）。
@@ -258,8 +262,9 @@ void run_eval(const EvalFlags& f) {
       for (size_t k = 0; k < mixes.size(); ++k) {
         rows.push_back({concat("dense_mix ", mixes[k]), summarize_ranks(mix_ranks[k], ks)});
         if (!buckets.empty())
-          for (const auto& [name, m] : summarize_by_history_length(mix_ranks[k], cases, ks, buckets).items())
-            rows.push_back({concat("dense_mix ", mixes[k], ", history ", name, " (", m["cases"].get<size_t>(), ")"), m});
+          for (auto& row : history_rows(summarize_by_history_length(mix_ranks[k], cases, ks, buckets),
+                                        concat("dense_mix ", mixes[k], ", ")))
+            rows.push_back(std::move(row));
       }
       std::printf("by dense_mix:\n%s", metrics_table(rows, ks).c_str());
     }

@@ -13,9 +13,9 @@
 #include "data_flags.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
+#include "eval/report.h"
 #include "models/encoder.h"
 #include "models/registry.h"
-#include "report.h"
 #include "train/checkpoint.h"
 #include "train/exporter.h"
 #include "train/trainer.h"
@@ -169,22 +169,15 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   print_train_summary(res);
 
   // 最佳权重在验证集与测试集上的全量排序指标，并与最热门基线对比（与服务相同的打分方式）。
-  const std::vector<int> ks = {1, 5, 10, 20, 50};
   auto native = make_encoder(res.weights, cfg);
   ExactIndex index(native->item_embeddings(), cfg.cosine());
-  const auto pop = popularity_scores(data);
-  nlohmann::ordered_json metrics;
-  for (auto part : {SplitPart::kValid, SplitPart::kTest}) {
-    const auto cases = eval_cases(data, part);
-    auto mm = summarize_ranks(rank_cases(*native, index, data, cases, cfg.max_len, nullptr, topt.threads), ks);
-    auto pm = summarize_ranks(rank_cases_static(pop, cases), ks);
-    const char* name = part == SplitPart::kValid ? "valid" : "test";
-    std::printf("%s (%s, full ranking over %d items, %zu cases):\n%s", name,
-                data.train_end.empty() ? "leave-one-out" : "temporal split", cfg.num_items, cases.size(),
-                metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
-    std::fflush(stdout);  // 输出重定向到文件时也立即可见，不必等到进程退出
-    metrics[name] = {{"model", mm}, {"most_popular", pm}};
-  }
+  EvalReportOptions report;
+  report.method = concat("full ranking over ", cfg.num_items, " items");
+  const nlohmann::ordered_json metrics = evaluate_and_report(
+      data, [&](const std::vector<EvalCase>& cases) {
+        return rank_cases(*native, index, data, cases, cfg.max_len, nullptr, topt.threads);
+      },
+      report);
   ExportInfo info;
   info.data = &data;
   info.model = cfg;

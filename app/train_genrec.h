@@ -11,30 +11,14 @@
 #include "data/tokenizer.h"
 #include "models/semantic_ids.h"
 #include "models/model_config.h"
+#include "train/colarec_pipeline.h"
 #include "train/genrec_trainer.h"
 #include "train/trainer.h"
 
 namespace seqrec::app {
 
-// colarec 的选项。
-struct GenRecFlags {
-  std::string content;          // 物品内容文件（空 = 不用内容）
-  ContentOptions content_opt;
-  std::string content_cols, content_fields;  // 逗号分隔的列名 / JSON 字段名
-  TokenizerOptions tokenizer;
-  int content_len = 8;
-  int index_users = 5;
-  int dec_layers = 2;
-  bool sid_input = false;       // 推荐任务输入的物品嵌入加上其语义 ID 的码本嵌入
-  bool sid_input_only = false;  // 同上，且不用物品记号自己的嵌入（TIGER 式：输入只有语义 ID）
-  bool pos_from_end = false;    // 编码器位置从最后一个记号往前数
-  bool content_pool = false;    // 内容记号取平均加到物品记号上，不逐个放进输入序列
-  double sid_content_weight = 0;  // > 0 时语义 ID 的输入向量拼上物品内容的随机投影草图（乘此权重）
-  std::string sid_from;         // 协同过滤物品向量：模型目录（item_map.json + item_embeddings.npy）或 .npy
-  std::string init_from;        // 已有 colarec 模型目录：沿用其结构、内容记号、分词器与语义 ID，从其权重接着训练
-  SemanticIdOptions sid;
-  GenRecTrainOptions gen;
-};
+// colarec 的选项即流水线的选项（train/colarec_pipeline.h）；这里只把命令行选项绑定到它的字段上。
+using GenRecFlags = ColarecOptions;
 
 // 注册 colarec 的选项（只对 --model colarec 生效）。
 void add_genrec_flags(CLI::App* cmd, GenRecFlags& f);
