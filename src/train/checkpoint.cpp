@@ -2,11 +2,14 @@
 #include "train/checkpoint.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <sstream>
 #include <map>
 #include <vector>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "train/loop.h"
 
 namespace seqrec {
 
@@ -134,6 +137,114 @@ void check_checkpoint_identity(const nlohmann::json& saved, const nlohmann::json
   if (diffs.size() > shown) list += concat(" and ", diffs.size() - shown, " more");
   throw Error(concat("--resume: ", path, " was written by a run with other settings: ", list,
                      "; run the command that wrote it with --resume added, or delete ", path, " to start over"));
+}
+
+
+// ---- 训练循环的检查点：把 LoopState、参数与 Adam 矩写进 TrainCheckpoint，或从中恢复 ----
+
+namespace {
+
+// 训练张量 → 连续的 float32 命名张量（写检查点用）。
+Tensor plain_tensor(const torch::Tensor& x) {
+  auto t = x.detach().to(torch::kFloat32).contiguous();
+  Tensor out;
+  out.shape.assign(t.sizes().begin(), t.sizes().end());
+  out.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  return out;
+}
+
+}  // namespace
+
+void check_loop_parameters(const LoopSpec& spec) {
+  // 检查点按参数名存取：named 与 spec.params 次序相同（调用方都取自 module->parameters()）。
+  const auto named = spec.module->named_parameters();
+  SEQREC_CHECK(named.size() == spec.params.size(), "loop parameters do not match the module's");
+  for (size_t i = 0; i < named.size(); ++i)
+    SEQREC_CHECK(named[i].value().is_same(spec.params[i]), "loop parameters are not in the module's order");
+}
+
+void save_loop_checkpoint(const LoopSpec& spec, const TrainOptions& opt, const LoopState& st, const FusedAdam& optim,
+                          const TrainResult& res, int epoch, bool finished, const std::string& log) {
+  const auto named = spec.module->named_parameters();
+  TrainCheckpoint c;
+  c.identity = opt.checkpoint_identity;
+  c.epoch = epoch;
+  c.finished = finished;
+  c.step = st.step;
+  c.adam_steps = optim.steps();
+  std::ostringstream os;
+  os << st.rng;
+  c.rng = os.str();
+  c.order = st.order;
+  c.best = st.best;
+  c.since_best = st.since_best;
+  c.best_epoch = res.best_epoch;
+  c.best_valid = res.best_valid;
+  c.epoch_log = log;
+  c.train_seconds_sum = st.train_time_sum;
+  c.elapsed_seconds = st.elapsed();
+  for (size_t i = 0; i < named.size(); ++i) {
+    c.params.emplace(named[i].key(), plain_tensor(spec.params[i]));
+    c.adam_m.emplace(named[i].key(), plain_tensor(optim.first_moments()[i]));
+    c.adam_v.emplace(named[i].key(), plain_tensor(optim.second_moments()[i]));
+  }
+  c.best_weights = res.weights;
+  try {
+    c.save(opt.checkpoint);
+  } catch (const std::exception& e) {
+    // 写不了检查点（如磁盘已满）不应毁掉一次训练：警告后接着训练，上一轮的检查点（若有）保持原样。
+    std::fprintf(stderr, "warning: could not write the checkpoint after epoch %d: %s; training goes on\n", epoch,
+                 e.what());
+  }
+}
+
+void restore_loop_checkpoint(const LoopSpec& spec, const TrainOptions& opt, LoopState* st, FusedAdam* optim,
+                             TrainResult* res) {
+  // 续训：设置必须与写检查点的那次一致；恢复之后的每一步与不中断的训练相同。
+  const auto named = spec.module->named_parameters();
+  TrainCheckpoint c = TrainCheckpoint::load(opt.checkpoint);
+  check_checkpoint_identity(c.identity, opt.checkpoint_identity, opt.checkpoint);
+  if (c.order.size() != st->order.size())
+    throw Error(concat(opt.checkpoint, ": the checkpoint orders ", c.order.size(), " training units, this data has ",
+                       st->order.size()));
+  for (int64_t u : c.order)
+    if (u < 0 || u >= spec.units) throw Error(concat(opt.checkpoint, ": training unit ", u, " out of range"));
+  auto restore = [&](const TensorMap& from, const char* what, size_t i, const torch::Tensor& dst) {
+    auto it = from.find(named[i].key());
+    std::vector<int64_t> shape(dst.sizes().begin(), dst.sizes().end());
+    if (it == from.end()) throw Error(concat(opt.checkpoint, ": ", what, " '", named[i].key(), "' is missing"));
+    if (it->second.shape != shape)
+      throw Error(concat(opt.checkpoint, ": ", what, " '", named[i].key(), "' has another shape than this model's"));
+    torch::NoGradGuard ng;
+    dst.copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), shape, torch::kFloat32));
+  };
+  for (size_t i = 0; i < named.size(); ++i) {
+    restore(c.params, "parameter", i, spec.params[i]);
+    restore(c.adam_m, "Adam first moment", i, optim->first_moments()[i]);
+    restore(c.adam_v, "Adam second moment", i, optim->second_moments()[i]);
+  }
+  if (c.params.size() != named.size())
+    throw Error(concat(opt.checkpoint, ": the checkpoint has ", c.params.size(), " parameters, this model ",
+                       named.size()));
+  optim->set_steps(c.adam_steps);
+  std::istringstream is(c.rng);
+  is >> st->rng;
+  if (!is) throw Error(concat(opt.checkpoint, ": unreadable random-number state"));
+  st->order = std::move(c.order);
+  st->step = c.step;
+  st->best = c.best;
+  st->since_best = c.since_best;
+  res->best_epoch = c.best_epoch;
+  res->best_valid = c.best_valid;
+  res->weights = std::move(c.best_weights);
+  res->epoch_log = c.epoch_log;
+  res->epochs_run = c.epoch;
+  res->resumed_after_epoch = c.epoch;
+  st->train_time_sum = c.train_seconds_sum;
+  st->elapsed_before = c.elapsed_seconds;
+  st->first_epoch = c.finished ? opt.epochs + 1 : c.epoch + 1;  // 已结束的训练只差评估与导出
+  std::fprintf(stderr, "resumed from %s after epoch %d of %d%s (best epoch so far %d)\n", opt.checkpoint.c_str(),
+               c.epoch, opt.epochs, c.finished ? ", where training had ended" : "", c.best_epoch);
 }
 
 }  // namespace seqrec

@@ -6,8 +6,10 @@
 #include <functional>
 #include <random>
 
-#include "train/trainer.h"
+#include "core/files.h"
 #include "models/torch_util.h"
+#include "train/adam.h"
+#include "train/trainer.h"
 
 namespace seqrec {
 
@@ -30,11 +32,34 @@ struct LoopSpec {
   std::function<nlohmann::json(const TensorMap&)> validate;
 };
 
+// 训练循环在轮与轮之间的全部状态：检查点保存与恢复的就是它（加上参数、Adam 矩与最佳一轮）。
+struct LoopState {
+  uint64_t step = 0;            // 已完成的优化步数（学习率调度与 dropout 随机数都按它）
+  std::mt19937_64 rng;          // 组批随机数发生器
+  std::vector<int64_t> order;   // 训练单位的当前次序（每轮在上一轮的次序上再打乱）
+  double best = -1;             // 目前最佳的验证 NDCG@10（-1 = 还没验证过）
+  int since_best = 0;           // 最佳之后的验证次数（早停计数）
+  double train_time_sum = 0;    // 各轮纯训练时间之和
+  double t_start = 0;           // 本次运行开始的时刻
+  double elapsed_before = 0;    // 续训：之前各次运行已用的总时间
+  int first_epoch = 1;          // 本次运行从这一轮开始
+  // 到现在为止的总耗时（含之前各次运行）。
+  double elapsed() const { return elapsed_before + (now_seconds() - t_start); }
+};
+
 // 数据并行训练循环：每批按线程数切成连续的行分片，每个线程单线程地前向/反向，梯度按固定顺序相加，
 // 因此给定种子与线程数，结果逐位可复现。每 eval_every 轮验证一次，连续 patience 次不提升则早停。
 // 给了 opt.checkpoint 时每轮结束写检查点；opt.resume 时先从检查点恢复，续训的结果与不中断的训练逐位相同。
 TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const TrainOptions& opt,
                      const EpochCallback& on_epoch);
+
+// 检查点（实现在 checkpoint.cpp）：参数必须与 module 的 named_parameters() 同序；
+// 写检查点失败只警告（训练照常继续）；恢复时设置、单位数与参数形状都必须与本次一致，否则抛出 Error。
+void check_loop_parameters(const LoopSpec& spec);
+void save_loop_checkpoint(const LoopSpec& spec, const TrainOptions& opt, const LoopState& st, const FusedAdam& optim,
+                          const TrainResult& res, int epoch, bool finished, const std::string& log);
+void restore_loop_checkpoint(const LoopSpec& spec, const TrainOptions& opt, LoopState* st, FusedAdam* optim,
+                             TrainResult* res);
 
 // 设置线程：并行方式是数据并行（每个线程一个分片），算子内部与 BLAS 都保持单线程。
 void init_threads(const TrainOptions& opt);
