@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/scratch_pool.h"
 #include "data/synthetic.h"
 #include "serve/coalescer.h"
 #include "serve/http_server.h"
@@ -373,6 +374,52 @@ TEST(Coalescer, ConcurrentRequestsShareBatchesAndGetTheirOwnAnswers) {
   EXPECT_LT(c.batches(), 12u);          // 至少有一批合并了多个请求
   EXPECT_LE(r.max_batch.load(), 4);     // 不超过上限
   EXPECT_GE(r.max_batch.load(), 2);
+}
+
+}  // namespace
+}  // namespace seqrec
+
+namespace seqrec {
+namespace {
+
+// 缓冲池：归还的缓冲被下一次借用复用；同时借出的缓冲互不相同；空闲份数不超过上限（多出的用完即释放）；
+// 拷贝得到空池（模型按值返回时不共享缓冲）。
+TEST(ScratchPool, ReusesBoundsAndSeparatesLeases) {
+  ScratchPool pool(2);
+  std::vector<float>* first = nullptr;
+  {
+    auto a = pool.acquire<std::vector<float>>();
+    a->assign(1000, 1.0f);
+    first = &*a;
+  }
+  EXPECT_EQ(pool.idle(), 1u);
+  {
+    auto b = pool.acquire<std::vector<float>>();
+    EXPECT_EQ(&*b, first);  // 复用
+    EXPECT_EQ(b->size(), 1000u);
+    auto c = pool.acquire<std::vector<float>>();
+    EXPECT_NE(&*c, &*b);  // 同时借出的不共享
+    auto d = pool.acquire<std::vector<float>>();
+    EXPECT_EQ(pool.idle(), 0u);
+  }
+  EXPECT_EQ(pool.idle(), 2u);  // 三份归还，只留两份
+  ScratchPool copy(pool);
+  EXPECT_EQ(copy.idle(), 0u);
+  // 多个线程同时借用：每个线程写自己的缓冲，读回的总是自己写的值。
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        auto s = pool.acquire<std::vector<float>>();
+        s->assign(64, static_cast<float>(t));
+        std::this_thread::yield();
+        for (float x : *s) bad += x != static_cast<float>(t);
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_LE(pool.idle(), 2u);
 }
 
 }  // namespace

@@ -98,13 +98,13 @@ std::vector<Hit> ExactIndex::select(float* scores, int k, const std::vector<int3
 }
 
 bool ExactIndex::search_int8(const float* prepared, int k, const std::vector<int32_t>& exclude,
-                             std::vector<Hit>& out) const {
+                             std::vector<Hit>& out, SearchScratch& s) const {
   const int64_t n = items_.rows;
   if (k <= 0 || n == 0) return false;
   const Sq8Items::Query q = items_sq8_.quantize(prepared);
   if (!(q.scale > 0)) return false;
-  static thread_local std::vector<float> approx;
-  static thread_local std::vector<int32_t> cand;
+  std::vector<float>& approx = s.approx;
+  std::vector<int32_t>& cand = s.cand;
   approx.resize(static_cast<size_t>(items_sq8_.padded_rows()));
   items_sq8_.scan(q, approx.data());
   for (int32_t e : exclude)
@@ -134,13 +134,15 @@ bool ExactIndex::search_int8(const float* prepared, int k, const std::vector<int
 }
 
 std::vector<Hit> ExactIndex::search(const float* query, int k, const std::vector<int32_t>& exclude) const {
-  static thread_local std::vector<float> scores, q;
+  const auto lease = scratch_.acquire<SearchScratch>();  // 本次检索的临时缓冲
+  std::vector<float>& scores = lease->scores;
+  std::vector<float>& q = lease->q;
   q.resize(static_cast<size_t>(items_.cols));
   prepare_query(query, q.data());
   if (precision_ == ScanPrecision::kInt8) {
     std::vector<Hit> hits;
     int8_searches_.fetch_add(1, std::memory_order_relaxed);
-    if (search_int8(q.data(), k, exclude, hits)) return hits;
+    if (search_int8(q.data(), k, exclude, hits, *lease)) return hits;
     int8_fallbacks_.fetch_add(1, std::memory_order_relaxed);
   }
   scores.resize(static_cast<size_t>(items_.rows));
@@ -168,7 +170,8 @@ std::vector<Hit> ExactIndex::search_subset(const float* prepared, int k, const s
 
 std::vector<Hit> ExactIndex::retrieve(const float* query, int k, const SearchFilter& filter) const {
   if (!filter.allow) return search(query, k, filter.exclude);
-  static thread_local std::vector<float> q;
+  const auto lease = scratch_.acquire<SearchScratch>();
+  std::vector<float>& q = lease->q;
   q.resize(static_cast<size_t>(items_.cols));
   prepare_query(query, q.data());
   return search_subset(q.data(), k, *filter.allow, filter.exclude);

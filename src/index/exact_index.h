@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/scratch_pool.h"
 #include "core/npy.h"
 #include "index/retriever.h"
 #include "index/sq8.h"
@@ -88,10 +89,16 @@ class ExactIndex : public Retriever {
   void score_batch(const float* queries, int b, float* out) const;
 
  private:
+  // 一次检索的临时缓冲（从 scratch_ 借出；见 core/scratch_pool.h）。
+  struct SearchScratch {
+    std::vector<float> scores, q, approx;
+    std::vector<int32_t> cand;
+  };
   // 按 precision 建立 fp16 / int8 副本（两个构造函数共用）。
   void build_copies();
   // kInt8 的 search：粗打分 → 误差界内的候选 → fp32 精排。无法保证精确时返回 false，由调用方全量打分。
-  bool search_int8(const float* prepared, int k, const std::vector<int32_t>& exclude, std::vector<Hit>& out) const;
+  bool search_int8(const float* prepared, int k, const std::vector<int32_t>& exclude, std::vector<Hit>& out,
+                   SearchScratch& s) const;
 
   Matrix own_;         // 自己持有的物品矩阵（借用时为空）
   MatrixView items_;   // 检索用的物品矩阵：指向 own_ 或借来的数据
@@ -100,6 +107,7 @@ class ExactIndex : public Retriever {
   bool cosine_ = false;
   ScanPrecision precision_ = ScanPrecision::kFp32;
   mutable std::atomic<uint64_t> int8_searches_{0}, int8_fallbacks_{0}, int8_candidates_{0};
+  ScratchPool scratch_;
 };
 
 // 从 [N] 个得分中取 top-k（不做全排序；-inf 视为不可选）。

@@ -234,8 +234,10 @@ void FaissIndex::faiss_search(const float* prepared, int64_t kk, const SearchFil
   // （omp_set_num_threads 只影响调用它的线程之后开启的并行区。）
   static thread_local const bool single = (omp_set_num_threads(1), true);
   (void)single;
-  static thread_local std::vector<float> dist, qa;
-  static thread_local std::vector<idx_t> labels;
+  const auto lease = scratch_.acquire<SearchScratch>();  // 本次检索的临时缓冲
+  std::vector<float>& dist = lease->dist;
+  std::vector<float>& qa = lease->qa;
+  std::vector<idx_t>& labels = lease->labels;
   const int d = dim();
   dist.resize(static_cast<size_t>(kk));
   labels.resize(static_cast<size_t>(kk));
@@ -268,7 +270,8 @@ void FaissIndex::faiss_search(const float* prepared, int64_t kk, const SearchFil
 
 std::vector<Hit> FaissIndex::retrieve(const float* query, int k, const SearchFilter& filter) const {
   if (k <= 0) return {};
-  static thread_local std::vector<float> q;
+  const auto lease = scratch_.acquire<SearchScratch>();
+  std::vector<float>& q = lease->q;
   q.resize(static_cast<size_t>(dim()));
   exact_->prepare_query(query, q.data());
   // 小的白名单：精确地给这些物品打分。

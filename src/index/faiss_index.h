@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/scratch_pool.h"
 #include "index/exact_index.h"
 #include "index/retriever.h"
 
@@ -79,6 +80,12 @@ class FaissIndex : public Retriever {
   std::shared_ptr<const ExactIndex> exact_;  // 归一化后的物品矩阵：精确退路与子集打分
   FaissParams params_;
   std::unique_ptr<faiss::Index> index_;
+  // 一次检索的临时缓冲（从 scratch_ 借出；见 core/scratch_pool.h）。
+  struct SearchScratch {
+    std::vector<float> dist, qa, q;
+    std::vector<int64_t> labels;
+  };
+  ScratchPool scratch_;
 };
 
 // FAISS 的版本号（"1.7.3"），记录在 manifest 中。

@@ -17,10 +17,9 @@ namespace {
 // 多头注意力：q 为 Tq 行（行距 qs），k / v 为 Tk 行（行距 ks）；causal 时第 i 行只看 j <= i。
 // 结果写入 out [Tq, d]（行距 d）。
 void mha(const float* q, int Tq, int qs, const float* k, const float* v, int Tk, int ks, int d, int heads,
-         bool causal, float* out) {
+         bool causal, float* out, std::vector<float>& w) {
   const int dh = d / heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  static thread_local std::vector<float> w;
   w.resize(static_cast<size_t>(Tk));
   for (int i = 0; i < Tq; ++i) {
     const int last = causal ? std::min(Tk, i + 1) : Tk;
@@ -66,9 +65,10 @@ void log_softmax_inplace(std::vector<float>* v) {
   for (float& x : *v) x -= lse;
 }
 
-// 每个线程一份的临时缓冲。
+// 一次调用的临时缓冲（从模型的 ScratchPool 借出）。
 struct Scratch {
   std::vector<float> a, qkv, att, o, h, q;
+  std::vector<float> w;  // 注意力权重（一行）
 };
 
 }  // namespace
@@ -160,7 +160,8 @@ GenRecModel GenRecModel::from_tensors(const TensorMap& t, const GenRecConfig& cf
 }
 
 void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memory) const {
-  static thread_local Scratch s;
+  const auto lease = scratch_.acquire<Scratch>();  // 本次调用的临时缓冲
+  Scratch& s = *lease;
   const int d = cfg_.dim;
   SEQREC_CHECK(T >= 1 && T <= cfg_.max_tokens(), "encoder input length out of range");
   memory->resize(static_cast<size_t>(T) * d);
@@ -193,7 +194,7 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
     s.qkv.resize(static_cast<size_t>(T) * 3 * d);
     b.in_proj.apply(s.a.data(), T, s.qkv.data());
     s.att.resize(static_cast<size_t>(T) * d);
-    mha(s.qkv.data(), T, 3 * d, s.qkv.data() + d, s.qkv.data() + 2 * d, T, 3 * d, d, cfg_.heads, false, s.att.data());
+    mha(s.qkv.data(), T, 3 * d, s.qkv.data() + d, s.qkv.data() + 2 * d, T, 3 * d, d, cfg_.heads, false, s.att.data(), s.w);
     s.o.resize(static_cast<size_t>(T) * d);
     b.out_proj.apply(s.att.data(), T, s.o.data());
     add_into(x, s.o.data(), static_cast<int64_t>(T) * d);
@@ -204,7 +205,8 @@ void GenRecModel::encode(const int32_t* tokens, int T, std::vector<float>* memor
 
 void GenRecModel::decoder_step(float* x, DecState* st, const std::vector<std::vector<float>>& cross, int T,
                                float* h) const {
-  static thread_local Scratch s;
+  const auto lease = scratch_.acquire<Scratch>();  // 本次调用的临时缓冲
+  Scratch& s = *lease;
   const int d = cfg_.dim;
   if (st->kv.empty()) st->kv.resize(dec_.size());
   const int pos = st->steps;  // 本位置之前已有的位置数
@@ -218,7 +220,7 @@ void GenRecModel::decoder_step(float* x, DecState* st, const std::vector<std::ve
     std::vector<float>& kv = st->kv[l];
     kv.insert(kv.end(), s.qkv.begin() + d, s.qkv.begin() + 3 * d);
     s.att.resize(static_cast<size_t>(d));
-    mha(s.qkv.data(), 1, 3 * d, kv.data(), kv.data() + d, pos + 1, 2 * d, d, cfg_.heads, false, s.att.data());
+    mha(s.qkv.data(), 1, 3 * d, kv.data(), kv.data() + d, pos + 1, 2 * d, d, cfg_.heads, false, s.att.data(), s.w);
     s.o.resize(static_cast<size_t>(d));
     b.self_out.apply(s.att.data(), 1, s.o.data());
     add_into(x, s.o.data(), d);
@@ -227,7 +229,7 @@ void GenRecModel::decoder_step(float* x, DecState* st, const std::vector<std::ve
     s.q.resize(static_cast<size_t>(d));
     b.cross_q.apply(s.a.data(), 1, s.q.data());
     const float* ckv = cross[l].data();
-    mha(s.q.data(), 1, d, ckv, ckv + d, T, 2 * d, d, cfg_.heads, false, s.att.data());
+    mha(s.q.data(), 1, d, ckv, ckv + d, T, 2 * d, d, cfg_.heads, false, s.att.data(), s.w);
     b.cross_out.apply(s.att.data(), 1, s.o.data());
     add_into(x, s.o.data(), d);
     ffn_residual(b.ln3, b.ffn1, b.ffn2, x, 1, d, s.a, s.h, s.o);

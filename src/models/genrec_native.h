@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/scratch_pool.h"
 #include "core/safetensors.h"
 #include "models/semantic_ids.h"
 #include "models/genrec_config.h"
@@ -136,6 +137,7 @@ class GenRecModel {
   std::vector<EncBlock> enc_;
   std::vector<DecBlock> dec_;
   NormWeights enc_ln_, dec_ln_;
+  ScratchPool scratch_;  // 每次调用借一份的临时缓冲（见 core/scratch_pool.h）
 };
 
 }  // namespace seqrec

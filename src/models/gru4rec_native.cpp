@@ -11,7 +11,7 @@ namespace seqrec {
 
 namespace {
 
-// 每个线程一份的临时缓冲。
+// 一次调用的临时缓冲（从模型的 ScratchPool 借出）。
 struct Scratch {
   std::vector<float> x, gi, gh, h;
 };
@@ -48,7 +48,8 @@ Gru4RecModel Gru4RecModel::from_tensors(const TensorMap& t, const ModelConfig& c
 Matrix Gru4RecModel::item_embeddings() const { return embedding_rows(item_emb_, cfg_.num_items, cfg_.dim); }
 
 void Gru4RecModel::forward(const int32_t* c, int T, bool all_rows, float* out) const {
-  static thread_local Scratch s;
+  const auto lease = scratch_.acquire<Scratch>();  // 本次调用的临时缓冲
+  Scratch& s = *lease;
   const int d = cfg_.dim, H = cfg_.gru_hidden();
   // 第 0 层的输入：物品嵌入 [T, d]。
   s.x.resize(static_cast<size_t>(T) * std::max(d, H));

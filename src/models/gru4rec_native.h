@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "core/scratch_pool.h"
 #include "models/encoder.h"
 #include "models/native_ops.h"
 
@@ -43,6 +44,7 @@ class Gru4RecModel : public SequenceEncoder {
   std::vector<float> item_emb_;
   std::vector<Layer> layers_;
   LinearWeights proj_;  // H == d 时为空
+  ScratchPool scratch_;  // 每次调用借一份的临时缓冲（见 core/scratch_pool.h）
 };
 
 }  // namespace seqrec

@@ -65,7 +65,8 @@ LongShortModel LongShortModel::from_tensors(const TensorMap& t, const ModelConfi
 Matrix LongShortModel::item_embeddings() const { return embedding_rows(item_emb_, cfg_.num_items, cfg_.dim); }
 
 void LongShortModel::encode(int32_t user, const int32_t* clicks, size_t n_all, float* out) const {
-  static thread_local Scratch s;
+  const auto lease = scratch_.acquire<Scratch>();  // 本次调用的临时缓冲
+  Scratch& s = *lease;
   const int d = cfg_.dim, H = cfg_.heads, dh = d / H, F = cfg_.ffn_dim, L = cfg_.max_len;
   const int n = static_cast<int>(std::min<size_t>(n_all, static_cast<size_t>(L)));
   const int32_t* c = clicks + (n_all - static_cast<size_t>(n));  // 只用最近 max_len 个点击

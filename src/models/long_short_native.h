@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/scratch_pool.h"
 #include "core/npy.h"
 #include "core/safetensors.h"
 #include "models/encoder.h"
@@ -45,6 +46,7 @@ class LongShortModel : public SequenceEncoder {
   ModelConfig cfg_;
   std::vector<float> item_emb_, user_emb_, pos_emb_, lnf_w_, lnf_b_;
   std::vector<Layer> layers_;
+  ScratchPool scratch_;  // 每次调用借一份的临时缓冲（见 core/scratch_pool.h）
 };
 
 }  // namespace seqrec

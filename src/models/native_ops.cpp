@@ -21,8 +21,9 @@ std::vector<float> take_tensor(const TensorMap& t, const std::string& name, cons
 }
 
 void layer_norm_rows(const float* x, int rows, int d, const float* w, const float* b, float eps, float* y) {
-  static thread_local std::vector<float> ones;
-  if (static_cast<int>(ones.size()) < d) ones.assign(static_cast<size_t>(d), 1.0f);
+  // 求均值用的全 1 向量：只读、全进程一份（维度上限见 ModelConfig::validate / GenRecConfig::validate）。
+  static const std::vector<float> ones(kMaxLayerNormDim, 1.0f);
+  SEQREC_CHECK(d >= 1 && d <= kMaxLayerNormDim, "layer norm width out of range");
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<size_t>(r) * d;
     float* yr = y + static_cast<size_t>(r) * d;

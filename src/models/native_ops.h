@@ -13,6 +13,8 @@ namespace seqrec {
 std::vector<float> take_tensor(const TensorMap& t, const std::string& name, const std::vector<int64_t>& shape);
 
 // 逐行 LayerNorm：y = (x − mean) / sqrt(var + eps) · w + b。x 与 y 可以是同一块内存。
+// LayerNorm 的最大宽度（等于 --dim 的上限）。
+inline constexpr int kMaxLayerNormDim = 4096;
 void layer_norm_rows(const float* x, int rows, int d, const float* w, const float* b, float eps, float* y);
 
 // LayerNorm 的权重（weight、bias）。

@@ -44,7 +44,8 @@ SasRecModel SasRecModel::from_tensors(const TensorMap& t, const ModelConfig& cfg
 Matrix SasRecModel::item_embeddings() const { return embedding_rows(item_emb_, cfg_.num_items, cfg_.dim); }
 
 void SasRecModel::forward(const int32_t* c, int n, bool all_rows, float* out) const {
-  static thread_local Scratch s;
+  const auto lease = scratch_.acquire<Scratch>();  // 本次调用的临时缓冲
+  Scratch& s = *lease;
   const int d = cfg_.dim, H = cfg_.heads, dh = d / H, F = cfg_.ffn_dim, L = cfg_.max_len;
   const std::string& norm = cfg_.norm;
   int T = n;

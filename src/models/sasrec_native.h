@@ -20,6 +20,7 @@
 
 #include <vector>
 
+#include "core/scratch_pool.h"
 #include "models/encoder.h"
 #include "models/native_ops.h"
 
@@ -56,6 +57,7 @@ class SasRecModel : public SequenceEncoder {
   std::vector<float> item_emb_, pos_emb_;
   NormWeights ln_f_;
   std::vector<Block> blocks_;
+  ScratchPool scratch_;  // 每次调用借一份的临时缓冲（见 core/scratch_pool.h）
 };
 
 }  // namespace seqrec

@@ -198,7 +198,7 @@ std::vector<Hit> model_hits(const ModelBundle& b, int32_t user, const std::vecto
 }
 
 nlohmann::ordered_json recommend(const ModelBundle& b, const RecommendRequest& req) {
-  static thread_local std::vector<float> query;
+  std::vector<float> query;  // 查询向量（dim 个数，很小）：每次请求一份
   Plan p = make_plan(b, req);
   nlohmann::ordered_json out;
   if (!p.use_model) {
