@@ -4,7 +4,9 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "data/events.h"
 #include "data/formats.h"
+#include "session/sessions.h"
 
 namespace seqrec {
 namespace {
@@ -115,8 +117,8 @@ TEST(OttoJsonl, SessionsWithTypes) {
   auto d = parse_otto_jsonl(text, "train.jsonl");
   ASSERT_EQ(d.size(), 3u);
   ASSERT_EQ(d.type.size(), 3u);
-  EXPECT_EQ(d.type[1], kCart);
-  EXPECT_EQ(d.type[2], kOrder);
+  EXPECT_EQ(d.type[1], static_cast<int8_t>(EventKind::kCart));
+  EXPECT_EQ(d.type[2], static_cast<int8_t>(EventKind::kOrder));
   EXPECT_EQ(d.items.id(d.item[2]), "10");
   EXPECT_DOUBLE_EQ(d.time[1], 2000);
 }
@@ -133,6 +135,43 @@ TEST(OttoJsonl, Errors) {
                {"clicks, carts or orders", "views"});
   expect_error([] { parse_otto_jsonl(R"({"session": 1.5, "events": []})", "o.jsonl"); }, {"'session' must be"});
   expect_error([] { parse_otto_jsonl(R"({"session": 1, "events": []})", "o.jsonl"); }, {"no events"});
+}
+
+// train --format otto 与会话命令用同一个解析器：同样的文件两边都接受（数字字符串编号、0/1/2 类型、小数时间戳），
+// 同样的坏行两边报同样的错。
+TEST(OttoJsonl, SameFileSameAnswerInBothReaders) {
+  const std::string good =
+      R"({"session": "7", "events": [{"aid": "10", "ts": 1000.4, "type": 0}, {"aid": 11, "ts": 2000, "type": "carts"}]})"
+      "\n";
+  const Interactions d = parse_otto_jsonl(good, "a.jsonl");
+  SessionReadOptions so;
+  so.format = "jsonl";
+  const SessionData s = parse_sessions(good, "a.jsonl", so);
+  ASSERT_EQ(d.size(), 2u);
+  ASSERT_EQ(s.num_events(), 2);
+  EXPECT_EQ(d.users.id(d.user[0]), "7");
+  EXPECT_EQ(s.session[0], 7);
+  for (size_t e = 0; e < 2; ++e) {
+    EXPECT_EQ(d.items.id(d.item[e]), std::to_string(s.raw_aid(static_cast<int64_t>(e))));
+    EXPECT_EQ(static_cast<int>(d.type[e]), static_cast<int>(s.type[e]));
+    EXPECT_DOUBLE_EQ(d.time[e], static_cast<double>(s.ts[e]));
+  }
+  for (const std::string bad : {R"({"session": 1, "events": [{"aid": "x1", "ts": 1, "type": "clicks"}]})",
+                                R"({"session": 1, "events": [{"aid": 1, "ts": 1, "type": 3}]})"}) {
+    std::string e1, e2;
+    try {
+      parse_otto_jsonl(bad, "b.jsonl");
+    } catch (const Error& e) {
+      e1 = e.what();
+    }
+    try {
+      parse_sessions(bad, "b.jsonl", so);
+    } catch (const Error& e) {
+      e2 = e.what();
+    }
+    EXPECT_FALSE(e1.empty()) << bad;
+    EXPECT_EQ(e1, e2) << bad;
+  }
 }
 
 TEST(Formats, CsvStillDetectedAndFlagParsed) {

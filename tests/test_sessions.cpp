@@ -60,7 +60,7 @@ TEST(Sessions, ChunkBoundariesDoNotChangeTheResult) {
   const SessionData a = parse_sessions(text, "t.jsonl", jsonl()), b = parse_sessions(text, "t.jsonl", small);
   EXPECT_EQ(a.offsets, b.offsets);
   EXPECT_EQ(a.aid, b.aid);
-  EXPECT_EQ(a.items.keys(), b.items.keys());
+  EXPECT_EQ(a.items.ids(), b.items.ids());
   EXPECT_EQ(a.num_events(), 200 / 7 * 28 + (1 + 2 + 3 + 4));
 }
 
@@ -118,11 +118,20 @@ TEST(Sessions, ReadsCsvWithAndWithoutHeaderAndDiginetica) {
 
 TEST(Sessions, AidMapInternsAndFinds) {
   AidMap m;
-  for (int64_t k = 0; k < 1000; ++k) EXPECT_EQ(m.intern(k * 7919 - 500), k);
-  EXPECT_EQ(m.intern(-500), 0);
+  for (int64_t k = 0; k < 1000; ++k) EXPECT_EQ(m.add(k * 7919 - 500), k);
+  EXPECT_EQ(m.add(-500), 0);
   EXPECT_EQ(m.find(7919 * 999 - 500), 999);
   EXPECT_EQ(m.find(3), -1);
-  EXPECT_THROW(AidMap::from_keys({1, 2, 1}), Error);
+  EXPECT_EQ(m.assign({1, 2, 1}), 2);  // 第一个重复者的位置
+  EXPECT_EQ(m.assign({5, 3}), -1);
+  EXPECT_EQ(m.find(3), 1);
+  // 字符串 ID 用同一个实现
+  IdMap ids;
+  EXPECT_EQ(ids.add("b"), 0);
+  EXPECT_EQ(ids.add("a"), 1);
+  EXPECT_EQ(ids.add("b"), 0);
+  EXPECT_EQ(ids.find("a"), 1);
+  EXPECT_EQ(ids.find("c"), -1);
 }
 
 // 手算用的小数据：时间单位为小时（毫秒）。
@@ -195,7 +204,7 @@ TEST(Covisit, ThreadsPassesAndRoundTripGiveIdenticalTables) {
   const std::string p = dir.path() + "/cv";
   a.save(p);
   const CovisitModel c = CovisitModel::load(p);
-  EXPECT_EQ(c.items.keys(), a.items.keys());
+  EXPECT_EQ(c.items.ids(), a.items.ids());
   EXPECT_EQ(c.tables[2].neighbours, a.tables[2].neighbours);
   EXPECT_EQ(c.tables[0].weights, a.tables[0].weights);
   // 文件被改动：校验和不符

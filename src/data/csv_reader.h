@@ -34,7 +34,7 @@ struct Interactions {
   std::vector<int32_t> item;
   std::vector<double> time;
   std::vector<float> rating;  // 没有评分列时为空
-  std::vector<int8_t> type;   // 事件类型（EventType：点击/加购/下单）；没有类型时为空
+  std::vector<int8_t> type;   // 事件类型（EventKind 的值，data/events.h：点击/加购/下单）；没有类型时为空
   int64_t lines = 0;          // 读到的数据行数（不含表头与空行）
   size_t size() const { return user.size(); }
 };

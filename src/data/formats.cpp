@@ -1,6 +1,8 @@
 // 各种交互文件格式的解析。整个文件读入内存后逐行处理（流式读取留给 OTTO 规模的会话数据）。
 #include "data/formats.h"
 
+#include "data/otto_jsonl.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -229,37 +231,19 @@ Interactions parse_recbole_inter(const std::string& text, const std::string& wha
 }
 
 Interactions parse_otto_jsonl(const std::string& text, const std::string& what) {
+  // 与会话命令共用的逐行解析器（data/otto_jsonl.h）：两处接受同样的文件。会话即用户，编号转为字符串。
   Interactions d;
-  // 会话与物品 ID 可以是整数或字符串，统一转为字符串。
-  auto id_of = [&](const nlohmann::json& v, int64_t no, const char* field) -> std::string {
-    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-    if (v.is_string() && !v.get<std::string>().empty()) return v.get<std::string>();
-    throw Error(concat(what, ":", no, ": '", field, "' must be an integer or a non-empty string"));
-  };
+  OttoLineParser parser;
+  OttoLine ev;
   for_each_line(text, [&](int64_t no, std::string_view line) {
     if (blank(line)) return;
     ++d.lines;
-    nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
-    if (j.is_discarded()) throw Error(concat(what, ":", no, ": not valid JSON (expected one session object per line)"));
-    if (!j.is_object() || !j.contains("session") || !j.contains("events"))
-      throw Error(concat(what, ":", no, ": expected {\"session\": ..., \"events\": [...]}"));
-    const std::string session = id_of(j["session"], no, "session");
-    const auto& ev = j["events"];
-    if (!ev.is_array()) throw Error(concat(what, ":", no, ": 'events' must be an array"));
-    for (size_t e = 0; e < ev.size(); ++e) {
-      const auto& x = ev[e];
-      const std::string where = concat("events[", e, "]");
-      if (!x.is_object() || !x.contains("aid") || !x.contains("ts") || !x.contains("type"))
-        throw Error(concat(what, ":", no, ": ", where, " must have 'aid', 'ts' and 'type'"));
-      if (!x["ts"].is_number()) throw Error(concat(what, ":", no, ": ", where, ".ts must be a number"));
-      const auto& ty = x["type"];
-      int8_t type;
-      if (ty == "clicks") type = kClick;
-      else if (ty == "carts") type = kCart;
-      else if (ty == "orders") type = kOrder;
-      else throw Error(concat(what, ":", no, ": ", where, ".type must be clicks, carts or orders, got ", ty.dump()));
-      push(d, session, id_of(x["aid"], no, (where + ".aid").c_str()), x["ts"].get<double>());
-      d.type.push_back(type);
+    const std::string err = parser.parse(line.data(), line.size(), false, ev);
+    if (!err.empty()) throw Error(concat(what, ":", no, ": ", err));
+    const std::string session = std::to_string(ev.session);
+    for (size_t e = 0; e < ev.aids.size(); ++e) {
+      push(d, session, std::to_string(ev.aids[e]), static_cast<double>(ev.times[e]));
+      d.type.push_back(static_cast<int8_t>(ev.types[e]));
     }
   });
   if (d.size() == 0) throw Error(concat(what, ": no events (file is empty or every session has no events)"));

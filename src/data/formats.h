@@ -7,7 +7,7 @@
 //                seq-pairs  每行一个 "user item"，同一用户的行按时间顺序（Video.txt）
 //              时间戳取位置（同一用户内的序号；pairs 取全局行号），稳定排序保持原顺序。
 //   inter      RecBole 原子文件：首行是带类型的表头（如 "session:token\taid:token\tts:float"）
-//   otto       OTTO JSONL：{"session":N,"events":[{"aid":N,"ts":MS,"type":"clicks|carts|orders"}]}
+//   otto       OTTO JSONL：{"session":N,"events":[{"aid":N,"ts":MS,"type":"clicks|carts|orders"}]}（解析见 otto_jsonl.h）
 //
 // "auto" 按扩展名与内容判断（见 detect_format）。所有错误都指明文件、行号和期望的内容。
 #pragma once
@@ -36,8 +36,5 @@ Interactions parse_any(const std::string& text, const std::string& what, DataFor
 Interactions parse_sequences(const std::string& text, const std::string& what, DataFormat format);
 Interactions parse_recbole_inter(const std::string& text, const std::string& what);
 Interactions parse_otto_jsonl(const std::string& text, const std::string& what);
-
-// OTTO 事件类型的编号（Interactions::type 中的值）。
-enum EventType : int8_t { kClick = 0, kCart = 1, kOrder = 2 };
 
 }  // namespace seqrec

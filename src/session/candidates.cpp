@@ -52,12 +52,12 @@ std::vector<int64_t> top_counted(const SessionData& d, int kind, size_t n) {
     if (cnt[static_cast<size_t>(i)] > 0) idx.push_back(i);
   auto cmp = [&](int32_t a, int32_t b) {
     if (cnt[static_cast<size_t>(a)] != cnt[static_cast<size_t>(b)]) return cnt[static_cast<size_t>(a)] > cnt[static_cast<size_t>(b)];
-    return d.items.keys()[static_cast<size_t>(a)] < d.items.keys()[static_cast<size_t>(b)];
+    return d.items.ids()[static_cast<size_t>(a)] < d.items.ids()[static_cast<size_t>(b)];
   };
   const size_t k = std::min(n, idx.size());
   std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(), cmp);
   std::vector<int64_t> out;
-  for (size_t i = 0; i < k; ++i) out.push_back(d.items.keys()[static_cast<size_t>(idx[i])]);
+  for (size_t i = 0; i < k; ++i) out.push_back(d.items.ids()[static_cast<size_t>(idx[i])]);
   return out;
 }
 
@@ -120,7 +120,7 @@ void CandidateGenerator::fill_covisit(std::vector<Candidate>& list,
   }
   std::vector<std::pair<int64_t, double>> ranked;  // (原始 aid, 得分)
   ranked.reserve(score.size());
-  for (const auto& [b, s] : score) ranked.push_back({covisit_->items.keys()[static_cast<size_t>(b)], s});
+  for (const auto& [b, s] : score) ranked.push_back({covisit_->items.ids()[static_cast<size_t>(b)], s});
   std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
     return x.second != y.second ? x.second > y.second : x.first < y.first;
   });

@@ -262,7 +262,7 @@ CovisitModel build_covisit(const SessionData& d, const CovisitOptions& opt) {
   opt.validate();
   const double t0 = now_seconds();
   CovisitModel m;
-  m.items = AidMap::from_keys(d.items.keys());
+  m.items = d.items;
   int64_t ts_min = 0, ts_max = 0;
   if (!d.ts.empty()) {
     ts_min = *std::min_element(d.ts.begin(), d.ts.end());
@@ -284,7 +284,7 @@ void CovisitModel::save(const std::string& dir) const {
     std::string bin(kMagic, sizeof(kMagic));
     const int64_t n = items.size();
     put(bin, &n, 1);
-    put(bin, items.keys().data(), items.keys().size());
+    put(bin, items.ids().data(), items.ids().size());
     for (const auto& t : tables) {
       const int64_t nnz = static_cast<int64_t>(t.neighbours.size());
       put(bin, &nnz, 1);
@@ -324,7 +324,8 @@ CovisitModel CovisitModel::load(const std::string& dir) {
   if (n < 0 || n > INT32_MAX) throw Error(concat(path, ": bad item count ", n));
   std::vector<int64_t> keys(static_cast<size_t>(n));
   take(in, pos, keys.data(), keys.size(), path);
-  m.items = AidMap::from_keys(std::move(keys));
+  if (const int64_t dup = m.items.assign(std::move(keys)); dup >= 0)
+    throw Error(concat(path, ": item id at position ", dup, " appears twice in the item list"));
   for (auto& t : m.tables) {
     int64_t nnz = 0;
     take(in, pos, &nnz, 1, path);

@@ -1,7 +1,5 @@
-// 会话数据：流式读取 OTTO JSONL（simdjson On-Demand）与 CSV，写出 JSONL。
+// 会话数据：流式读取 OTTO JSONL（逐行解析见 data/otto_jsonl.h）与 CSV，写出 JSONL。
 #include "session/sessions.h"
-
-#include <simdjson.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,76 +12,10 @@
 
 #include "core/error.h"
 #include "data/csv_reader.h"
+#include "data/otto_jsonl.h"
 #include "core/files.h"
 
 namespace seqrec {
-
-const char* event_kind_name(int kind) {
-  static const char* k[] = {"clicks", "carts", "orders"};
-  return kind >= 0 && kind < kEventKinds ? k[kind] : "?";
-}
-
-// ---- AidMap ----
-
-namespace {
-// 64 位键的混合哈希（SplitMix64 的终结步骤）。
-inline uint64_t mix64(int64_t k) {
-  uint64_t z = static_cast<uint64_t>(k) + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
-void AidMap::reserve(size_t n) {
-  keys_.reserve(n);
-  size_t cap = 16;
-  while (cap < n * 2) cap <<= 1;
-  if (cap > slots_.size()) {
-    slots_.assign(cap, -1);
-    const size_t mask = cap - 1;
-    for (size_t i = 0; i < keys_.size(); ++i) {
-      size_t h = mix64(keys_[i]) & mask;
-      while (slots_[h] >= 0) h = (h + 1) & mask;
-      slots_[h] = static_cast<int32_t>(i);
-    }
-  }
-}
-
-void AidMap::grow() { reserve(std::max<size_t>(16, keys_.size() * 2)); }
-
-int32_t AidMap::find(int64_t key) const {
-  if (slots_.empty()) return -1;
-  const size_t mask = slots_.size() - 1;
-  for (size_t h = mix64(key) & mask;; h = (h + 1) & mask) {
-    const int32_t s = slots_[h];
-    if (s < 0) return -1;
-    if (keys_[static_cast<size_t>(s)] == key) return s;
-  }
-}
-
-int32_t AidMap::intern(int64_t key) {
-  if ((keys_.size() + 1) * 2 > slots_.size()) grow();
-  const size_t mask = slots_.size() - 1;
-  for (size_t h = mix64(key) & mask;; h = (h + 1) & mask) {
-    const int32_t s = slots_[h];
-    if (s < 0) {
-      if (keys_.size() >= static_cast<size_t>(INT32_MAX)) throw Error("more than 2^31 distinct items");
-      slots_[h] = static_cast<int32_t>(keys_.size());
-      keys_.push_back(key);
-      return slots_[h];
-    }
-    if (keys_[static_cast<size_t>(s)] == key) return s;
-  }
-}
-
-AidMap AidMap::from_keys(std::vector<int64_t> keys) {
-  AidMap m;
-  m.reserve(keys.size());
-  for (int64_t k : keys)
-    if (m.intern(k) != m.size() - 1) throw Error(concat("duplicate item id ", k, " in the item list"));
-  return m;
-}
 
 // ---- SessionData ----
 
@@ -95,7 +27,7 @@ void SessionData::add_session(int64_t id, const std::vector<int64_t>& aids, cons
   if (!std::is_sorted(times.begin(), times.end()))
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return times[a] < times[b]; });
   for (uint32_t i : order) {
-    aid.push_back(items.intern(aids[i]));
+    aid.push_back(items.add(aids[i]));
     ts.push_back(times[i]);
     type.push_back(types[i]);
   }
@@ -121,7 +53,7 @@ nlohmann::ordered_json SessionData::stats() const {
 
 size_t SessionData::memory_bytes() const {
   return session.capacity() * 8 + offsets.capacity() * 8 + aid.capacity() * 4 + ts.capacity() * 8 + type.capacity() +
-         items.keys().capacity() * 8 + static_cast<size_t>(items.size()) * 8;
+         items.ids().capacity() * 8 + static_cast<size_t>(items.size()) * 8;
 }
 
 namespace {
@@ -134,14 +66,14 @@ using ByteSource = std::function<size_t(char* dst, size_t n)>;
 // fn 返回 false 时提前停止。
 void for_each_streamed_line(const ByteSource& src, size_t chunk,
                             const std::function<bool(int64_t, const char*, size_t, size_t)>& fn) {
-  std::vector<char> buf(chunk + simdjson::SIMDJSON_PADDING, '\0');
+  std::vector<char> buf(chunk + otto_line_padding(), '\0');
   size_t have = 0;
   int64_t no = 0;
   bool eof = false;
   while (!eof) {
     if (have == chunk) {  // 一行比块还长：块加倍
       chunk *= 2;
-      buf.resize(chunk + simdjson::SIMDJSON_PADDING, '\0');
+      buf.resize(chunk + otto_line_padding(), '\0');
     }
     const size_t n = src(buf.data() + have, chunk - have);
     if (n == 0) eof = true;
@@ -168,94 +100,7 @@ bool blank(const char* p, size_t n) {
   return true;
 }
 
-// 一行（一个会话）解析出的事件。
-struct LineEvents {
-  int64_t session = 0;
-  std::vector<int64_t> aids, times;
-  std::vector<uint8_t> types;
-  void clear() {
-    aids.clear();
-    times.clear();
-    types.clear();
-  }
-};
-
-bool parse_i64(std::string_view s, int64_t& out);
-
-// 一个 JSON 值作为整数编号：整数或只含数字的字符串。
-bool json_id(simdjson::dom::element v, int64_t& out) {
-  if (v.get_int64().get(out) == simdjson::SUCCESS) return true;
-  std::string_view s;
-  return v.get_string().get(s) == simdjson::SUCCESS && parse_i64(s, out);
-}
-
-// 解析一行 OTTO JSONL（simdjson DOM：运行时按 CPU 选择 SIMD 实现）；出错时返回说明（空串 = 成功）。
-// 行之后至少有 SIMDJSON_PADDING 个可读字节（见 for_each_streamed_line），因此不需要复制。
-std::string parse_otto_line(simdjson::dom::parser& parser, const char* p, size_t len, LineEvents& ev) {
-  namespace dom = simdjson::dom;
-  ev.clear();
-  dom::element doc;
-  if (auto e = parser.parse(p, len, false).get(doc)) return concat("not valid JSON (", simdjson::error_message(e), ")");
-  dom::object obj;
-  if (doc.get_object().get(obj)) return "expected a JSON object {\"session\": ..., \"events\": [...]}";
-  dom::element sess, events;
-  if (obj["session"].get(sess) || obj["events"].get(events)) return "expected {\"session\": ..., \"events\": [...]}";
-  if (!json_id(sess, ev.session)) return "'session' must be an integer";
-  dom::array arr;
-  if (events.get_array().get(arr)) return "'events' must be an array";
-  size_t i = 0;
-  for (dom::element item : arr) {
-    dom::object eo;
-    if (item.get_object().get(eo)) return concat("events[", i, "] must be an object");
-    dom::element va, vt, vy;
-    if (eo["aid"].get(va) || eo["ts"].get(vt) || eo["type"].get(vy))
-      return concat("events[", i, "] must have 'aid', 'ts' and 'type'");
-    int64_t a = 0, t = 0;
-    if (!json_id(va, a)) return concat("events[", i, "].aid must be an integer");
-    if (vt.get_int64().get(t) != simdjson::SUCCESS) {
-      double d;
-      if (vt.get_double().get(d) || !std::isfinite(d)) return concat("events[", i, "].ts must be a number");
-      t = static_cast<int64_t>(std::llround(d));
-    }
-    int kind = -1;
-    std::string_view s;
-    int64_t n;
-    if (vy.get_string().get(s) == simdjson::SUCCESS) {
-      kind = s == "clicks" ? 0 : s == "carts" ? 1 : s == "orders" ? 2 : -1;
-      if (kind < 0) return concat("events[", i, "].type must be clicks, carts or orders, got '", s, "'");
-    } else if (vy.get_int64().get(n) == simdjson::SUCCESS && n >= 0 && n < kEventKinds) {
-      kind = static_cast<int>(n);
-    } else {
-      return concat("events[", i, "].type must be \"clicks\", \"carts\", \"orders\" or 0, 1, 2");
-    }
-    ev.aids.push_back(a);
-    ev.times.push_back(t);
-    ev.types.push_back(static_cast<uint8_t>(kind));
-    ++i;
-  }
-  return "";
-}
-
-// 解析整数字段；成功返回 true。
-bool parse_i64(std::string_view s, int64_t& out) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    i = 1;
-  }
-  if (i == s.size()) return false;
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    const unsigned d = static_cast<unsigned char>(s[i]) - '0';
-    if (d > 9) return false;
-    if (v > (static_cast<uint64_t>(INT64_MAX) - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  out = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-  return true;
-}
+bool parse_i64(std::string_view s, int64_t& out) { return parse_int64(s.data(), s.size(), out); }
 
 // 时间戳字段：整数或小数（乘以 scale 后取整为毫秒）。
 bool parse_time(std::string_view s, double scale, int64_t& out) {
@@ -337,13 +182,13 @@ class CsvSessions {
     AidMap sess;
     std::vector<int32_t> row_sess(rows_.size());
     for (size_t r = 0; r < rows_.size(); ++r) {
-      const int32_t s = sess.intern(rows_[r].session);
+      const int32_t s = sess.add(rows_[r].session);
       row_sess[r] = s;
     }
     std::vector<uint32_t> order(rows_.size());
     std::iota(order.begin(), order.end(), 0u);
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return row_sess[a] < row_sess[b]; });
-    LineEvents ev;
+    OttoLine ev;
     for (size_t i = 0; i < order.size();) {
       const int32_t s = row_sess[order[i]];
       ev.clear();
@@ -353,7 +198,7 @@ class CsvSessions {
         ev.times.push_back(r.ts);
         ev.types.push_back(r.type);
       }
-      out_.add_session(sess.keys()[static_cast<size_t>(s)], ev.aids, ev.times, ev.types);
+      out_.add_session(sess.ids()[static_cast<size_t>(s)], ev.aids, ev.times, ev.types);
     }
   }
 
@@ -450,11 +295,11 @@ SessionData read_from(const ByteSource& src, const std::string& what, const std:
                       const SessionReadOptions& opt) {
   SessionData d;
   if (format == "jsonl") {
-    simdjson::dom::parser parser;
-    LineEvents ev;
+    OttoLineParser parser;
+    OttoLine ev;
     for_each_streamed_line(src, opt.chunk_bytes, [&](int64_t no, const char* p, size_t len, size_t) {
       if (blank(p, len)) return true;
-      const std::string err = parse_otto_line(parser, p, len, ev);
+      const std::string err = parser.parse(p, len, true, ev);
       if (!err.empty()) {
         if (!opt.skip_bad_lines) throw Error(concat(what, ":", no, ": ", err));
         ++d.bad_lines;

@@ -6,7 +6,7 @@
 //
 // 读取是流式的：文件按块读入（默认 16 MiB 一块），逐行解析，文本不会整个留在内存中。
 //   OTTO JSONL：{"session":N,"events":[{"aid":N,"ts":MS,"type":"clicks"|"carts"|"orders"|0|1|2}, ...]}
-//               用 simdjson（Debian 的 libsimdjson-dev）的 DOM 解析器逐行解析（运行时按 CPU 选 SIMD 实现）。
+//               逐行解析见 data/otto_jsonl.h（与 train --format otto 是同一个解析器，接受同样的文件）。
 //   CSV：       session,aid,ts,type（有无表头均可；按表头的列名找列，识别 Diginetica 的
 //               session_id;user_id;item_id;timeframe;eventdate，日期列加到时间戳上）；type 缺省时全部视为点击。
 // 会话与物品编号必须是整数（OTTO 与 Diginetica 都是）。坏行的错误指明文件与行号；skip_bad_lines 时跳过并计数。
@@ -17,34 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "data/events.h"
+#include "data/id_map.h"
+
 namespace seqrec {
-
-// 事件类型：OTTO 的 clicks / carts / orders。
-enum class EventKind : uint8_t { kClick = 0, kCart = 1, kOrder = 2 };
-inline constexpr int kEventKinds = 3;
-// 类型名（"clicks" / "carts" / "orders"），与 OTTO 文件中的写法一致。
-const char* event_kind_name(int kind);
-
-// 64 位整数键 → 稠密下标的开放寻址哈希表（aid → 物品下标）。
-class AidMap {
- public:
-  AidMap() = default;
-  // 返回 key 的下标；不存在时分配下一个下标（= size()）。
-  int32_t intern(int64_t key);
-  // 返回 key 的下标；不存在时返回 -1。
-  int32_t find(int64_t key) const;
-  int32_t size() const { return static_cast<int32_t>(keys_.size()); }
-  // 下标 → 原始键。
-  const std::vector<int64_t>& keys() const { return keys_; }
-  // 由已有的键表重建（下标 = 在 keys 中的位置；重复键抛出 Error）。
-  static AidMap from_keys(std::vector<int64_t> keys);
-  void reserve(size_t n);
-
- private:
-  void grow();
-  std::vector<int64_t> keys_;
-  std::vector<int32_t> slots_;  // -1 = 空；容量为 2 的幂
-};
 
 // 会话数据（见文件头注释）。
 struct SessionData {
@@ -58,11 +34,11 @@ struct SessionData {
 
   int64_t num_sessions() const { return static_cast<int64_t>(session.size()); }
   int64_t num_events() const { return static_cast<int64_t>(aid.size()); }
-  int32_t num_items() const { return items.size(); }
+  int32_t num_items() const { return static_cast<int32_t>(items.size()); }
   int64_t begin(int64_t s) const { return offsets[static_cast<size_t>(s)]; }
   int64_t end(int64_t s) const { return offsets[static_cast<size_t>(s) + 1]; }
   // 原始 aid。
-  int64_t raw_aid(int64_t event) const { return items.keys()[static_cast<size_t>(aid[static_cast<size_t>(event)])]; }
+  int64_t raw_aid(int64_t event) const { return items.ids()[static_cast<size_t>(aid[static_cast<size_t>(event)])]; }
   // 统计：会话数、事件数、物品数、各类型事件数、时间范围。
   nlohmann::ordered_json stats() const;
   // 追加一个会话（事件按时间稳定排序）；调用方给出原始 aid。
