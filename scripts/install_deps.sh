@@ -16,6 +16,7 @@ PKGS=(
   libsentencepiece-dev                     # 物品内容的子词分词器（生成式检索模型）
   libgtest-dev libgmock-dev
   curl
+  python3-numpy                            # docs/MODELS.md 的 Python/NumPy 读取示例（tests/check_read_model.sh）
   nginx-light wrk                          # 部署测试（tests/deploy）：两个副本在 nginx 后面；负载由 wrk 产生
   "$@"
 )
