@@ -176,6 +176,39 @@ TEST_F(ServeE2E, ColdStartCases) {
   EXPECT_TRUE(j4["unknown_clicks"].empty());
 }
 
+// 不认识的字段是 400：指明字段并给出最接近的已知字段（拼错的与别处的叫法），批量请求与重载请求同样。
+TEST_F(ServeE2E, UnknownFieldsAre400WithSuggestion) {
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "topk": 3})", R"(unknown field "topk" (did you mean "top_k"?))");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": ["3"], "exclude_seen": true})",
+             R"(unknown field "exclude_seen" (did you mean "exclude_clicked"?))");
+  expect_bad(R"({"user_id": "u1", "recent_clicks": [], "colour": "red"})", R"(unknown field "colour"; a request has user_id)");
+  auto [status, j] = post(R"({"user_id": "u1", "recent_clicks": [], "topk": 3})");
+  EXPECT_EQ(j.value("field", ""), "topk") << j.dump();
+  httplib::Client cli("127.0.0.1", port_);
+  auto r = cli.Post("/recommend/batch", R"({"requests": [{"user_id": null, "recent_clicks": [], "k": 2}]})",
+                    "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("requests[0]"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("did you mean \\\"top_k\\\""), std::string::npos) << r->body;
+  r = cli.Post("/recommend/batch", R"({"request": []})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("did you mean \\\"requests\\\""), std::string::npos) << r->body;
+}
+
+// 每个答案说明得分是什么：long_short 模型是余弦，最热门回退是训练次数。
+TEST_F(ServeE2E, ScoreTypeSaysWhatScoresAre) {
+  auto [s1, model] = post(R"({"user_id": "u1", "recent_clicks": []})");
+  ASSERT_EQ(s1, 200) << model.dump();
+  EXPECT_EQ(model.value("strategy", ""), "model");
+  EXPECT_EQ(model.value("score_type", ""), "cosine");
+  auto [s2, cold] = post(R"({"user_id": null, "recent_clicks": []})");
+  ASSERT_EQ(s2, 200) << cold.dump();
+  EXPECT_EQ(cold.value("strategy", ""), "most_popular");
+  EXPECT_EQ(cold.value("score_type", ""), "popularity");
+}
+
 TEST_F(ServeE2E, BadRequestsAre400WithField) {
   expect_bad("{not json", "JSON");
   expect_bad("[1,2]", "object");

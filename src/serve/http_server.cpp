@@ -331,6 +331,7 @@ HttpResponse HttpServer::on_reload(const HttpRequest& req) {
     const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       throw RequestError("", "reload body must be a JSON object {\"model_dir\": ..., \"wait\": true}");
+    check_fields(j, {"model_dir", "wait"}, "a reload request");
     if (j.contains("model_dir")) {
       if (!j["model_dir"].is_string() || j["model_dir"].get<std::string>().empty())
         throw RequestError("model_dir", "'model_dir' must be a non-empty string");

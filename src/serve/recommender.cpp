@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/suggest.h"
 #include "core/files.h"
 
 namespace seqrec {
@@ -83,6 +84,10 @@ nlohmann::ordered_json make_result(const ModelBundle& b, const std::vector<Hit>&
   }
   out["recommended_item_ids"] = std::move(ids);
   out["scores"] = std::move(scores);
+  // 得分是什么：最热门回退是训练集次数；生成式模型是（束搜索与稠密头混合的）对数概率；
+  // 向量模型按其相似度是余弦或内积。
+  const bool popular = std::string(strategy) == "most_popular";
+  out["score_type"] = popular ? "popularity" : b.generative ? "log_prob" : b.model->config().cosine() ? "cosine" : "dot";
   out["strategy"] = strategy;
   out["user_known"] = p.user >= 0;
   out["unknown_clicks"] = std::move(p.unknown);
@@ -107,8 +112,28 @@ std::vector<Hit> popular_hits(const ModelBundle& b, const Plan& p, int k) {
 
 }  // namespace
 
+void check_fields(const nlohmann::json& j, const std::vector<std::string>& known, const std::string& what) {
+  // 别的推荐系统（TFRS、Gorse、自己的代码）里常见的叫法 → 这里的字段名。
+  static const std::map<std::string, std::string> kAliases = {
+      {"k", "top_k"},           {"n", "top_k"},          {"topn", "top_k"},           {"num_results", "top_k"},
+      {"limit", "top_k"},       {"exclude_seen", "exclude_clicked"}, {"filter_seen", "exclude_clicked"},
+      {"exclude_history", "exclude_clicked"}, {"user", "user_id"},  {"uid", "user_id"},
+      {"clicks", "recent_clicks"}, {"history", "recent_clicks"},  {"item_ids", "recent_clicks"},
+      {"items", "recent_clicks"},  {"allow", "allow_items"},      {"deny", "deny_items"},
+      {"exclude_items", "deny_items"}, {"dir", "model_dir"},      {"model", "model_dir"}};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) != known.end()) continue;
+    const std::string guess = closest_name(it.key(), known, kAliases);
+    const std::string key = nlohmann::json(it.key()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    throw RequestError(it.key(), concat("unknown field ", key, guess.empty() ? "" : concat(" (did you mean \"", guess, "\"?)"),
+                                        "; ", what, " has ", join_names(known)));
+  }
+}
+
 RecommendRequest request_from_json(const nlohmann::json& j, int max_top_k) {
   if (!j.is_object()) throw RequestError("", "request body must be a JSON object");
+  // 不认识的字段一律 400：拼错的 top_k 或别处的 exclude_seen 被悄悄忽略时，答案就不是所问的了。
+  check_fields(j, {"user_id", "recent_clicks", "top_k", "exclude_clicked", "allow_items", "deny_items"}, "a request");
   RecommendRequest r;
   if (!j.contains("user_id")) throw RequestError("user_id", "missing field 'user_id' (string, integer or null)");
   if (!j["user_id"].is_null()) {
@@ -147,6 +172,7 @@ std::vector<RecommendRequest> parse_batch_request(const std::string& body, int m
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw RequestError("", "request body is not valid JSON");
   if (!j.is_object()) throw RequestError("", "request body must be a JSON object {\"requests\": [...]}");
+  check_fields(j, {"requests"}, "a batch request");
   if (!j.contains("requests")) throw RequestError("requests", "missing field 'requests' (array of recommend requests)");
   const auto& a = j["requests"];
   if (!a.is_array()) throw RequestError("requests", concat("'requests' must be an array, got ", a.type_name()));

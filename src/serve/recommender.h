@@ -66,6 +66,10 @@ constexpr size_t kMaxFilterItems = 100000;
 std::vector<Hit> model_hits(const ModelBundle& b, int32_t user, const std::vector<int32_t>& clicks, int k,
                             const SearchFilter& filter);
 
+// JSON 对象 j 里有 known 之外的字段时抛出 RequestError：指明字段、给出最接近的已知字段（"did you mean"），
+// 并列出 what（如 "a request"）的全部字段。
+void check_fields(const nlohmann::json& j, const std::vector<std::string>& known, const std::string& what);
+
 // 解析 JSON 文本为请求；任何问题抛出 RequestError（字段名 + 原因）。
 RecommendRequest parse_recommend_request(const std::string& body, int max_top_k);
 // 从已解析的 JSON 构造请求。
