@@ -1,5 +1,6 @@
 // `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec / lightgcn / colarec）→ 评估（含最热门基线）→ 原子导出模型目录。
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "core/blas_core.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/progress.h"
 #include "data_flags.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
@@ -99,11 +101,56 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   return {m, t};
 }
 
+// 选项 → 它在日志摘要（model: / training: 行）里的键。
+const std::map<std::string, std::pair<const char*, const char*>> kFlagKeys = {
+    {"--hidden", {"model", "hidden"}},        {"--norm", {"model", "norm"}},
+    {"--heads", {"model", "heads"}},          {"--ffn-dim", {"model", "ffn_dim"}},
+    {"--similarity", {"model", "similarity"}}, {"--loss", {"training", "loss"}},
+    {"--negatives", {"training", "negatives"}}, {"--neg-sampler", {"training", "neg_sampler"}},
+    {"--no-logq", {"training", "logq"}},      {"--temperature", {"training", "temperature"}},
+    {"--reg-weight", {"training", "reg_weight"}}, {"--no-bucket", {"training", "bucket"}},
+    {"--user-dropout", {"training", "user_dropout"}}, {"--history-dropout", {"training", "history_dropout"}}};
+
+// 命令行上给出、但这次训练不会用到的选项一律报错（而不是默默忽略）：模型不读的（模型表的 unused_flags）、
+// 损失不用的（--negatives 只对 bce / bpr / sampled 有意义……）、打分方式不用的（--temperature 只对余弦）。
+void check_flags_apply(const ModelKind& kind, const ModelConfig& cfg, const TrainOptions& t, const CLI::App* cmd) {
+  for (const auto& flag : kind.unused_flags) {
+    if (cmd->count(flag) == 0) continue;
+    std::vector<std::string> users;
+    for (const auto& k : model_kinds())
+      if (std::find(k.unused_flags.begin(), k.unused_flags.end(), flag) == k.unused_flags.end()) users.push_back(k.name);
+    throw Error(concat(flag, " does not apply to --model ", kind.name, " (it applies to ", join_or(users), ")"));
+  }
+  if (kind.family == ModelFamily::kGenerative) return;
+  const std::string& loss = t.loss;  // 取值已由 --loss 的选项检查限定
+  const bool sampled_negatives = loss == "bce" || loss == "bpr" || loss == "sampled";
+  for (const char* flag : {"--negatives", "--neg-sampler"})
+    if (cmd->count(flag) > 0 && !sampled_negatives)
+      throw Error(concat(flag, " applies to --loss bce, bpr or sampled (the loss is ", t.loss, ")"));
+  if (cmd->count("--no-logq") > 0 && loss != "sampled" && loss != "inbatch")
+    throw Error(concat("--no-logq applies to --loss sampled or inbatch (the loss is ", t.loss, ")"));
+  if (cmd->count("--temperature") > 0 && !cfg.cosine())
+    throw Error(concat("--temperature applies to cosine scores (--similarity cosine); --model ", kind.name,
+                       " scores by ", cfg.similarity));
+}
+
+// 训练日志里的摘要只列这次训练用到的选项（manifest 仍记下全部）。
+nlohmann::json shown(nlohmann::json j, const char* section, const ModelKind& kind, const ModelConfig& cfg) {
+  for (const auto& flag : kind.unused_flags) {
+    auto it = kFlagKeys.find(flag);
+    if (it != kFlagKeys.end() && std::string(it->second.first) == section) j.erase(it->second.second);
+  }
+  if (std::string(section) == "training" && !cfg.cosine()) j.erase("temperature");
+  return j;
+}
+
 // 执行训练与导出。
 void run_train(const TrainFlags& f, const CLI::App* cmd) {
   const double t0 = now_seconds();
   auto [cfg, topt] = resolve_options(f, cmd);
-  const bool generative = model_kind(f.model_type).family == ModelFamily::kGenerative;
+  const ModelKind& kind = model_kind(f.model_type);
+  const bool generative = kind.family == ModelFamily::kGenerative;
+  check_flags_apply(kind, cfg, topt, cmd);
   if (!generative) {
     check_genrec_flags_unused(cmd, f.model_type);
     ModelConfig probe = cfg;  // 读数据之前先校验选项（物品数此时未知，用 1 代替）
@@ -133,9 +180,9 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   cfg.num_items = data.num_items();
   if (!generative) {
     cfg.validate();
-    std::fprintf(stderr, "model: %s\n", cfg.to_json().dump().c_str());
+    std::fprintf(stderr, "model: %s\n", shown(cfg.to_json(), "model", kind, cfg).dump().c_str());
   }
-  std::fprintf(stderr, "training: %s\n", topt.to_json(f.model_type).dump().c_str());
+  std::fprintf(stderr, "training: %s\n", shown(topt.to_json(f.model_type), "training", kind, cfg).dump().c_str());
   // 检查点里记下的设置：续训的命令必须与之一致。线程数可以不同（结果逐位相同只在线程数也相同时成立）。
   nlohmann::json training = topt.to_json(f.model_type);
   training.erase("threads");
@@ -153,7 +200,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
       std::fprintf(log.get(), "%s\n", r.dump().c_str());
       std::fflush(log.get());
     }
-    std::fprintf(stderr, "epoch %d: loss %.4f  %.0f rows/s  %.1fs", r["epoch"].get<int>(), r["loss"].get<double>(),
+    std::fprintf(stderr, "epoch %d: loss %.4f  %.0f samples/s  %.1fs", r["epoch"].get<int>(), r["loss"].get<double>(),
                  r["samples_per_second"].get<double>(), r["epoch_seconds"].get<double>());
     if (r.contains("valid_NDCG@10"))
       std::fprintf(stderr, "  valid HR@10 %.4f NDCG@10 %.4f", r["valid_HR@10"].get<double>(),
@@ -169,6 +216,11 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   print_train_summary(res);
 
   // 最佳权重在验证集与测试集上的全量排序指标，并与最热门基线对比（与服务相同的打分方式）。
+  // 终端上的进度行说明训练之后的两步（评估与导出）在做什么。
+  Progress after("best epoch", 0, topt.progress && Progress::stderr_is_tty());
+  // 评估时表格会打印到 stdout：这一步的说明单独占一行，不用会被覆盖的进度行。
+  if (topt.progress && Progress::stderr_is_tty())
+    std::fprintf(stderr, "evaluating epoch %d on the validation and test splits...\n", res.best_epoch);
   auto native = make_encoder(res.weights, cfg);
   ExactIndex index(native->item_embeddings(), cfg.cosine());
   EvalReportOptions report;
@@ -178,6 +230,8 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
         return rank_cases(*native, index, data, cases, cfg.max_len, nullptr, topt.threads);
       },
       report);
+  warn_if_below_baseline(metrics, res, topt);
+  after.phase(concat("exporting to ", f.out));
   ExportInfo info;
   info.data = &data;
   info.model = cfg;
@@ -186,6 +240,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   info.data_options = f.data.to_json();
   info.metrics = metrics;
   export_model(f.out, info);
+  after.finish();
   std::printf("saved model to %s (%.1fs total)\n", f.out.c_str(), now_seconds() - t0);
   if (!topt.checkpoint.empty()) finish_checkpoint(res, topt.checkpoint);
 }

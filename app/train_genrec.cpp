@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/progress.h"
 #include "core/manifest.h"
 #include "train/checkpoint.h"
 #include "models/registry.h"
@@ -183,8 +184,15 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
     res = pipeline.train(on_epoch);
   }
   print_train_summary(res);
+  Progress after("best epoch", 0, t.progress && Progress::stderr_is_tty());
+  // 评估时表格会打印到 stdout：这一步的说明单独占一行，不用会被覆盖的进度行。
+  if (t.progress && Progress::stderr_is_tty())
+    std::fprintf(stderr, "evaluating epoch %d on the validation and test splits (beam search)...\n", res.best_epoch);
   const nlohmann::ordered_json metrics = pipeline.evaluate(res);
+  warn_if_below_baseline(metrics, res, t);
+  after.phase(concat("exporting to ", out));
   pipeline.export_model(out, res, metrics, data_options);
+  after.finish();
   std::printf("saved model to %s (%.1fs total)\n", out.c_str(), now_seconds() - t_start);
   if (!t.checkpoint.empty()) finish_checkpoint(res, t.checkpoint);
 }

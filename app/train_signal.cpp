@@ -13,11 +13,31 @@
 namespace seqrec::app {
 
 void print_train_summary(const TrainResult& r) {
-  std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f rows/s, peak memory %.0f MiB\n", r.best_epoch,
+  std::fprintf(stderr, "best epoch %d of %d; %.1fs per epoch, %.0f samples/s, peak memory %.0f MiB\n", r.best_epoch,
                r.epochs_run, r.seconds_per_epoch, r.samples_per_second, peak_rss_mib());
   if (r.interrupted)
     std::fprintf(stderr, "training was stopped after epoch %d (a signal or --stop-after-epoch); the best epoch so far "
                  "is exported\n", r.epochs_run);
+}
+
+bool warn_if_below_baseline(const nlohmann::ordered_json& metrics, const TrainResult& r, const TrainOptions& t) {
+  if (!metrics.contains("valid")) return false;
+  const auto& v = metrics["valid"];
+  const auto& m = v["model"]["NDCG@10"];
+  const auto& p = v["most_popular"]["NDCG@10"];
+  if (!m.is_number() || !p.is_number() || m.get<double>() >= p.get<double>()) return false;
+  std::string why;
+  if (r.best_epoch == r.epochs_run && !r.interrupted)
+    why = concat("validation was still improving at the last epoch (", r.epochs_run, " of --epochs ", t.epochs,
+                 "): train longer with a larger --epochs");
+  else if (r.interrupted)
+    why = concat("training was stopped after epoch ", r.epochs_run, ": continue it with --resume");
+  else
+    why = concat("validation stopped improving at epoch ", r.best_epoch, ": try another --lr (now ", t.lr,
+                 "), more --dropout, or another --model");
+  std::fprintf(stderr, "warning: the model is below the most-popular baseline on validation (NDCG@10 %.4f < %.4f); %s\n",
+               m.get<double>(), p.get<double>(), why.c_str());
+  return true;
 }
 
 void check_checkpoint_file(const std::string& path, bool resume) {

@@ -1,6 +1,7 @@
 // train 子命令（cmd_train.cpp 与 train_genrec.cpp）共用的三件事：训练摘要的打印、Ctrl-C 的处理、训练检查点的收尾。
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "train/trainer.h"
@@ -9,6 +10,10 @@ namespace seqrec::app {
 
 // 训练结束后的一行摘要（最佳一轮、每轮耗时、吞吐、峰值内存）；被信号提前停下时另起一行说明。
 void print_train_summary(const TrainResult& r);
+
+// 最佳一轮在验证集上（NDCG@10）不如最热门基线时打印警告，并说出可能的原因（轮数太少、验证还在上升、学习率）。
+// metrics 是 evaluate_and_report 的结果。返回是否警告了。
+bool warn_if_below_baseline(const nlohmann::ordered_json& metrics, const TrainResult& r, const TrainOptions& t);
 
 // 读数据之前检查检查点文件 path 与 --resume 是否相符：--resume 而文件不存在、或没有 --resume 而文件存在
 // （上一次同一输出目录的训练没有结束）都报错，后者不会被新的训练悄悄覆盖。

@@ -48,6 +48,8 @@ struct ModelKind {
   bool ffn_follows_dim;       // 只给了 --dim 时前馈宽度随之等于 dim（SASRec 论文的设置）
   TrainDefaults train;
   NativeFactory make_native;  // 生成式模型为空
+  // 这个模型不读的 train 选项：命令行上给了就报错（而不是默默忽略），训练日志的摘要也不列出它们。
+  std::vector<std::string> unused_flags;
 };
 
 // 全部模型，第一行是默认模型。

@@ -125,6 +125,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
     spec.module->train();
     const auto batches = epoch_batches(spec, opt, st);
     Progress prog(concat("epoch ", epoch, "/", opt.epochs), spec.units, opt.progress && Progress::stderr_is_tty());
+    prog.set_run(st.elapsed(), opt.epochs - epoch);
     const double t0 = now_seconds();
     double loss_sum = 0;
     int64_t done = 0, positions = 0;
@@ -143,7 +144,6 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
       done += nb;
       prog.update(done, loss_sum / std::max<int64_t>(1, positions));
     }
-    prog.finish();
     const double epoch_s = now_seconds() - t0;
     st.train_time_sum += epoch_s;
     res.epochs_run = epoch;
@@ -168,6 +168,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
       save_loop_checkpoint(spec, opt, st, optim, res, epoch, false, res.epoch_log + rec.dump() + "\n");
     }
     if (scheduled_eval || interrupted) {
+      prog.phase("validating");  // 验证可能要不少时间：进度行说明在做什么
       spec.module->eval();
       TensorMap w = spec.weights();
       const double tv = now_seconds();
@@ -186,6 +187,7 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
         stop = patience_out = true;
       }
     }
+    prog.finish();
     rec["elapsed_seconds"] = st.elapsed();
     res.epoch_log += rec.dump() + "\n";
     if (!opt.checkpoint.empty() && !checkpoint_before_eval)
