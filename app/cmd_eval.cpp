@@ -26,7 +26,8 @@ namespace {
 
 // eval 子命令的全部选项。
 struct EvalFlags {
-  std::string model;
+  std::vector<std::string> models;  // --model（可重复，或逗号分隔）：多个时一张表比较
+  std::string model;                // 单个模型时即 models[0]
   DataFlags data;
   std::string ks = "1,5,10,20,50";
   std::string split = "test";
@@ -53,6 +54,7 @@ void run_otto_eval(const EvalFlags& f) {
   std::vector<int> ks = parse_ks(f.ks == "1,5,10,20,50" ? "20,50" : f.ks);
   auto r = otto_score(labels, preds, ks);
   nlohmann::ordered_json out;
+  out["seqrec_version"] = kSeqrecVersion;
   out["protocol"] = "otto: Recall@K per type = hits in the first K / sum of min(K, |truth|); score = 0.1 clicks + 0.3 carts + 0.6 orders";
   out["labels"] = f.labels;
   out["predictions"] = f.candidates.empty() ? f.submission : f.candidates;
@@ -134,10 +136,143 @@ double write_chosen_mix(const ModelBundle& bundle, const EvalFlags& f, const std
   return mixes[best];
 }
 
+// 评估用的数据：给了 --data 时按命令行的选项读取并划分；否则用模型 manifest 记下的数据与选项
+// （此时命令行上决定数据的选项一律报错，而不是被悄悄忽略）。缓存选项两种情形都生效。
+DataFlags eval_data(const EvalFlags& f, const CLI::App* cmd, const nlohmann::json& manifest, const std::string& dir) {
+  if (!f.data.data.empty()) return f.data;
+  DataFlags df = DataFlags::from_json(manifest.at("data").at("options"));
+  for (const auto& name : DataFlags::shaping_options())
+    if (cmd->count(name) > 0)
+      throw Error(concat(name, " needs --data: without --data, eval reads the data ", dir, " was trained on, with the "
+                         "options its manifest records (", df.data.empty() ? std::string("the built-in synthetic data") : df.data,
+                         "); give --data FILE to read and split a file with other options (its users and items must "
+                         "match the model's)"));
+  if (cmd->count("--cache-dir") > 0) df.cache_dir = f.data.cache_dir;
+  if (cmd->count("--no-cache") > 0) df.no_cache = f.data.no_cache;
+  return df;
+}
+
+// 一次比较多个模型（--model a --model b 或 --model a,b）：同一份数据、同一协议，每个模型一行（以目录命名），
+// 最热门基线一行；--json 给出每个模型一项的列表。模型必须是在同一份数据上训练的（否则基线与用例都不同）。
+void run_eval_compare(const EvalFlags& f, const CLI::App* cmd) {
+  if (!f.dense_mix.empty() || !f.choose_mix.empty())
+    throw Error("--dense-mix and --choose-mix apply to one generative model at a time; evaluate it alone");
+  const std::vector<int> ks = parse_ks(f.ks);
+  if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
+  BundleOptions bo;
+  bo.precision = parse_scan_precision(f.precision);
+  bo.index = "exact";
+  bo.beam = f.beam;
+  std::vector<std::unique_ptr<ModelBundle>> bundles;
+  for (const auto& dir : f.models) bundles.push_back(ModelBundle::load(dir, bo));
+  const DataFlags df = eval_data(f, cmd, bundles[0]->manifest, f.models[0]);
+  if (f.data.data.empty())
+    for (size_t i = 1; i < bundles.size(); ++i)
+      if (bundles[i]->manifest.at("data").at("options") != bundles[0]->manifest.at("data").at("options"))
+        throw Error(concat(f.models[i], " was trained on other data or options than ", f.models[0],
+                           " (compare their manifests' data.options); models compared in one table must share their "
+                           "data, or give --data"));
+  SequenceData data = df.load();
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    try {
+      check_same_ids(data.users, bundles[i]->users, "user");
+      check_same_ids(data.items, bundles[i]->items, "item");
+    } catch (const Error& e) {
+      throw Error(concat(f.models[i], ": ", e.what()));
+    }
+  }
+  EvalProtocol proto = f.proto;
+  proto.candidates = EvalProtocol::parse_candidates(f.protocol);
+  const std::vector<int> buckets = parse_thresholds(f.length_buckets);
+  const CaseRanker ranker(data, proto);
+  const SplitPart part = f.split == "test" ? SplitPart::kTest : SplitPart::kValid;
+  if (eval_cases(data, part).empty())
+    throw Error(concat("no ", f.split, " cases: no interaction in the ", f.split,
+                       " period has an earlier one by the same user (temporal split too narrow?)"));
+  const int max_k = *std::max_element(ks.begin(), ks.end());
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> rows, len_rows;
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  SplitEvaluation first;
+  if (cmd->count("--beam") > 0 &&
+      std::none_of(bundles.begin(), bundles.end(), [](const auto& b) { return b->generative != nullptr; }))
+    throw Error("--beam applies to generative (colarec) models; none of these is one");
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    const ModelBundle& b = *bundles[i];
+    if (b.generative && proto.candidates != EvalProtocol::Candidates::kAll)
+      throw Error(concat(f.models[i], ": a generative (colarec) model is evaluated with --protocol full"));
+    const int beam = b.generative ? std::max(b.beam, max_k) : 0;
+    const SplitEvaluation ev = evaluate_split(
+        data, part,
+        [&](const std::vector<EvalCase>& cases) {
+          if (!b.generative)
+            return rank_cases(*b.model, *b.exact, data, cases, b.model->config().max_len, &ranker, f.threads);
+          return rank_cases_generative_mixes(*b.generative, data, cases, max_k, beam, proto.exclude_history, f.threads,
+                                             {b.dense_mix})[0];
+        },
+        &ranker);
+    const auto mm = summarize_ranks(ev.model_ranks, ks);
+    const auto by_len = summarize_by_history_length(ev.model_ranks, ev.cases, ks, buckets);
+    rows.push_back({f.models[i], mm});
+    for (auto& r : history_rows(by_len, f.models[i] + ", ")) len_rows.push_back(std::move(r));
+    models.push_back({{"model_dir", f.models[i]},
+                      {"model_type", b.manifest.value("model_type", "")},
+                      {"model_commit", b.manifest.value("seqrec_commit", "unknown")},
+                      {"beam", beam},
+                      {"model", mm},
+                      {"model_by_history_length", by_len},
+                      {"seconds", ev.seconds}});
+    if (i == 0) first = ev;
+  }
+  const auto pm = summarize_ranks(first.popular_ranks, ks);
+  rows.push_back({"most-popular", pm});
+  if (f.json) {
+    nlohmann::ordered_json j = {{"split", f.split},
+                                {"protocol", proto.to_json()},
+                                {"data", df.to_json()},
+                                {"stats", data.stats()},
+                                {"seqrec_version", kSeqrecVersion},
+                                {"eval_commit", git_commit()},
+                                {"models", models},
+                                {"most_popular", pm},
+                                {"most_popular_by_history_length",
+                                 summarize_by_history_length(first.popular_ranks, first.cases, ks, buckets)}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("%s split, %s: %s; data %s; %d items, %zu cases (commit %s):\n%s", f.split.c_str(),
+              data.train_end.empty() ? "leave-one-out" : "temporal", proto.describe().c_str(),
+              df.data.empty() ? "built-in synthetic" : df.data.c_str(), data.num_items(), first.cases.size(),
+              git_commit(), metrics_table(rows, ks).c_str());
+  if (!buckets.empty()) std::printf("by history length:\n%s", metrics_table(len_rows, ks).c_str());
+}
+
+// 命令行上给出、但这个协议不会用到的选项一律报错（而不是默默忽略）。
+void check_eval_flags_apply(const EvalFlags& f, const CLI::App* cmd) {
+  const bool sampled = f.protocol == "sampled" || f.protocol == "sampled-pop";
+  for (const char* flag : {"--negatives", "--seed"})
+    if (cmd->count(flag) > 0 && !sampled)
+      throw Error(concat(flag, " applies to --protocol sampled or sampled-pop (the protocol is ", f.protocol, ")"));
+  if (cmd->count("--exclude-history") > 0 && f.protocol != "full")
+    throw Error(concat("--exclude-history applies to --protocol full (the sampled protocols draw negatives the user "
+                       "never touched; the protocol is ", f.protocol, ")"));
+  for (const char* flag : {"--labels", "--candidates", "--submission"})
+    if (cmd->count(flag) > 0 && f.protocol != "otto")
+      throw Error(concat(flag, " applies to --protocol otto (the protocol is ", f.protocol, ")"));
+  if (f.protocol == "otto")
+    for (const char* flag : {"--split", "--precision", "--beam", "--dense-mix", "--choose-mix", "--length-buckets", "--data"})
+      if (cmd->count(flag) > 0) throw Error(concat(flag, " does not apply to --protocol otto"));
+}
+
 // 执行评估：加载模型目录，重建同一数据集，计算模型与最热门基线的指标并打印。
-void run_eval(const EvalFlags& f) {
-  if (f.protocol == "otto") return run_otto_eval(f);
-  if (f.model.empty()) throw Error("--model is required (except with --protocol otto)");
+void run_eval(EvalFlags f, const CLI::App* cmd) {
+  check_eval_flags_apply(f, cmd);
+  if (f.protocol == "otto") {
+    if (!f.models.empty()) throw Error("--protocol otto scores --candidates or --submission against --labels; it takes no --model");
+    return run_otto_eval(f);
+  }
+  if (f.models.empty()) throw Error("--model is required (except with --protocol otto)");
+  if (f.models.size() > 1) return run_eval_compare(f, cmd);
+  f.model = f.models[0];
   const std::vector<int> ks = parse_ks(f.ks);
   if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
   BundleOptions bo;
@@ -170,7 +305,7 @@ void run_eval(const EvalFlags& f) {
     if (mixes.size() < 2) throw Error("--choose-mix needs at least two --dense-mix values to choose from");
   }
   auto bundle = ModelBundle::load(f.model, bo);
-  DataFlags df = f.data.data.empty() ? DataFlags::from_json(bundle->manifest.at("data").at("options")) : f.data;
+  const DataFlags df = eval_data(f, cmd, bundle->manifest, f.model);
   SequenceData data = df.load();
   check_same_ids(data.users, bundle->users, "user");
   check_same_ids(data.items, bundle->items, "item");
@@ -189,6 +324,9 @@ void run_eval(const EvalFlags& f) {
     throw Error("a generative (colarec) model is evaluated with --protocol full: beam search generates items "
                 "instead of scoring a candidate list");
   const int beam = bundle->generative ? std::max(bundle->beam, max_k) : 0;
+  if (cmd->count("--beam") > 0 && !bundle->generative)
+    throw Error(concat("--beam applies to generative (colarec) models; ", f.model, " is ",
+                       bundle->manifest.value("model_type", "a vector model")));
   if (!mixes.empty() && !bundle->generative)
     throw Error("--dense-mix applies to generative (colarec) models trained with --w-dense");
   for (double m : mixes)
@@ -227,6 +365,7 @@ void run_eval(const EvalFlags& f) {
                                 {"beam", beam},
                                 {"dense_mix", bundle->dense_mix},
                                 {"dense_mix_sweep", nlohmann::ordered_json::array()},
+                                {"seqrec_version", kSeqrecVersion},
                                 {"model_commit", bundle->manifest.value("seqrec_commit", "unknown")},
                                 {"eval_commit", git_commit()},
                                 {"model", mm},
@@ -247,9 +386,9 @@ void run_eval(const EvalFlags& f) {
     if (chosen >= 0) j["dense_mix_chosen"] = {{"dense_mix", chosen}, {"metric", choice_metric}, {"written_to", f.model + "/manifest.json"}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("%s split, %s: %s; %d items, %zu cases, %.2fs (commit %s):\n%s", f.split.c_str(),
-                data.train_end.empty() ? "leave-one-out" : "temporal",
-                proto.describe().c_str(), data.num_items(), cases.size(), secs, git_commit(),
+    std::printf("%s split, %s: %s; data %s; %d items, %zu cases, %.2fs (commit %s):\n%s", f.split.c_str(),
+                data.train_end.empty() ? "leave-one-out" : "temporal", proto.describe().c_str(),
+                df.data.empty() ? "built-in synthetic" : df.data.c_str(), data.num_items(), cases.size(), secs, git_commit(),
                 metrics_table({{"model", mm}, {"most-popular", pm}}, ks).c_str());
     // 按用户历史长度分组（目标之前的交互数）
     if (!buckets.empty()) {
@@ -284,8 +423,14 @@ void run_eval(const EvalFlags& f) {
 void setup_eval(CLI::App& app) {
   auto f = std::make_shared<EvalFlags>();
   auto* cmd = app.add_subcommand("eval", "evaluate a model directory (HR/NDCG/MRR@K, full ranking) against most-popular");
-  cmd->add_option("--model", f->model, "model directory written by 'seqrec train' (all protocols but otto)");
-  f->data.add_to(cmd);
+  cmd->add_option("--model", f->models,
+                  "model directory written by 'seqrec train' (all protocols but otto); several (--model a --model b, "
+                  "or a,b) are compared in one table on the same data")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
+  f->data.add_to(cmd, "interactions file to evaluate on, read and split with the data options given here (its users "
+                      "and items must match the model's); omit to use the data the model was trained on, as its "
+                      "manifest records it (the other data options then may not be given)");
   cmd->add_option("--ks", f->ks, "cut-offs K")->capture_default_str();
   cmd->add_option("--split", f->split, "test or valid")->capture_default_str();
   cmd->add_option("--precision", f->precision, "item vectors for scoring, as in 'seqrec serve' (fp32 and int8 rank identically; fp16 is approximate)")
@@ -322,7 +467,7 @@ void setup_eval(CLI::App& app) {
   cmd->add_option("--threads", f->threads, "threads encoding the histories (results do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  cmd->callback([f] { run_eval(*f); });
+  cmd->callback([f, cmd] { run_eval(*f, cmd); });
 }
 
 }  // namespace seqrec::app

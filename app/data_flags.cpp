@@ -14,8 +14,15 @@
 
 namespace seqrec::app {
 
-void DataFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("--data", data, "interactions file: CSV/TSV/DAT (user, item, timestamp[, rating]), sequence file, "
+std::vector<std::string> DataFlags::shaping_options() {
+  return {"--format",       "--sep",          "--header",         "--columns",        "--user-col",
+          "--item-col",     "--time-col",     "--rating-col",     "--min-rating",     "--min-user-inter",
+          "--min-item-inter", "--split-mode", "--temporal-valid", "--temporal-test",  "--synthetic-users",
+          "--synthetic-items", "--synthetic-seed"};
+}
+
+void DataFlags::add_to(CLI::App* cmd, const char* data_help) {
+  cmd->add_option("--data", data, data_help ? data_help : "interactions file: CSV/TSV/DAT (user, item, timestamp[, rating]), sequence file, "
                                   "RecBole .inter or OTTO JSONL; omit to use the built-in synthetic dataset");
   cmd->add_option("--format", format, "file format: auto, csv, seq (seq-plain: items per line, line = user; "
                                       "seq-uid: 'uid i1 i2 ...'; seq-pairs: 'user item' per line), inter, otto")

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "data/csv_reader.h"
 #include "data/dataset.h"
@@ -22,8 +23,10 @@ struct DataFlags {
   SyntheticOptions synthetic;
   std::string columns;  // 逗号分隔，解析后写入 csv.columns
 
-  // 在子命令上注册选项。
-  void add_to(CLI::App* cmd);
+  // 在子命令上注册选项。data_help 非空时替换 --data 的说明（eval 不读合成数据，而是读模型记录的数据）。
+  void add_to(CLI::App* cmd, const char* data_help = nullptr);
+  // 决定读哪些数据、如何过滤与划分的选项名（即除 --data 与缓存选项之外的全部）。
+  static std::vector<std::string> shaping_options();
   // 描述数据来源与全部选项（写入 manifest，eval 据此重建同一数据集）。
   nlohmann::json to_json() const;
   // 从 manifest 中的描述还原。

@@ -21,7 +21,8 @@ nlohmann::ordered_json summarize_ranks(const std::vector<int64_t>& ranks, const 
       for (int64_t r : ranks) {
         s += name[0] == 'H' ? hit_at(r, k) : name[0] == 'N' ? ndcg_at(r, k) : mrr_at(r, k);
       }
-      out[std::string(name) + "@" + std::to_string(k)] = s / n;
+      // 没有用例（如某个历史长度分组为空）时没有可报告的数：写 null（表格里是 n/a），而不是 0。
+      out[std::string(name) + "@" + std::to_string(k)] = ranks.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s / n);
     }
   }
   out["cases"] = ranks.size();

@@ -75,7 +75,9 @@ std::string metrics_table(const std::vector<std::pair<std::string, nlohmann::ord
     out += name + std::string(w - name.size(), ' ');
     for (const char* m : {"HR", "NDCG", "MRR"})
       for (int k : ks) {
-        std::snprintf(buf, sizeof buf, "%9.4f", j[std::string(m) + "@" + std::to_string(k)].get<double>());
+        const auto& v = j[std::string(m) + "@" + std::to_string(k)];
+        if (v.is_null()) std::snprintf(buf, sizeof buf, "%9s", "n/a");  // 空分组：没有可报告的数
+        else std::snprintf(buf, sizeof buf, "%9.4f", v.get<double>());
         out += buf;
       }
     out += "\n";
