@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/manifest.h"
 #include "core/files.h"
 #include "serve/http_server.h"
 #include "serve/model_bundle.h"
@@ -43,6 +44,13 @@ void run_serve(ServeFlags f) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  // 绑定端口、打印 listening 之前先看一眼模型目录（存在、manifest 可读、格式版本认识）：拼错的目录
+  // 立即报错，而不是先宣布在监听。完整的校验（每个文件的 sha256）仍在后台加载时做。
+  try {
+    (void)load_manifest(f.model);
+  } catch (const Error& e) {
+    throw Error(concat("cannot serve ", f.model, ": ", e.what()));
+  }
   const BundleOptions bo = f.bundle;
   ModelSlot slot(f.model, [bo](const std::string& dir) -> std::shared_ptr<const ModelBundle> {
     const double t0 = now_seconds();
@@ -163,6 +171,11 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-body", f->opt.max_body_bytes, "maximum request body in bytes (413 above)")->capture_default_str();
   cmd->add_option("--max-top-k", f->opt.max_top_k, "maximum top_k a request may ask for")->capture_default_str();
+  cmd->add_option("--exclude-clicked", f->opt.exclude_clicked,
+                  "for requests without exclude_clicked: auto (the model's default, from how often its training data "
+                  "repeats items; see the manifest's serving section), true or false")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "true", "false"}));
   cmd->add_option("--max-batch", f->opt.max_batch, "maximum requests in one POST /recommend/batch")->capture_default_str();
   cmd->add_option("--request-timeout", f->opt.request_timeout_ms,
                   "per-request time limit in ms: a body not received in time gets 408, a batch not answered in time 503 (0 = none)")

@@ -1,6 +1,8 @@
 // 序列数据集构建实现。
 #include "data/dataset.h"
 
+#include <unordered_set>
+
 #include <algorithm>
 #include <numeric>
 
@@ -170,6 +172,24 @@ std::vector<int64_t> train_item_counts(const SequenceData& data) {
     for (int32_t i = 0; i < data.train_len(u); ++i) ++c[static_cast<size_t>(s[static_cast<size_t>(i)])];
   }
   return c;
+}
+
+double SequenceData::repeat_rate() const {
+  int64_t positions = 0, repeats = 0;
+  std::unordered_set<int32_t> seen;
+  for (size_t u = 0; u < seqs.size(); ++u) {
+    const auto& s = seqs[u];
+    const int32_t n = train_len(static_cast<int32_t>(u));
+    seen.clear();
+    for (int32_t i = 0; i < n; ++i) {
+      if (i > 0) {
+        ++positions;
+        repeats += seen.count(s[static_cast<size_t>(i)]) ? 1 : 0;
+      }
+      seen.insert(s[static_cast<size_t>(i)]);
+    }
+  }
+  return positions > 0 ? static_cast<double>(repeats) / static_cast<double>(positions) : 0.0;
 }
 
 }  // namespace seqrec

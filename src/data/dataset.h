@@ -47,6 +47,9 @@ struct SequenceData {
   int32_t num_items() const { return static_cast<int32_t>(items.size()); }
   // 数据集统计（写入 manifest）。
   nlohmann::json stats() const;
+  // 重复率：训练部分中，用户再次交互自己之前交互过的物品的比例（每个用户第一个之后的位置中，物品已在
+  // 该用户更早的位置出现过的比例）。MovieLens 这类“看过不再看”的数据为 0，购物、音乐数据常常很高。
+  double repeat_rate() const;
 };
 
 // 过滤 + 重新编号 + 每个用户按时间稳定排序（时间相同时保持文件顺序）。

@@ -110,6 +110,8 @@ void ServeOptions::validate() const {
   if (port < 0 || port > 65535) throw Error(concat("--port must be in [0, 65535], got ", port));
   if (threads < 0 || threads > 1024) throw Error(concat("--threads must be in [0, 1024] (0 = one per core), got ", threads));
   if (io != "threads" && io != "epoll") throw Error(concat("--io must be threads or epoll, got '", io, "'"));
+  if (exclude_clicked != "auto" && exclude_clicked != "true" && exclude_clicked != "false")
+    throw Error(concat("--exclude-clicked must be auto, true or false, got '", exclude_clicked, "'"));
   if (max_connections < 1 || max_connections > 1000000)
     throw Error(concat("--max-connections must be in [1, 1000000], got ", max_connections));
   if (max_connections_per_ip < 0 || max_connections_per_ip > max_connections)
@@ -247,7 +249,9 @@ HttpResponse HttpServer::on_recommend(const HttpRequest& req) {
   const auto b = slot_.current();  // 整个请求都用这一个模型版本
   if (!b) return error_response(503, "model not loaded yet (see GET /health/ready)");
   res.model_version = b->version;
-  res.body = dump_json(recommend(*b, parse_recommend_request(req.body, opt_.max_top_k)));
+  RecommendRequest r = parse_recommend_request(req.body, opt_.max_top_k);
+  apply_server_defaults(r);
+  res.body = dump_json(recommend(*b, r));
   return res;
 }
 
@@ -257,7 +261,9 @@ HttpResponse HttpServer::on_batch(const HttpRequest& req) {
   if (!b) return error_response(503, "model not loaded yet (see GET /health/ready)");
   res.model_version = b->version;
   const double deadline = opt_.request_timeout_ms > 0 ? req.start + opt_.request_timeout_ms / 1000.0 : 0;
-  res.body = dump_json(recommend_batch(*b, parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch), deadline));
+  std::vector<RecommendRequest> rs = parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch);
+  for (auto& r : rs) apply_server_defaults(r);
+  res.body = dump_json(recommend_batch(*b, rs, deadline));
   return res;
 }
 
@@ -315,6 +321,11 @@ nlohmann::ordered_json HttpServer::load_status() const {
   j["last"] = {{"ok", s.last.ok}, {"dir", s.last.dir}, {"version", s.last.version}, {"error", s.last.error},
                {"seconds", s.last.seconds}};
   return j;
+}
+
+void HttpServer::apply_server_defaults(RecommendRequest& r) const {
+  // 请求自己给了 exclude_clicked 就照它；否则 --exclude-clicked true / false 优先于模型的默认值。
+  if (!r.exclude_clicked && opt_.exclude_clicked != "auto") r.exclude_clicked = opt_.exclude_clicked == "true";
 }
 
 HttpResponse HttpServer::on_status(const HttpRequest&) {

@@ -41,9 +41,12 @@
 namespace seqrec {
 
 // 服务选项。
+struct RecommendRequest;  // 推荐请求，见 serve/recommender.h
+
 struct ServeOptions {
   std::string host = "127.0.0.1";  // 默认只监听回环地址
   int port = 8080;                 // 0 表示由系统分配
+  std::string exclude_clicked = "auto";  // 请求没给 exclude_clicked 时：auto = 模型的默认值，true / false = 一律如此
   std::string io = "threads";      // 并发模型："threads"（每连接一个线程）或 "epoll"
   int threads = 0;                 // epoll 模式的事件循环数；0 = CPU 核数
   int max_connections = 1024;      // 同时打开的连接上限，超出的新连接被拒绝
@@ -137,6 +140,8 @@ class HttpServer {
   HttpResponse on_metrics(const HttpRequest& req);
   HttpResponse on_reload(const HttpRequest& req);
   HttpResponse on_status(const HttpRequest& req);
+  // 请求没给的字段按服务端选项补上（目前是 --exclude-clicked）。
+  void apply_server_defaults(RecommendRequest& r) const;
   // /health 与 /health/ready 共用：legacy 为真时就绪状态写 "ok"。
   HttpResponse readiness(bool legacy);
   // /admin/status 与 /admin/reload 回答里的加载状态。

@@ -100,6 +100,11 @@ std::unique_ptr<ModelBundle> ModelBundle::load(const std::string& dir, const Bun
   b->manifest = load_and_verify_manifest(dir, &raw);  // 校验版本与每个文件的 sha256
   b->version = manifest_version(raw);
   const auto& m = b->manifest;
+  if (m.contains("serving") && m["serving"].is_object() && m["serving"].contains("exclude_clicked")) {
+    if (!m["serving"]["exclude_clicked"].is_boolean())
+      throw Error(concat(dir, "/manifest.json: serving.exclude_clicked must be true or false"));
+    b->exclude_clicked = m["serving"]["exclude_clicked"].get<bool>();
+  }
   if (is_generative_model_type(m.value("model_type", ""))) {
     load_generative(b.get(), opt);
     return b;

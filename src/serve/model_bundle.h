@@ -42,6 +42,9 @@ struct ModelBundle {
   std::shared_ptr<const ExactIndex> exact;    // 基于 item_embeddings.npy；余弦或内积取决于模型的 similarity
   std::shared_ptr<const Retriever> retriever; // 服务用的检索后端：exact 本身，或 FAISS 索引（以 exact 为退路）
   std::unique_ptr<Coalescer> coalescer;       // 非空时单个请求经它合批检索（属于这个模型版本）
+  // 请求没有给 exclude_clicked 时的默认值：manifest 的 serving.exclude_clicked（由训练数据的重复率得出；
+  // 没有这一段的旧模型为 false）；serve --exclude-clicked 可以覆盖。
+  bool exclude_clicked = false;
   std::vector<int32_t> popular;     // 按训练集流行度降序排列的物品
   std::vector<float> popular_score; // 对应的训练次数
 

@@ -47,6 +47,7 @@ struct Plan {
   nlohmann::json unknown = nlohmann::json::array();
   SearchFilter filter;          // exclude_clicked + deny_items → exclude；allow_items → allow
   bool use_model = false;       // false：没有可用信号，回退到最热门
+  bool exclude_clicked = false; // 实际生效的 exclude_clicked（请求给出的，或模型的默认值）
 };
 
 Plan make_plan(const ModelBundle& b, const RecommendRequest& req) {
@@ -57,7 +58,8 @@ Plan make_plan(const ModelBundle& b, const RecommendRequest& req) {
     if (it >= 0) p.clicks.push_back(it);
     else p.unknown.push_back(id);
   }
-  if (req.exclude_clicked) p.filter.exclude = p.clicks;
+  p.exclude_clicked = req.exclude_clicked.value_or(b.exclude_clicked);
+  if (p.exclude_clicked) p.filter.exclude = p.clicks;
   for (const auto& id : req.deny_items) {
     const int32_t it = b.items.find(id);
     if (it >= 0) p.filter.exclude.push_back(it);
@@ -90,6 +92,7 @@ nlohmann::ordered_json make_result(const ModelBundle& b, const std::vector<Hit>&
   out["score_type"] = popular ? "popularity" : b.generative ? "log_prob" : b.model->config().cosine() ? "cosine" : "dot";
   out["strategy"] = strategy;
   out["user_known"] = p.user >= 0;
+  out["exclude_clicked"] = p.exclude_clicked;  // 实际生效的值：请求没给时是模型的默认值
   out["unknown_clicks"] = std::move(p.unknown);
   return out;
 }

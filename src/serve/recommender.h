@@ -4,7 +4,8 @@
 //   user_id          必填；字符串、整数或 null（null 表示匿名用户）
 //   recent_clicks    必填；字符串或整数组成的数组，按时间从旧到新，可以为空
 //   top_k            可选，默认 10，范围 [1, max_top_k]
-//   exclude_clicked  可选，默认 false；为 true 时不推荐 recent_clicks 中的物品
+//   exclude_clicked  可选，默认取模型的 serving.exclude_clicked（训练数据很少重复时为 true）；为 true 时不推荐
+//                    recent_clicks 中的物品
 //   allow_items      可选，物品 ID 数组：只从这些物品中推荐（业务白名单；未知 ID 忽略）
 //   deny_items       可选，物品 ID 数组：绝不推荐这些物品（业务黑名单；未知 ID 忽略）
 // 过滤后只要还有足够的物品，总是返回 top_k 个（近似索引会加大候选数重查，最后退回精确扫描）。
@@ -42,7 +43,7 @@ struct RecommendRequest {
   std::optional<std::string> user_id;  // 空表示匿名
   std::vector<std::string> recent_clicks;
   int top_k = 10;
-  bool exclude_clicked = false;
+  std::optional<bool> exclude_clicked;  // 空：用模型的默认值（ModelBundle::exclude_clicked）
   std::optional<std::vector<std::string>> allow_items;  // 白名单（有值时只从中推荐）
   std::vector<std::string> deny_items;                  // 黑名单
 };

@@ -91,12 +91,13 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     m["format_version"] = kFormatVersion;
     m["seqrec_commit"] = git_commit();
     m["model_type"] = model_type_name(info.model);
-    m["seqrec_version"] = "0.1.0";
+    m["seqrec_version"] = kSeqrecVersion;
     m["blas"] = blas_description();  // 训练所用的 BLAS 与内核（浮点舍入随内核而变）
     m["model"] = info.model.to_json();
     m["training"] = info.train.to_json(info.model.type);
     m["training_result"] = training_result_json(r);
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
+    m["serving"] = serving_defaults(*info.data);
     m["metrics"] = info.metrics;
     m["files"] = file_checksums(stage, {"model.safetensors", "item_embeddings.npy", "user_map.json",
                                         "item_map.json", "popularity.json", "train_log.jsonl", "queries.npy"});
@@ -108,6 +109,14 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     fs::remove_all(stage, ec);
     throw;
   }
+}
+
+nlohmann::ordered_json serving_defaults(const SequenceData& data) {
+  const double rate = data.repeat_rate();
+  return {{"repeat_rate", rate},
+          {"exclude_clicked", rate < kRepeatRateForExclusion},
+          {"rule", concat("exclude_clicked defaults to true when fewer than ", kRepeatRateForExclusion * 100,
+                          "% of training interactions repeat an item the user had before")}};
 }
 
 void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
@@ -141,7 +150,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     m["format_version"] = kFormatVersion;
     m["seqrec_commit"] = git_commit();
     m["model_type"] = kColarecName;
-    m["seqrec_version"] = "0.1.0";
+    m["seqrec_version"] = kSeqrecVersion;
     m["blas"] = blas_description();  // 训练所用的 BLAS 与内核（浮点舍入随内核而变）
     m["model"] = info.model.to_json();
     m["training"] = info.train.to_json(kColarecName);
@@ -152,6 +161,7 @@ void export_genrec_model(const std::string& dir, const GenRecExportInfo& info) {
     if (!info.init_from.is_null()) m["init_from"] = info.init_from;
     m["training_result"] = training_result_json(r);
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
+    m["serving"] = serving_defaults(*info.data);
     m["metrics"] = info.metrics;
     m["files"] = file_checksums(stage, files);
     write_file_atomic(path("manifest.json"), m.dump(2));

@@ -27,6 +27,11 @@ struct ExportInfo {
   nlohmann::json metrics;       // 验证/测试指标（模型与基线）
 };
 
+// 训练数据的重复率低于这个值时（用户几乎不回头再看同一个物品，如 MovieLens），服务默认不推荐请求里点过的物品。
+inline constexpr double kRepeatRateForExclusion = 0.05;
+// manifest 的 "serving" 段：测得的重复率与由它得出的 exclude_clicked 默认值（及其规则的说明）。
+nlohmann::ordered_json serving_defaults(const SequenceData& data);
+
 // 导出时保存的真实查询样本数（queries.npy）。
 constexpr int kQuerySample = 1000;
 
