@@ -21,7 +21,7 @@ struct CandidatesFlags {
   std::string covisit, model, out, submission;
   CandidateOptions opt;
   int k = 20;
-  std::string sources = "history,covisit,model,popular";
+  std::string sources;  // 空 = 默认：history,covisit,popular，给了 --model 时在 popular 之前加上 model
   std::string type_weights = "1,6,3";
 };
 
@@ -59,7 +59,10 @@ void parse_sources(const std::string& s, CandidateOptions& o) {
 void run_candidates(const CandidatesFlags& f) {
   const double t0 = now_seconds();
   CandidateOptions o = f.opt;
-  parse_sources(f.sources, o);
+  // 默认的来源取决于给了什么：没有 --model 时不含 model（README 里不带模型的例子照写就能运行）。
+  const std::string sources =
+      !f.sources.empty() ? f.sources : f.model.empty() ? "history,covisit,popular" : "history,covisit,model,popular";
+  parse_sources(sources, o);
   o.type_weight = parse_type_weights(f.type_weights);
   if (f.k < 1 || f.k > o.list_size) throw Error(concat("--k must be in [1, --candidates] (got ", f.k, ")"));
   if (o.use_covisit && f.covisit.empty()) throw Error("--sources names covisit but no --covisit directory was given");
@@ -172,7 +175,9 @@ void setup_candidates(CLI::App& app) {
   cmd->add_option("--submission", f->submission, "Kaggle submission CSV: session_type,labels (top --k of each list)");
   cmd->add_option("--k", f->k, "items per submission line")->capture_default_str();
   cmd->add_option("--candidates", f->opt.list_size, "candidates per list in the CSV")->capture_default_str();
-  cmd->add_option("--sources", f->sources, "sources in order of use (drop some to measure each alone)")->capture_default_str();
+  cmd->add_option("--sources", f->sources,
+                  "sources in order of use (drop some to measure each alone) [history,covisit,popular; with --model "
+                  "history,covisit,model,popular]");
   cmd->add_option("--history-min", f->opt.history_min, "sessions with at least this many events rank their history "
                                                        "by recency x type weight")->capture_default_str();
   cmd->add_option("--type-weights", f->type_weights, "history weights of clicks,carts,orders")->capture_default_str();

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "core/blas_core.h"
 #include "core/error.h"
+#include "core/version.h"
 
 // 解析命令行并运行选中的子命令；用户的问题（seqrec::Error、文件系统错误、选项值无法转换）→ 退出码 1，
 // 其他异常（程序缺陷或资源耗尽）→ 2。
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
   CLI::App app{"seqrec-serve: seqrec without training and without LibTorch - serve, recommend, index, evaluate"};
 #endif
   app.require_subcommand(1);
+  // seqrec --version：版本号与构建所用的提交（有未提交改动时带 -dirty）。
+  app.set_version_flag("--version", std::string("seqrec ") + seqrec::kSeqrecVersion + " (commit " + seqrec::git_commit() + ")",
+                       "print the version and the commit it was built from, and exit");
   // 同一个选项给了两次时取最后一次（与 GNU 工具、git、curl 的习惯相同）：文档里 "seqrec train $C ... --threads 2"
   // 这种先放一组公共选项、再覆盖其中一个的写法才能用。子命令在创建时继承这个默认设置，所以要在注册子命令之前设。
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);

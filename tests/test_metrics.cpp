@@ -10,6 +10,7 @@
 #include "core/kernels.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
+#include "eval/report.h"
 #include "index/exact_index.h"
 
 namespace seqrec {
@@ -307,4 +308,14 @@ TEST(ExactIndex, ParsePrecision) {
 }
 
 }  // namespace
+// 空分组没有可报告的数：JSON 里是 null，表格里是 n/a，而不是一行 0。
+TEST(Metrics, EmptyGroupIsNotZero) {
+  const auto m = summarize_ranks({}, {10});
+  EXPECT_TRUE(m["HR@10"].is_null());
+  EXPECT_EQ(m["cases"].get<size_t>(), 0u);
+  const std::string t = metrics_table({{"model, history 0-4 (0)", m}, {"model", summarize_ranks({0, 3}, {10})}}, {10});
+  EXPECT_NE(t.find("n/a"), std::string::npos) << t;
+  EXPECT_NE(t.find("1.0000"), std::string::npos) << t;
+}
+
 }  // namespace seqrec
