@@ -31,8 +31,12 @@ struct ServeFlags {
 
 // 启动服务：屏蔽信号 → 绑定端口并开始应答（/health/ready 在模型加载完之前是 503）→ 加载并校验模型
 // （失败则退出）→ 处理请求，直到 SIGINT/SIGTERM（排空后退出）；SIGHUP 在后台重新加载 --model 目录。
-void run_serve(ServeFlags f) {
+void run_serve(ServeFlags f, const CLI::App* cmd) {
   f.opt.validate();
+  // --threads 只对 --io epoll 有意义（每连接一个线程的模式没有事件循环）：给了却用不上时报错，而不是忽略。
+  if (cmd->count("--threads") > 0 && f.opt.io != "epoll")
+    throw Error("--threads sets the event loops of --io epoll; with --io threads every connection has its own thread "
+                "(bound by --max-connections)");
   if (f.opt.admin_token.empty())
     if (const char* t = std::getenv("SEQREC_ADMIN_TOKEN")) f.opt.admin_token = t;
   f.bundle.precision = parse_scan_precision(f.precision);
@@ -191,7 +195,7 @@ void setup_serve(CLI::App& app) {
                   "token for POST /admin/reload and GET /admin/status (header 'Authorization: Bearer TOKEN'); "
                   "default: $SEQREC_ADMIN_TOKEN; none = admin routes disabled");
   cmd->add_option("--access-log", f->opt.access_log, "JSON-lines access log: - (stderr) or a file to append to (default: off)");
-  cmd->callback([f] { run_serve(*f); });
+  cmd->callback([f, cmd] { run_serve(*f, cmd); });
 }
 
 }  // namespace seqrec::app

@@ -38,7 +38,9 @@ errs() { awk '/Non-2xx|Socket errors/ {print}' "$1" | tr '\n' ' '; }
 # 一个构建、一种并发模型：起服务、两个负载、停服务。
 run() {
   local label=$1 bin=$2 io=$3
-  "$bin" serve --model "$WORK/model" --port "$PORT" --io "$io" --threads 2 > "$WORK/serve_${label}_${io}.log" 2>&1 &
+  local loops=()
+  [ "$io" = epoll ] && loops=(--threads 2)  # --threads 只属于 epoll 模式（每连接一个线程的模式会拒绝它）
+  "$bin" serve --model "$WORK/model" --port "$PORT" --io "$io" "${loops[@]}" > "$WORK/serve_${label}_${io}.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null && break; sleep 0.1; done
   wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$PORT/health" > "$WORK/w_health.txt" 2>&1

@@ -72,6 +72,10 @@ TEST(FirstContactCli, ServeChecksTheModelBeforeListening) {
   EXPECT_EQ(rc, 1) << out;
   EXPECT_EQ(out.find("listening"), std::string::npos) << out;
   EXPECT_NE(out.find("cannot serve /nonexistent/model"), std::string::npos) << out;
+  // --threads 只属于 --io epoll：每连接一个线程的模式下给了就报错。
+  auto [rc2, out2] = run_cli("serve --model /nonexistent/model --port 0 --threads 4", false, 20);
+  EXPECT_EQ(rc2, 1) << out2;
+  EXPECT_NE(out2.find("--threads sets the event loops of --io epoll"), std::string::npos) << out2;
 }
 
 // 训练日志的摘要只列用到的选项：SASRec 是内积打分，没有 temperature；没有 hidden（GRU 的）。
