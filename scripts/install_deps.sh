@@ -13,6 +13,7 @@ PKGS=(
   libgoogle-perftools-dev                  # tcmalloc：大张量的分配不再反复缺页
   libfaiss-dev                             # 近似检索：HNSW / IVF 索引（seqrec index）
   libsimdjson-dev                          # 会话 JSONL 的 SIMD 流式解析（OTTO 规模：seqrec covisit / candidates）
+  libsqlite3-dev                           # 用户历史的嵌入式存储（src/store/sqlite_store.cpp，POST /events）
   libsentencepiece-dev                     # 物品内容的子词分词器（生成式检索模型）
   libgtest-dev libgmock-dev
   curl

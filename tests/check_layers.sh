@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # 分层检查（ctest 的 layering）：src/ 下的每个文件只能包含本层或更低层的头文件，依赖单向流动：
+#   core → data → store（用户历史存储）
 #   core → data → models → index → eval → train
 #                                  eval → serve
 #                                  eval → session
@@ -11,11 +12,12 @@ ROOT=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 declare -A ALLOWED=(
   [core]="core"
   [data]="core data"
+  [store]="core data store"
   [models]="core data models"
   [index]="core data models index"
   [eval]="core data models index eval"
-  [train]="core data models index eval train"
-  [serve]="core data models index eval serve"
+  [train]="core data store models index eval train"
+  [serve]="core data store models index eval serve"
   [session]="core data models index eval session"
 )
 files=0

@@ -1,0 +1,51 @@
+// 用户历史存储：服务收到的事件（POST /events）持久地记下来，按用户取最近的历史（按用户 ID 推荐），
+// 整个事件日志留给重新训练，用户可以被擦除。一个接口，后端可换（嵌入式的 SQLite；多副本共享的 Redis 见 issue 46）。
+//
+// 保证（SQLite 后端，见 sqlite_store.h）：
+//   * append() 的一批事件全有或全无：返回之前要么整批都写进了存储，要么一条都没有（抛出 Error）；
+//   * event_id 非空的事件是幂等的：同一个 event_id 只存一次，重复的计入 duplicates；
+//   * 返回即持久：durability 为 fsync 时，append 返回后断电也不丢（WAL 在提交时同步到磁盘）；
+//     为 async 时只保证进程崩溃不丢，断电可能丢掉最后一段（操作系统尚未写盘的部分）。
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace seqrec {
+
+// 一个事件（外部 ID；type 是 EventKind 的值，见 data/events.h）。
+struct StoredEvent {
+  std::string user_id;
+  std::string item_id;
+  uint8_t type = 0;
+  int64_t ts_ms = 0;       // 毫秒时间戳（请求没给时由服务填上收到的时刻）
+  std::string event_id;    // 空 = 不做幂等检查
+};
+
+// 一次追加的结果。
+struct AppendResult {
+  int64_t stored = 0;      // 新写入的事件数
+  int64_t duplicates = 0;  // 因 event_id 已存在（或同一批里重复）而跳过的事件数
+};
+
+// 历史存储的接口。实现必须是线程安全的：多个连接线程同时 append / recent。
+class HistoryStore {
+ public:
+  virtual ~HistoryStore() = default;
+  // 原子地追加一批事件（见文件头的保证）。
+  virtual AppendResult append(const std::vector<StoredEvent>& events) = 0;
+  // 用户最近的至多 n 个事件，从旧到新（同一时刻的按到达次序）。未知用户为空。
+  virtual std::vector<StoredEvent> recent(const std::string& user_id, size_t n) const = 0;
+  // 擦除一个用户：删除他的全部事件（之后的 recent 与 scan 都不再有）。返回删除的事件数。
+  virtual int64_t erase_user(const std::string& user_id) = 0;
+  // 按到达次序遍历全部事件（重新训练读它）。fn 返回 false 时停止。
+  virtual void scan(const std::function<bool(const StoredEvent&)>& fn) const = 0;
+  // 事件数、用户数、物品数等（/admin/status 与 /metrics 用）。
+  virtual nlohmann::json stats() const = 0;
+};
+
+}  // namespace seqrec

@@ -1,0 +1,335 @@
+// SQLite 历史存储的实现：模式与版本、提交线程（group commit）、只读连接。
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace seqrec {
+
+void SqliteStoreOptions::validate() const {
+  if (durability != "fsync" && durability != "async")
+    throw Error(concat("--durability must be fsync or async, got '", durability, "'"));
+  if (busy_timeout_ms < 0) throw Error(concat("busy timeout must be >= 0 ms, got ", busy_timeout_ms));
+}
+
+namespace {
+
+// 预编译语句（RAII）。
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
+      throw Error(concat("event store: cannot prepare '", sql, "': ", sqlite3_errmsg(db)));
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  sqlite3_stmt* get() const { return s_; }
+  void text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void text_or_null(int i, const std::string& v) {
+    if (v.empty()) sqlite3_bind_null(s_, i);
+    else text(i, v);
+  }
+  void i64(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  // 执行一步：SQLITE_ROW 返回 true，SQLITE_DONE 返回 false，其他抛出 Error。
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw Error(concat("event store: ", sqlite3_errmsg(db_)));
+  }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::string col_text(int c) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, c))) : std::string();
+  }
+  int64_t col_i64(int c) const { return sqlite3_column_int64(s_, c); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+// 执行不返回行的 SQL；出错时抛出带 what 的 Error。
+void exec(sqlite3* db, const char* sql, const std::string& what) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    throw Error(concat(what, ": ", msg));
+  }
+}
+
+// 打开一个连接；失败时关闭并抛出 Error。
+sqlite3* open_db(const std::string& path, int flags, int busy_ms) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    throw Error(concat("event store '", path, "': cannot open: ", msg));
+  }
+  sqlite3_busy_timeout(db, busy_ms);
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
+// 一个查询的单个整数结果。
+int64_t query_i64(sqlite3* db, const char* sql) {
+  Stmt s(db, sql);
+  return s.step() ? s.col_i64(0) : 0;
+}
+
+// 版本 1 的模式：事件按到达次序编号；按（用户，时间，到达）的索引支撑“最近 N 个”；event_id 唯一（NULL 不冲突）。
+constexpr const char* kSchemaV1 =
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, item_id TEXT NOT NULL, "
+    "type INTEGER NOT NULL, ts INTEGER NOT NULL, event_id TEXT UNIQUE);"
+    "CREATE INDEX events_by_user ON events(user_id, ts, seq);";
+
+class SqliteStore : public HistoryStore {
+ public:
+  SqliteStore(const std::string& dir, const SqliteStoreOptions& opt) : opt_(opt) {
+    opt.validate();
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Error(concat("event store '", dir, "': cannot create the directory: ", ec.message()));
+    path_ = (fs::path(dir) / "events.db").string();
+    wdb_ = open_db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt.busy_timeout_ms);
+    try {
+      prepare_schema();
+      rdb_ = open_db(path_, SQLITE_OPEN_READONLY, opt.busy_timeout_ms);
+    } catch (...) {
+      sqlite3_close(wdb_);
+      throw;
+    }
+    committer_ = std::thread([this] { commit_loop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    committer_.join();
+    sqlite3_close(rdb_);
+    sqlite3_close(wdb_);
+  }
+
+  AppendResult append(const std::vector<StoredEvent>& events) override {
+    if (events.empty()) return {};
+    Pending p;
+    p.events = &events;
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.push_back(&p);
+    work_cv_.notify_one();
+    done_cv_.wait(lock, [&] { return p.done; });
+    if (!p.error.empty()) throw Error(p.error);
+    return p.result;
+  }
+
+  std::vector<StoredEvent> recent(const std::string& user_id, size_t n) const override {
+    std::vector<StoredEvent> out;
+    if (n == 0) return out;
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(rdb_, "SELECT item_id, type, ts, event_id FROM events WHERE user_id = ?1 ORDER BY ts DESC, seq DESC LIMIT ?2");
+    s.text(1, user_id);
+    s.i64(2, static_cast<int64_t>(std::min<size_t>(n, static_cast<size_t>(INT64_MAX))));
+    while (s.step()) {
+      StoredEvent e;
+      e.user_id = user_id;
+      e.item_id = s.col_text(0);
+      e.type = static_cast<uint8_t>(s.col_i64(1));
+      e.ts_ms = s.col_i64(2);
+      e.event_id = s.col_text(3);
+      out.push_back(std::move(e));
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+  int64_t erase_user(const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    Stmt s(wdb_, "DELETE FROM events WHERE user_id = ?1");
+    s.text(1, user_id);
+    s.step();
+    return sqlite3_changes64(wdb_);
+  }
+
+  void scan(const std::function<bool(const StoredEvent&)>& fn) const override {
+    // 自己的只读连接：长时间的遍历（重新训练）不挡按用户读取的请求。
+    sqlite3* db = open_db(path_, SQLITE_OPEN_READONLY, opt_.busy_timeout_ms);
+    try {
+      Stmt s(db, "SELECT user_id, item_id, type, ts, event_id FROM events ORDER BY seq");
+      StoredEvent e;
+      while (s.step()) {
+        e.user_id = s.col_text(0);
+        e.item_id = s.col_text(1);
+        e.type = static_cast<uint8_t>(s.col_i64(2));
+        e.ts_ms = s.col_i64(3);
+        e.event_id = s.col_text(4);
+        if (!fn(e)) break;
+      }
+    } catch (...) {
+      sqlite3_close(db);
+      throw;
+    }
+    sqlite3_close(db);
+  }
+
+  nlohmann::json stats() const override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    return {{"backend", "sqlite"},
+            {"path", path_},
+            {"durability", opt_.durability},
+            {"events", query_i64(rdb_, "SELECT COUNT(*) FROM events")},
+            {"users", query_i64(rdb_, "SELECT COUNT(DISTINCT user_id) FROM events")},
+            {"items", query_i64(rdb_, "SELECT COUNT(DISTINCT item_id) FROM events")},
+            {"format_version", kSqliteStoreVersion}};
+  }
+
+ private:
+  // 等待提交的一批。
+  struct Pending {
+    const std::vector<StoredEvent>* events = nullptr;
+    AppendResult result;
+    std::string error;
+    bool done = false;
+  };
+
+  // 建立或核对模式：新文件建表并写版本；已有文件必须是本格式的、认识的版本。
+  void prepare_schema() {
+    // 先读一次：不是 SQLite 文件或已损坏时，这里就报“file is not a database”之类的原因。
+    int64_t version = 0;
+    try {
+      version = query_i64(wdb_, "PRAGMA user_version");
+    } catch (const Error& e) {
+      throw Error(concat("event store '", path_, "' cannot be read (not a seqrec event store, or damaged): ", e.what()));
+    }
+    if (version > kSqliteStoreVersion)
+      throw Error(concat("event store '", path_, "' has format version ", version, "; this seqrec reads version ",
+                         kSqliteStoreVersion, " (a newer seqrec wrote it)"));
+    const std::string mode = [&] {
+      Stmt s(wdb_, "PRAGMA journal_mode=WAL");
+      return s.step() ? s.col_text(0) : std::string();
+    }();
+    if (mode != "wal") throw Error(concat("event store '", path_, "': cannot switch to WAL mode (got '", mode, "')"));
+    exec(wdb_, opt_.durability == "fsync" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+         concat("event store '", path_, "'"));
+    if (version == 0) {
+      if (query_i64(wdb_, "SELECT COUNT(*) FROM sqlite_master") != 0)
+        throw Error(concat("event store '", path_, "' is an SQLite database but not a seqrec event store"));
+      exec(wdb_, "BEGIN IMMEDIATE", "event store: create");
+      try {
+        exec(wdb_, kSchemaV1, "event store: create");
+        exec(wdb_, "PRAGMA user_version=1", "event store: create");
+        exec(wdb_, "COMMIT", "event store: create");
+      } catch (...) {
+        sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+    // 完整性：只在打开时快速检查一次（页面结构），损坏的文件在服务之前就被拒绝。
+    Stmt check(wdb_, "PRAGMA quick_check");
+    const std::string verdict = check.step() ? check.col_text(0) : std::string("no answer");
+    if (verdict != "ok") throw Error(concat("event store '", path_, "' is damaged: ", verdict));
+  }
+
+  // 提交线程：把同时等待的几批合进一个事务（group commit）；每批用一个保存点，一批出错只撤回这一批。
+  void commit_loop() {
+    Stmt insert(wdb_, "INSERT OR IGNORE INTO events (user_id, item_id, type, ts, event_id) VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (;;) {
+      std::deque<Pending*> batch;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // 停止且没有待提交的
+        batch.swap(queue_);
+      }
+      {
+        std::lock_guard<std::mutex> wlock(write_mu_);
+        commit(batch, insert);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (Pending* p : batch) p->done = true;
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  void commit(std::deque<Pending*>& batch, Stmt& insert) {
+    if (sqlite3_exec(wdb_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      const std::string msg = concat("event store: cannot begin a transaction: ", sqlite3_errmsg(wdb_));
+      for (Pending* p : batch) p->error = msg;
+      return;
+    }
+    for (Pending* p : batch) {
+      sqlite3_exec(wdb_, "SAVEPOINT one_batch", nullptr, nullptr, nullptr);
+      try {
+        for (const StoredEvent& e : *p->events) {
+          insert.reset();
+          insert.text(1, e.user_id);
+          insert.text(2, e.item_id);
+          insert.i64(3, e.type);
+          insert.i64(4, e.ts_ms);
+          insert.text_or_null(5, e.event_id);
+          insert.step();
+          if (sqlite3_changes(wdb_) == 1) ++p->result.stored;
+          else ++p->result.duplicates;
+        }
+        sqlite3_exec(wdb_, "RELEASE one_batch", nullptr, nullptr, nullptr);
+      } catch (const Error& e) {
+        insert.reset();
+        sqlite3_exec(wdb_, "ROLLBACK TO one_batch", nullptr, nullptr, nullptr);
+        sqlite3_exec(wdb_, "RELEASE one_batch", nullptr, nullptr, nullptr);
+        p->error = e.what();
+        p->result = {};
+      }
+    }
+    insert.reset();
+    if (sqlite3_exec(wdb_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      // 提交失败（如磁盘已满）：整个事务撤回，这一组里没有一批被写入。
+      const std::string msg = concat("event store: commit failed, nothing of this request was stored: ",
+                                     sqlite3_errmsg(wdb_));
+      sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
+      for (Pending* p : batch) {
+        p->error = msg;
+        p->result = {};
+      }
+    }
+  }
+
+  SqliteStoreOptions opt_;
+  std::string path_;
+  sqlite3* wdb_ = nullptr;  // 写连接：提交线程与擦除（write_mu_ 保护）
+  sqlite3* rdb_ = nullptr;  // 读连接（read_mu_ 保护）
+  mutable std::mutex read_mu_;
+  std::mutex write_mu_;
+  std::mutex mu_;  // 保护 queue_、stop_ 与各 Pending 的 done
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Pending*> queue_;
+  bool stop_ = false;
+  std::thread committer_;
+};
+
+}  // namespace
+
+std::unique_ptr<HistoryStore> open_sqlite_store(const std::string& dir, const SqliteStoreOptions& opt) {
+  return std::make_unique<SqliteStore>(dir, opt);
+}
+
+}  // namespace seqrec

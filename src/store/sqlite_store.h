@@ -1,0 +1,30 @@
+// 嵌入式的历史存储：SQLite（Debian 的 libsqlite3-dev），WAL 模式，一个目录一个数据库文件（events.db）。
+// 一台机器上什么都不用另装、另启动。
+//
+// 写：所有 append 交给一个提交线程，它把同时等待的几批合进一个事务一起提交（group commit），
+// 每个调用在自己的批提交之后才返回。fsync 策略下每次提交都把 WAL 同步到磁盘，所以并发越高，
+// 每次同步分摊的事件越多。读：独立的只读连接（WAL 下读不挡写）。
+// 格式有版本（PRAGMA user_version）：打开时版本不认识、不是 SQLite 文件或文件损坏，都以指明原因的 Error 拒绝。
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/history_store.h"
+
+namespace seqrec {
+
+// SQLite 存储的选项。
+struct SqliteStoreOptions {
+  std::string durability = "fsync";  // fsync：提交即落盘；async：只防进程崩溃（见 history_store.h）
+  int busy_timeout_ms = 5000;        // 数据库被别的进程锁住时等多久
+  void validate() const;
+};
+
+// 打开（或创建）dir 下的存储。dir 不存在时创建；打不开、版本不对或损坏时抛出 Error。
+std::unique_ptr<HistoryStore> open_sqlite_store(const std::string& dir, const SqliteStoreOptions& opt = {});
+
+// 当前的存储格式版本（写进 PRAGMA user_version）。
+inline constexpr int kSqliteStoreVersion = 1;
+
+}  // namespace seqrec

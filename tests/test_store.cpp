@@ -1,0 +1,135 @@
+// 用户历史存储（SQLite）：一批全有或全无；event_id 幂等（跨批与批内）；最近 N 个按时间从旧到新；
+// 擦除；重新打开后数据都在；并发追加合并提交且一条不丢；坏文件、别的 SQLite 库、更新的格式版本在打开时就被拒绝。
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "store/sqlite_store.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace seqrec {
+namespace {
+
+StoredEvent ev(const std::string& user, const std::string& item, int64_t ts, const std::string& id = "", uint8_t type = 0) {
+  StoredEvent e;
+  e.user_id = user;
+  e.item_id = item;
+  e.ts_ms = ts;
+  e.event_id = id;
+  e.type = type;
+  return e;
+}
+
+// 期望 f 抛出 Error 且消息包含 want。
+template <class F>
+void expect_error(F f, const std::string& want) {
+  try {
+    f();
+    FAIL() << "no error; expected: " << want;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+  }
+}
+
+TEST(SqliteStore, AppendRecentIdempotencyErase) {
+  test::TempDir d;
+  auto s = open_sqlite_store(d.file("store"));
+  auto r = s->append({ev("u1", "a", 10, "e1"), ev("u1", "b", 30, "e2"), ev("u1", "c", 20), ev("u2", "a", 5, "e3", 2)});
+  EXPECT_EQ(r.stored, 4);
+  EXPECT_EQ(r.duplicates, 0);
+  // 同一个 event_id 再来：跳过（跨批与同一批内都是）
+  r = s->append({ev("u1", "x", 40, "e1"), ev("u1", "y", 50, "e9"), ev("u1", "z", 60, "e9")});
+  EXPECT_EQ(r.stored, 1);
+  EXPECT_EQ(r.duplicates, 2);
+  // 最近 N 个：按时间从旧到新
+  auto h = s->recent("u1", 3);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].item_id, "c");
+  EXPECT_EQ(h[1].item_id, "b");
+  EXPECT_EQ(h[2].item_id, "y");
+  EXPECT_EQ(s->recent("u1", 100).size(), 4u);
+  EXPECT_TRUE(s->recent("nobody", 10).empty());
+  EXPECT_EQ(s->recent("u2", 10)[0].type, 2);
+  EXPECT_EQ(s->stats()["events"], 5);
+  EXPECT_EQ(s->stats()["users"], 2);
+  // 擦除：最近历史与全量遍历里都没有了
+  EXPECT_EQ(s->erase_user("u1"), 4);
+  EXPECT_TRUE(s->recent("u1", 10).empty());
+  int64_t seen = 0;
+  s->scan([&](const StoredEvent& e) {
+    EXPECT_EQ(e.user_id, "u2");
+    ++seen;
+    return true;
+  });
+  EXPECT_EQ(seen, 1);
+}
+
+TEST(SqliteStore, SurvivesReopenAndScansInArrivalOrder) {
+  test::TempDir d;
+  {
+    auto s = open_sqlite_store(d.file("store"), SqliteStoreOptions{"async"});
+    s->append({ev("u", "1", 3), ev("v", "2", 1)});
+    s->append({ev("u", "3", 2, "k")});
+  }
+  auto s = open_sqlite_store(d.file("store"));
+  std::vector<std::string> items;
+  s->scan([&](const StoredEvent& e) {
+    items.push_back(e.item_id);
+    return true;
+  });
+  EXPECT_EQ(items, (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(s->append({ev("u", "3", 2, "k")}).duplicates, 1);  // 幂等跨越重新打开
+}
+
+// 多个线程同时追加：一条不丢、一条不重（group commit 把它们合进少数几个事务）。
+TEST(SqliteStore, ConcurrentAppendsAllLand) {
+  test::TempDir d;
+  auto s = open_sqlite_store(d.file("store"));
+  std::vector<std::thread> ts;
+  std::atomic<int64_t> stored{0};
+  for (int t = 0; t < 8; ++t)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto r = s->append({ev("u" + std::to_string(t), std::to_string(i), i, concat(t, "-", i)),
+                            ev("u" + std::to_string(t), std::to_string(i), i, concat(t, "-", i))});
+        stored += r.stored;
+      }
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(stored.load(), 400);
+  EXPECT_EQ(s->stats()["events"], 400);
+  EXPECT_EQ(s->recent("u3", 1000).size(), 50u);
+}
+
+// 打开时拒绝：不是数据库的文件、别的 SQLite 数据库、更新的格式版本；消息说明是哪个文件、为什么。
+TEST(SqliteStore, RefusesForeignDamagedOrNewerFiles) {
+  test::TempDir d;
+  fs::create_directories(d.file("junk"));
+  write_file_atomic(d.file("junk") + "/events.db", std::string(4096, 'x'));
+  expect_error([&] { open_sqlite_store(d.file("junk")); }, "not a seqrec event store, or damaged");
+  fs::create_directories(d.file("other"));
+  sqlite3* db = nullptr;
+  sqlite3_open((d.file("other") + "/events.db").c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  expect_error([&] { open_sqlite_store(d.file("other")); }, "but not a seqrec event store");
+  { open_sqlite_store(d.file("newer")); }
+  db = nullptr;
+  sqlite3_open((d.file("newer") + "/events.db").c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version=7", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  expect_error([&] { open_sqlite_store(d.file("newer")); }, "has format version 7");
+  expect_error([&] { SqliteStoreOptions o; o.durability = "sometimes"; open_sqlite_store(d.file("x"), o); },
+               "--durability must be fsync or async");
+}
+
+}  // namespace
+}  // namespace seqrec
