@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/manifest.h"
+#include "store/sqlite_store.h"
 #include "core/files.h"
 #include "serve/http_server.h"
 #include "serve/model_bundle.h"
@@ -27,6 +28,8 @@ struct ServeFlags {
   std::string precision = "int8";
   BundleOptions bundle;
   ServeOptions opt;
+  std::string store;            // 用户历史存储的目录（空 = 不存事件，/events 与 /users 回答 503）
+  SqliteStoreOptions store_opt;
 };
 
 // 启动服务：屏蔽信号 → 绑定端口并开始应答（/health/ready 在模型加载完之前是 503）→ 加载并校验模型
@@ -48,6 +51,17 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  if (f.opt.events_token.empty())
+    if (const char* t = std::getenv("SEQREC_EVENTS_TOKEN")) f.opt.events_token = t;
+  // 事件存储在绑定端口之前打开：打不开、版本不对或损坏时立即报错，不先宣布在监听。
+  std::unique_ptr<HistoryStore> store;
+  if (!f.store.empty()) {
+    store = open_sqlite_store(f.store, f.store_opt);
+    std::fprintf(stderr, "event store: %s\n", store->stats().dump().c_str());
+  } else {
+    for (const char* flag : {"--durability", "--history-len", "--consumed-types", "--events-token"})
+      if (cmd->count(flag) > 0) throw Error(concat(flag, " needs --store DIR (the event store it configures)"));
+  }
   // 绑定端口、打印 listening 之前先看一眼模型目录（存在、manifest 可读、格式版本认识）：拼错的目录
   // 立即报错，而不是先宣布在监听。完整的校验（每个文件的 sha256）仍在后台加载时做。
   try {
@@ -71,7 +85,7 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
       throw;
     }
   }, f.load_timeout_s);
-  HttpServer server(slot, f.opt);
+  HttpServer server(slot, f.opt, store.get());
   const int port = server.bind();
   std::thread serving([&server] { server.serve(); });
   if (f.opt.io == "epoll")
@@ -194,6 +208,24 @@ void setup_serve(CLI::App& app) {
   cmd->add_option("--admin-token", f->opt.admin_token,
                   "token for POST /admin/reload and GET /admin/status (header 'Authorization: Bearer TOKEN'); "
                   "default: $SEQREC_ADMIN_TOKEN; none = admin routes disabled");
+  cmd->add_option("--store", f->store,
+                  "directory of the event store (SQLite, created if missing): POST /events records events, "
+                  "GET /users/{id}/history and DELETE /users/{id} read and erase them, and /recommend reads a known "
+                  "user's stored history (default: no store)");
+  cmd->add_option("--durability", f->store_opt.durability,
+                  "when POST /events answers: fsync (the events are on disk, group-committed) or async (safe against "
+                  "a crash of seqrec, not of the machine)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fsync", "async"}));
+  cmd->add_option("--history-len", f->opt.history_len,
+                  "stored events of a user that /recommend reads (and GET /users/{id}/history returns)")
+      ->capture_default_str();
+  cmd->add_option("--consumed-types", f->opt.consumed_types,
+                  "event types whose items are not recommended again to that user (comma-separated; '' = none)")
+      ->capture_default_str();
+  cmd->add_option("--events-token", f->opt.events_token,
+                  "token the event and user routes require (header 'Authorization: Bearer TOKEN'); default: "
+                  "$SEQREC_EVENTS_TOKEN; none = open");
   cmd->add_option("--access-log", f->opt.access_log, "JSON-lines access log: - (stderr) or a file to append to (default: off)");
   cmd->callback([f, cmd] { run_serve(*f, cmd); });
 }

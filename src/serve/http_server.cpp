@@ -29,11 +29,35 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "serve/http_conn.h"
+#include "data/events.h"
+#include "serve/events_api.h"
 #include "serve/recommender.h"
+#include "store/history_store.h"
 
 namespace seqrec {
 
 namespace {
+
+// "a,b" → {"a", "b"}（去掉空项）。
+std::vector<std::string> split_names(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// 事件类型名 → EventKind 的值：OTTO 的复数写法，也接受单数（click、cart、order）；不认识时为 -1。
+int event_type_of(const std::string& name) {
+  const int k = otto_event_kind(name);
+  if (k >= 0) return k;
+  return name == "click" ? 0 : name == "cart" ? 1 : name == "order" ? 2 : -1;
+}
 
 // 只有状态码与错误消息的响应。
 HttpResponse error_response(int status, const std::string& msg) {
@@ -110,6 +134,10 @@ void ServeOptions::validate() const {
   if (port < 0 || port > 65535) throw Error(concat("--port must be in [0, 65535], got ", port));
   if (threads < 0 || threads > 1024) throw Error(concat("--threads must be in [0, 1024] (0 = one per core), got ", threads));
   if (io != "threads" && io != "epoll") throw Error(concat("--io must be threads or epoll, got '", io, "'"));
+  if (history_len < 0 || history_len > 10000) throw Error(concat("--history-len must be in [0, 10000], got ", history_len));
+  for (const auto& name : split_names(consumed_types))
+    if (event_type_of(name) < 0)
+      throw Error(concat("--consumed-types: unknown event type '", name, "' (clicks, carts, orders)"));
   if (exclude_clicked != "auto" && exclude_clicked != "true" && exclude_clicked != "false")
     throw Error(concat("--exclude-clicked must be auto, true or false, got '", exclude_clicked, "'"));
   if (max_connections < 1 || max_connections > 1000000)
@@ -136,16 +164,31 @@ int ServeOptions::resolved_threads() const {
 namespace {
 
 // 路由表里的路径，作为 /metrics 的 route 标签。
-std::vector<std::string> route_labels() {
-  std::vector<std::string> out;
-  for (const auto& r : HttpServer::routes()) out.push_back(r.path);
-  return out;
+std::vector<std::string> route_labels() { return HttpServer::route_paths(); }
+
+// 路径模式（可含一段 {id}）是否匹配 url；匹配时 param 得到那一段的原文。
+bool path_matches(const char* pattern, const std::string& url, std::string* param) {
+  const std::string p = pattern;
+  const size_t brace = p.find('{');
+  if (brace == std::string::npos) return url == p;
+  const size_t close = p.find('}', brace);
+  const std::string head = p.substr(0, brace), tail = p.substr(close + 1);
+  if (url.size() <= head.size() + tail.size() || url.compare(0, head.size(), head) != 0 ||
+      url.compare(url.size() - tail.size(), tail.size(), tail) != 0)
+    return false;
+  const std::string mid = url.substr(head.size(), url.size() - head.size() - tail.size());
+  if (mid.empty() || mid.find('/') != std::string::npos) return false;
+  if (param) *param = mid;
+  return true;
 }
+
 
 }  // namespace
 
-HttpServer::HttpServer(ModelSlot& slot, ServeOptions opt) : slot_(slot), opt_(std::move(opt)), metrics_(route_labels()) {
+HttpServer::HttpServer(ModelSlot& slot, ServeOptions opt, HistoryStore* store)
+    : slot_(slot), store_(store), opt_(std::move(opt)), metrics_(route_labels()) {
   opt_.validate();
+  for (const auto& name : split_names(opt_.consumed_types)) consumed_types_.push_back(static_cast<uint8_t>(event_type_of(name)));
   started_unix_ = unix_now();
   if (opt_.access_log == "-") {
     log_fd_ = STDERR_FILENO;
@@ -163,24 +206,52 @@ HttpServer::~HttpServer() {
 
 const std::vector<HttpServer::RouteEntry>& HttpServer::routes() {
   static const std::vector<RouteEntry> table = {
-      {"/recommend", "POST", false, &HttpServer::on_recommend},
-      {"/recommend/batch", "POST", false, &HttpServer::on_batch},
-      {"/health", "GET", false, &HttpServer::on_health},
-      {"/health/live", "GET", false, &HttpServer::on_live},
-      {"/health/ready", "GET", false, &HttpServer::on_ready},
-      {"/metrics", "GET", false, &HttpServer::on_metrics},
-      {"/admin/reload", "POST", true, &HttpServer::on_reload},
-      {"/admin/status", "GET", true, &HttpServer::on_status},
+      {"/recommend", "POST", Auth::kNone, &HttpServer::on_recommend},
+      {"/recommend/batch", "POST", Auth::kNone, &HttpServer::on_batch},
+      {"/health", "GET", Auth::kNone, &HttpServer::on_health},
+      {"/health/live", "GET", Auth::kNone, &HttpServer::on_live},
+      {"/health/ready", "GET", Auth::kNone, &HttpServer::on_ready},
+      {"/metrics", "GET", Auth::kNone, &HttpServer::on_metrics},
+      {"/admin/reload", "POST", Auth::kAdmin, &HttpServer::on_reload},
+      {"/admin/status", "GET", Auth::kAdmin, &HttpServer::on_status},
+      {"/events", "POST", Auth::kEvents, &HttpServer::on_events},
+      {"/users/{id}/history", "GET", Auth::kEvents, &HttpServer::on_user_history},
+      {"/users/{id}", "DELETE", Auth::kEvents, &HttpServer::on_user_erase},
   };
   return table;
 }
 
-size_t HttpServer::route_of(const std::string& url) {
-  const auto& t = routes();
-  for (size_t i = 0; i < t.size(); ++i)
-    if (url == t[i].path) return i;
-  return t.size();
+const std::vector<std::string>& HttpServer::route_paths() {
+  static const std::vector<std::string> paths = [] {
+    std::vector<std::string> out;
+    for (const auto& r : routes())
+      if (std::find(out.begin(), out.end(), r.path) == out.end()) out.push_back(r.path);
+    return out;
+  }();
+  return paths;
 }
+
+size_t HttpServer::route_of(const std::string& url, std::string* param) {
+  const auto& p = route_paths();
+  for (size_t i = 0; i < p.size(); ++i)
+    if (path_matches(p[i].c_str(), url, param)) return i;
+  return p.size();
+}
+
+namespace {
+// 每个路径允许的方法（405 的 Allow 头），与 route_paths() 一一对应；静态存储，指针一直有效。
+const std::vector<std::string>& route_allows() {
+  static const std::vector<std::string> allows = [] {
+    std::vector<std::string> out(HttpServer::route_paths().size());
+    for (const auto& r : HttpServer::routes()) {
+      const size_t i = HttpServer::route_of(r.path);
+      out[i] += (out[i].empty() ? "" : ", ") + std::string(r.method);
+    }
+    return out;
+  }();
+  return allows;
+}
+}  // namespace
 
 void HttpServer::access_log(const HttpRequest& req, const std::string& remote, int status, size_t bytes_out,
                             const std::string& version) const {
@@ -206,14 +277,29 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
   // 统一的异常映射：请求错误 → 400（指明字段），超时 → 503，其余 → 500；服务绝不因输入而崩溃。
   try {
     const auto& table = routes();
-    const size_t r = route_of(req.url);
-    if (r == table.size()) {
+    std::string raw_param;
+    const size_t path = route_of(req.url, &raw_param);
+    if (path == route_paths().size()) {
       std::string list;
       for (const auto& e : table) list += concat(list.empty() ? "" : ", ", e.method, " ", e.path);
       return error_response(404, concat("no route for ", req.method, " ", req.url, " (routes: ", list, ")"));
     }
-    const RouteEntry& route = table[r];
-    if (route.admin) {  // 先查令牌：没有令牌的人看不到管理路由接受什么方法
+    // 这个路径上与方法相符的一行（HEAD 当作 GET）；没有时取这个路径的第一行，用来先查令牌再答 405。
+    const RouteEntry* found = nullptr;
+    const RouteEntry* first = nullptr;
+    for (const auto& e : table) {
+      if (e.path != route_paths()[path]) continue;
+      if (!first) first = &e;
+      if (req.method == e.method || (req.method == "HEAD" && std::string(e.method) == "GET")) found = &e;
+    }
+    const RouteEntry& route = found ? *found : *first;
+    if (route.auth == Auth::kEvents && !opt_.events_token.empty()) {
+      const std::string prefix = "Bearer ";
+      const std::string& a = req.authorization;
+      if (a.compare(0, prefix.size(), prefix) != 0 || !same_secret(a.substr(prefix.size()), opt_.events_token))
+        return error_response(401, "event and user routes need the header 'Authorization: Bearer <events token>'");
+    }
+    if (route.auth == Auth::kAdmin) {  // 先查令牌：没有令牌的人看不到管理路由接受什么方法
       if (opt_.admin_token.empty())
         return error_response(403, "admin routes are disabled: start seqrec serve with --admin-token or SEQREC_ADMIN_TOKEN");
       const std::string prefix = "Bearer ";
@@ -221,16 +307,20 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
       if (a.compare(0, prefix.size(), prefix) != 0 || !same_secret(a.substr(prefix.size()), opt_.admin_token))
         return error_response(401, "admin routes need the header 'Authorization: Bearer <admin token>'");
     }
-    const bool get = std::string(route.method) == "GET";
-    if (req.method != route.method && !(get && req.method == "HEAD")) {
+    if (!found) {
       HttpResponse res = error_response(405, concat("method ", req.method, " not allowed on ", req.url, " (use ",
-                                                    route.method, ")"));
-      res.allow = route.method;
+                                                    route_allows()[path], ")"));
+      res.allow = route_allows()[path].c_str();
       return res;
     }
     // JSON 文本里不会有 NUL 字节；有的话说明请求体被截断或拼接过（否则解析器可能只读到 NUL 之前）。
     if (const size_t nul = req.body.find('\0'); nul != std::string::npos)
       throw RequestError("", concat("request body has a NUL byte at offset ", nul, "; JSON text cannot contain one"));
+    if (std::string(route.path).find('{') != std::string::npos) {
+      HttpRequest with_param = req;
+      with_param.param = raw_param;  // 传输层已经按 URL 解码了路径
+      return (this->*route.handler)(with_param);
+    }
     return (this->*route.handler)(req);
   } catch (const RequestError& e) {
     HttpResponse res;
@@ -251,6 +341,7 @@ HttpResponse HttpServer::on_recommend(const HttpRequest& req) {
   res.model_version = b->version;
   RecommendRequest r = parse_recommend_request(req.body, opt_.max_top_k);
   apply_server_defaults(r);
+  add_stored_history(r);
   res.body = dump_json(recommend(*b, r));
   return res;
 }
@@ -262,7 +353,10 @@ HttpResponse HttpServer::on_batch(const HttpRequest& req) {
   res.model_version = b->version;
   const double deadline = opt_.request_timeout_ms > 0 ? req.start + opt_.request_timeout_ms / 1000.0 : 0;
   std::vector<RecommendRequest> rs = parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch);
-  for (auto& r : rs) apply_server_defaults(r);
+  for (auto& r : rs) {
+    apply_server_defaults(r);
+    add_stored_history(r);
+  }
   res.body = dump_json(recommend_batch(*b, rs, deadline));
   return res;
 }
@@ -320,12 +414,78 @@ nlohmann::ordered_json HttpServer::load_status() const {
   j["reloads_failed"] = s.failures;
   j["last"] = {{"ok", s.last.ok}, {"dir", s.last.dir}, {"version", s.last.version}, {"error", s.last.error},
                {"seconds", s.last.seconds}};
+  if (store_) j["store"] = store_->stats();
   return j;
 }
 
 void HttpServer::apply_server_defaults(RecommendRequest& r) const {
   // 请求自己给了 exclude_clicked 就照它；否则 --exclude-clicked true / false 优先于模型的默认值。
   if (!r.exclude_clicked && opt_.exclude_clicked != "auto") r.exclude_clicked = opt_.exclude_clicked == "true";
+}
+
+void HttpServer::add_stored_history(RecommendRequest& r) const {
+  if (!store_ || !r.user_id || opt_.history_len == 0) return;
+  const std::vector<StoredEvent> hist = store_->recent(*r.user_id, static_cast<size_t>(opt_.history_len));
+  if (hist.empty()) return;
+  // 存下的历史在前（从旧到新），请求里的点击在后（它们更新）。
+  std::vector<std::string> clicks;
+  clicks.reserve(hist.size() + r.recent_clicks.size());
+  for (const auto& e : hist) {
+    clicks.push_back(e.item_id);
+    // 消费过的（默认：下单的）物品不再推荐；只看过的可以再推荐。
+    if (std::find(consumed_types_.begin(), consumed_types_.end(), e.type) != consumed_types_.end())
+      r.deny_items.push_back(e.item_id);
+  }
+  clicks.insert(clicks.end(), r.recent_clicks.begin(), r.recent_clicks.end());
+  r.recent_clicks = std::move(clicks);
+}
+
+namespace {
+// 没有 --store 时事件与用户路由的回答。
+HttpResponse no_store() {
+  return error_response(503, "no event store: start seqrec serve with --store DIR to accept events and keep histories");
+}
+}  // namespace
+
+HttpResponse HttpServer::on_events(const HttpRequest& req) {
+  if (!store_) return no_store();
+  const int64_t now_ms = static_cast<int64_t>(std::llround(unix_now() * 1000.0));
+  const std::vector<StoredEvent> events = parse_events_request(req.body, opt_.max_batch, now_ms);
+  AppendResult r;
+  try {
+    r = store_->append(events);  // 全有或全无；返回即按 --durability 持久
+  } catch (const Error& e) {
+    return error_response(503, concat("the events were not stored: ", e.what()));
+  }
+  HttpResponse res;
+  res.body = dump_json(nlohmann::ordered_json{{"stored", r.stored}, {"duplicates", r.duplicates}});
+  return res;
+}
+
+HttpResponse HttpServer::on_user_history(const HttpRequest& req) {
+  if (!store_) return no_store();
+  nlohmann::ordered_json events = nlohmann::ordered_json::array();
+  for (const auto& e : store_->recent(req.param, static_cast<size_t>(opt_.history_len))) {
+    nlohmann::ordered_json j = {{"item_id", e.item_id}, {"type", event_kind_name(e.type)}, {"ts", e.ts_ms}};
+    if (!e.event_id.empty()) j["event_id"] = e.event_id;
+    events.push_back(std::move(j));
+  }
+  HttpResponse res;
+  res.body = dump_json(nlohmann::ordered_json{{"user_id", req.param}, {"events", std::move(events)}});
+  return res;
+}
+
+HttpResponse HttpServer::on_user_erase(const HttpRequest& req) {
+  if (!store_) return no_store();
+  int64_t n = 0;
+  try {
+    n = store_->erase_user(req.param);
+  } catch (const Error& e) {
+    return error_response(503, concat("the user was not erased: ", e.what()));
+  }
+  HttpResponse res;
+  res.body = dump_json(nlohmann::ordered_json{{"user_id", req.param}, {"erased_events", n}});
+  return res;
 }
 
 HttpResponse HttpServer::on_status(const HttpRequest&) {

@@ -11,6 +11,10 @@
 //   GET  /metrics            Prometheus 文本格式的指标
 //   POST /admin/reload       热加载模型目录（需要管理令牌）：{"model_dir": 可选, "wait": 默认 true}
 //   GET  /admin/status       加载状态与最近一次加载的结果（需要管理令牌）
+//   POST /events             记下一个或一批事件（需要 --store；有 --events-token 时需要该令牌）
+//   GET  /users/{id}/history 用户存下的最近事件（同上）
+//   DELETE /users/{id}       擦除一个用户的全部事件（同上）
+// 路径里的 {id} 是一段（传输层已按 URL 解码，所以含 '/' 的 ID 不能放进路径），交给处理函数的 HttpRequest::param。
 //
 // 传输层是自己的 HTTP/1.1 实现（http_wire 解析、http_conn 状态机）：保持连接、流水线、
 // Expect: 100-continue、分块上传、严格的分帧（拒绝请求走私）、按阶段的总时限与每个 IP 的连接上限。
@@ -42,6 +46,7 @@ namespace seqrec {
 
 // 服务选项。
 struct RecommendRequest;  // 推荐请求，见 serve/recommender.h
+class HistoryStore;       // 用户历史存储，见 store/history_store.h
 
 struct ServeOptions {
   std::string host = "127.0.0.1";  // 默认只监听回环地址
@@ -59,6 +64,9 @@ struct ServeOptions {
   int request_timeout_ms = 10000;  // 单个请求（接收请求体 + 计算）的时间上限；超出返回 408 / 503
   int drain_timeout_s = 30;        // 停机时等待进行中请求的最长时间
   std::string admin_token;         // 管理路由的令牌；为空时管理路由关闭（403）
+  std::string events_token;        // 非空时事件与用户路由（/events、/users/...）需要这个令牌
+  int history_len = 50;            // 按用户 ID 推荐时从存储读的最近事件数（也是 GET /users/{id}/history 的条数）
+  std::string consumed_types = "orders";  // 这些类型的存储事件里的物品不再推荐（逗号分隔；空 = 都可以再推荐）
   std::string access_log;          // 访问日志：空 = 关闭，"-" = stderr，否则为文件路径（追加）
   void validate() const;
   // 实际使用的线程数（解析 threads=0）。
@@ -70,7 +78,8 @@ struct HttpRequest {
   std::string method;
   std::string url;            // 不含查询串
   std::string body;
-  std::string authorization;  // Authorization 头（管理路由用）
+  std::string authorization;  // Authorization 头（管理路由与事件路由用）
+  std::string param;          // 路径里 {id} 的值（已 URL 解码；路由没有参数时为空）
   double start = 0;           // 收到请求头的时刻（now_seconds()）
 };
 
@@ -89,7 +98,8 @@ std::string json_error_body(const std::string& msg, const std::string& field = "
 // 一个正在运行（或即将运行）的服务。slot 的生命周期必须长于服务。
 class HttpServer {
  public:
-  HttpServer(ModelSlot& slot, ServeOptions opt);
+  // store 可为空（没有 --store 时事件与用户路由回答 503）；非空时由调用方持有，须比服务活得久。
+  HttpServer(ModelSlot& slot, ServeOptions opt, HistoryStore* store = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -101,17 +111,22 @@ class HttpServer {
   // 开始停机（可从其他线程或信号等待线程调用；在 serve() 开始之前或之后调用都有效）。
   void stop();
 
-  // 路由表的一行。GET 路由也接受 HEAD（只回答头）。
+  // 路由需要的令牌。
+  enum class Auth { kNone, kAdmin, kEvents };
+  // 路由表的一行。GET 路由也接受 HEAD（只回答头）。同一路径可以有几行（不同方法）。
   struct RouteEntry {
-    const char* path;
-    const char* method;  // "GET" 或 "POST"
-    bool admin;          // 需要 Authorization: Bearer <管理令牌>
+    const char* path;    // 可含一段 {id}
+    const char* method;  // "GET"、"POST" 或 "DELETE"
+    Auth auth;
     HttpResponse (HttpServer::*handler)(const HttpRequest&);
   };
-  // 全部路由（顺序即 /metrics 的路由下标）。
+  // 全部路由。
   static const std::vector<RouteEntry>& routes();
-  // 路径对应的路由下标；没有这条路由时返回 routes().size()（指标里记为 "other"）。
-  static size_t route_of(const std::string& url);
+  // 不同的路径（按表中首次出现的次序），即 /metrics 的 route 标签。
+  static const std::vector<std::string>& route_paths();
+  // url 对应的路径下标（route_paths() 中）；没有时返回 route_paths().size()（指标里记为 "other"）。
+  // param 非空时写入 {id} 段的原文（未解码）。
+  static size_t route_of(const std::string& url, std::string* param = nullptr);
 
   // 路由 + 错误映射。供传输层回调使用；也便于单元测试与模糊测试直接调用。
   HttpResponse handle(const HttpRequest& req);
@@ -140,6 +155,11 @@ class HttpServer {
   HttpResponse on_metrics(const HttpRequest& req);
   HttpResponse on_reload(const HttpRequest& req);
   HttpResponse on_status(const HttpRequest& req);
+  HttpResponse on_events(const HttpRequest& req);
+  HttpResponse on_user_history(const HttpRequest& req);
+  HttpResponse on_user_erase(const HttpRequest& req);
+  // 按用户 ID 推荐：存储里的最近历史放在请求的点击之前，消费过的物品（consumed_types）加进排除名单。
+  void add_stored_history(RecommendRequest& r) const;
   // 请求没给的字段按服务端选项补上（目前是 --exclude-clicked）。
   void apply_server_defaults(RecommendRequest& r) const;
   // /health 与 /health/ready 共用：legacy 为真时就绪状态写 "ok"。
@@ -157,6 +177,8 @@ class HttpServer {
   void release(const std::string& ip);
 
   ModelSlot& slot_;
+  HistoryStore* store_ = nullptr;
+  std::vector<uint8_t> consumed_types_;  // opt_.consumed_types 解析后的事件类型
   ServeOptions opt_;
   Metrics metrics_;
   int listen_fd_ = -1;  // bind() 创建；停机时关闭

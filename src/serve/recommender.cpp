@@ -9,9 +9,6 @@
 
 namespace seqrec {
 
-namespace {
-
-// 把字符串或整数形式的 ID 统一成字符串；类型不对时返回 false（由调用方构造带字段名的错误）。
 bool id_to_string(const nlohmann::json& v, std::string* out) {
   if (v.is_string()) *out = v.get<std::string>();
   else if (v.is_number_unsigned()) *out = std::to_string(v.get<uint64_t>());  // 比 dump() 快得多
@@ -19,6 +16,8 @@ bool id_to_string(const nlohmann::json& v, std::string* out) {
   else return false;
   return true;
 }
+
+namespace {
 
 // 类型错误时的统一消息。
 RequestError bad_id(const std::string& field, const nlohmann::json& v) {

@@ -67,6 +67,9 @@ constexpr size_t kMaxFilterItems = 100000;
 std::vector<Hit> model_hits(const ModelBundle& b, int32_t user, const std::vector<int32_t>& clicks, int k,
                             const SearchFilter& filter);
 
+// 把字符串或整数形式的 ID 统一成字符串；类型不对时返回 false（由调用方构造带字段名的错误）。
+bool id_to_string(const nlohmann::json& v, std::string* out);
+
 // JSON 对象 j 里有 known 之外的字段时抛出 RequestError：指明字段、给出最接近的已知字段（"did you mean"），
 // 并列出 what（如 "a request"）的全部字段。
 void check_fields(const nlohmann::json& j, const std::vector<std::string>& known, const std::string& what);
