@@ -114,6 +114,12 @@ TEST_F(EventsApi, IngestIsValidatedAtomicAndIdempotent) {
   EXPECT_EQ(s6, 400);
   EXPECT_EQ(j6.value("field", ""), "ts");
   EXPECT_EQ(store_->recent("a1", 10).size(), 1u);
+  // /metrics 按结果计数
+  httplib::Client cli("127.0.0.1", p);
+  auto m = cli.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("seqrec_events_total{outcome=\"duplicate\"} 1"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("seqrec_event_requests_rejected_total 4"), std::string::npos) << m->body;
 }
 
 // 模型不认识的用户，只要存下了点击，就按模型推荐；下单过的物品不再推荐；擦除之后回到最热门。

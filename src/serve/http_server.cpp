@@ -450,13 +450,22 @@ HttpResponse no_store() {
 HttpResponse HttpServer::on_events(const HttpRequest& req) {
   if (!store_) return no_store();
   const int64_t now_ms = static_cast<int64_t>(std::llround(unix_now() * 1000.0));
-  const std::vector<StoredEvent> events = parse_events_request(req.body, opt_.max_batch, now_ms);
+  std::vector<StoredEvent> events;
+  try {
+    events = parse_events_request(req.body, opt_.max_batch, now_ms);
+  } catch (const RequestError&) {
+    events_rejected_.fetch_add(1, std::memory_order_relaxed);
+    throw;  // 由 handle() 映射为 400
+  }
   AppendResult r;
   try {
     r = store_->append(events);  // 全有或全无；返回即按 --durability 持久
   } catch (const Error& e) {
+    events_rejected_.fetch_add(1, std::memory_order_relaxed);
     return error_response(503, concat("the events were not stored: ", e.what()));
   }
+  events_stored_.fetch_add(static_cast<uint64_t>(r.stored), std::memory_order_relaxed);
+  events_duplicates_.fetch_add(static_cast<uint64_t>(r.duplicates), std::memory_order_relaxed);
   HttpResponse res;
   res.body = dump_json(nlohmann::ordered_json{{"stored", r.stored}, {"duplicates", r.duplicates}});
   return res;
@@ -566,6 +575,15 @@ std::string HttpServer::render_metrics() const {
   o << "# HELP seqrec_model_loaded_timestamp_seconds When the served model was switched in (Unix time).\n"
        "# TYPE seqrec_model_loaded_timestamp_seconds gauge\n"
     << "seqrec_model_loaded_timestamp_seconds " << std::fixed << std::setprecision(3) << s.loaded_at << "\n";
+  if (store_) {
+    o << "# HELP seqrec_events_total Events posted to /events since start, by outcome (stored, or skipped as a "
+         "repeated event_id).\n# TYPE seqrec_events_total counter\n"
+      << "seqrec_events_total{outcome=\"stored\"} " << events_stored_.load() << "\n"
+      << "seqrec_events_total{outcome=\"duplicate\"} " << events_duplicates_.load() << "\n";
+    o << "# HELP seqrec_event_requests_rejected_total /events requests of which nothing was stored (400 or 503).\n"
+         "# TYPE seqrec_event_requests_rejected_total counter\n"
+      << "seqrec_event_requests_rejected_total " << events_rejected_.load() << "\n";
+  }
   o << "# HELP process_start_time_seconds Start time of the process (Unix time).\n"
        "# TYPE process_start_time_seconds gauge\n"
     << "process_start_time_seconds " << started_unix_ << "\n";

@@ -187,6 +187,8 @@ class HttpServer {
   bool own_log_fd_ = false;
   double started_unix_ = 0;
   std::atomic<bool> draining_{false};
+  // 事件计数（/metrics）：新存下的、因 event_id 重复而跳过的、整批被拒绝（400 / 503）的事件请求。
+  std::atomic<uint64_t> events_stored_{0}, events_duplicates_{0}, events_rejected_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
