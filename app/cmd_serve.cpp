@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/manifest.h"
+#include "store/redis_store.h"
 #include "store/sqlite_store.h"
 #include "core/files.h"
 #include "serve/http_server.h"
@@ -56,7 +57,11 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
   // 事件存储在绑定端口之前打开：打不开、版本不对或损坏时立即报错，不先宣布在监听。
   std::unique_ptr<HistoryStore> store;
   if (!f.store.empty()) {
-    store = open_sqlite_store(f.store, f.store_opt);
+    const bool redis = f.store.rfind("redis://", 0) == 0;
+    if (redis && cmd->count("--durability") > 0)
+      throw Error("--durability applies to the SQLite store; a Redis store is as durable as the Redis server's "
+                  "appendonly / appendfsync settings");
+    store = redis ? open_redis_store(f.store) : open_sqlite_store(f.store, f.store_opt);
     std::fprintf(stderr, "event store: %s\n", store->stats().dump().c_str());
   } else {
     for (const char* flag : {"--durability", "--history-len", "--consumed-types", "--events-token"})
@@ -209,7 +214,8 @@ void setup_serve(CLI::App& app) {
                   "token for POST /admin/reload and GET /admin/status (header 'Authorization: Bearer TOKEN'); "
                   "default: $SEQREC_ADMIN_TOKEN; none = admin routes disabled");
   cmd->add_option("--store", f->store,
-                  "directory of the event store (SQLite, created if missing): POST /events records events, "
+                  "event store: a directory (SQLite, created if missing) or redis://HOST:PORT[/PREFIX] (shared by "
+                  "replicas): POST /events records events, "
                   "GET /users/{id}/history and DELETE /users/{id} read and erase them, and /recommend reads a known "
                   "user's stored history (default: no store)");
   cmd->add_option("--durability", f->store_opt.durability,

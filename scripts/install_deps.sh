@@ -14,6 +14,7 @@ PKGS=(
   libfaiss-dev                             # 近似检索：HNSW / IVF 索引（seqrec index）
   libsimdjson-dev                          # 会话 JSONL 的 SIMD 流式解析（OTTO 规模：seqrec covisit / candidates）
   libsqlite3-dev                           # 用户历史的嵌入式存储（src/store/sqlite_store.cpp，POST /events）
+  libhiredis-dev redis-server              # 多副本共享的用户历史（src/store/redis_store.cpp）；测试自己启动 redis-server
   libsentencepiece-dev                     # 物品内容的子词分词器（生成式检索模型）
   libgtest-dev libgmock-dev
   curl

@@ -4,12 +4,23 @@
 
 #include <sqlite3.h>
 
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <thread>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "store/redis_store.h"
 #include "store/sqlite_store.h"
 #include "test_util.h"
 
@@ -39,9 +50,8 @@ void expect_error(F f, const std::string& want) {
   }
 }
 
-TEST(SqliteStore, AppendRecentIdempotencyErase) {
-  test::TempDir d;
-  auto s = open_sqlite_store(d.file("store"));
+// 两个后端共同的约定：批内与跨批幂等、最近 N 个按时间从旧到新、擦除（最近历史与全量遍历里都不再有）。
+void check_store_contract(HistoryStore* s) {
   auto r = s->append({ev("u1", "a", 10, "e1"), ev("u1", "b", 30, "e2"), ev("u1", "c", 20), ev("u2", "a", 5, "e3", 2)});
   EXPECT_EQ(r.stored, 4);
   EXPECT_EQ(r.duplicates, 0);
@@ -70,6 +80,102 @@ TEST(SqliteStore, AppendRecentIdempotencyErase) {
     return true;
   });
   EXPECT_EQ(seen, 1);
+  // 擦除之后，同一个 event_id 再来会重新存下（它随用户一起被忘掉了）
+  EXPECT_EQ(s->append({ev("u1", "a", 10, "e1")}).stored, 1);
+}
+
+TEST(SqliteStore, AppendRecentIdempotencyErase) {
+  test::TempDir d;
+  auto s = open_sqlite_store(d.file("store"));
+  check_store_contract(s.get());
+}
+
+// 回环地址上一个空闲的端口。
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// 测试自己在回环地址的空闲端口上启动 redis-server（不落盘），结束时停掉；没有 redis-server 时跳过。
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists("/usr/bin/redis-server")) GTEST_SKIP() << "redis-server is not installed (scripts/install_deps.sh)";
+    port_ = free_port();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);  // 启动横幅不进测试输出
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      const std::string port = std::to_string(port_);
+      ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+              "--appendonly", "no", "--dir", dir_.path().c_str(), "--loglevel", "warning", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    url_ = "redis://127.0.0.1:" + std::to_string(port_);
+    for (int i = 0; i < 200; ++i) {  // 等它开始接受连接
+      try {
+        open_redis_store(url_ + "/probe:");
+        return;
+      } catch (const Error&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      }
+    }
+    FAIL() << "redis-server did not start on port " << port_;
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  test::TempDir dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+TEST_F(RedisStoreTest, SameContractAsSqlite) {
+  auto s = open_redis_store(url_ + "/t1:");
+  check_store_contract(s.get());
+  // 另一个前缀是另一个存储
+  auto other = open_redis_store(url_ + "/t2:");
+  EXPECT_EQ(other->stats()["events"], 0);
+  // 并发写入：一条不丢、一条不重
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) other->append({ev("w" + std::to_string(t), std::to_string(i), i, concat(t, "-", i))});
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(other->stats()["events"], 200);
+  int64_t n = 0;
+  other->scan([&](const StoredEvent&) { return ++n < 150; });  // 提前停止
+  EXPECT_EQ(n, 150);
+}
+
+TEST_F(RedisStoreTest, RefusesOtherFormatsAndBadUrls) {
+  { auto s = open_redis_store(url_ + "/v:"); }
+  // 把版本改成 9：再打开时拒绝
+  redisContext* c = redisConnect("127.0.0.1", port_);
+  ASSERT_TRUE(c && !c->err);
+  freeReplyObject(redisCommand(c, "HSET v:meta format_version 9"));
+  redisFree(c);
+  expect_error([&] { open_redis_store(url_ + "/v:"); }, "has format_version 9");
+  expect_error([&] { open_redis_store("http://127.0.0.1:1"); }, "redis://HOST:PORT");
+  expect_error([&] { open_redis_store("redis://127.0.0.1:1"); }, "cannot connect to Redis");
+  // serve 在监听之前打开存储：连不上 Redis 时立即报错
+  auto [rc, out] = test::run_cli("serve --model /nonexistent --store redis://127.0.0.1:1 --port 0", false, 20);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("cannot connect to Redis"), std::string::npos) << out;
+  EXPECT_EQ(out.find("listening"), std::string::npos) << out;
 }
 
 TEST(SqliteStore, SurvivesReopenAndScansInArrivalOrder) {
