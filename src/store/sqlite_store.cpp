@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -111,7 +112,11 @@ class SqliteStore : public HistoryStore {
     try {
       prepare_schema();
       rdb_ = open_db(path_, SQLITE_OPEN_READONLY, opt.busy_timeout_ms);
+      // 按用户读最近历史在每个按用户 ID 的推荐里都要做：语句只编译一次。
+      recent_ = std::make_unique<Stmt>(
+          rdb_, "SELECT item_id, type, ts, event_id FROM events WHERE user_id = ?1 ORDER BY ts DESC, seq DESC LIMIT ?2");
     } catch (...) {
+      sqlite3_close(rdb_);
       sqlite3_close(wdb_);
       throw;
     }
@@ -125,6 +130,7 @@ class SqliteStore : public HistoryStore {
     }
     work_cv_.notify_all();
     committer_.join();
+    recent_.reset();  // 语句先于它的连接释放
     sqlite3_close(rdb_);
     sqlite3_close(wdb_);
   }
@@ -145,7 +151,8 @@ class SqliteStore : public HistoryStore {
     std::vector<StoredEvent> out;
     if (n == 0) return out;
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(rdb_, "SELECT item_id, type, ts, event_id FROM events WHERE user_id = ?1 ORDER BY ts DESC, seq DESC LIMIT ?2");
+    Stmt& s = *recent_;
+    s.reset();
     s.text(1, user_id);
     s.i64(2, static_cast<int64_t>(std::min<size_t>(n, static_cast<size_t>(INT64_MAX))));
     while (s.step()) {
@@ -157,6 +164,7 @@ class SqliteStore : public HistoryStore {
       e.event_id = s.col_text(3);
       out.push_back(std::move(e));
     }
+    s.reset();  // 释放读事务，不让它拖住 WAL 的检查点
     std::reverse(out.begin(), out.end());
     return out;
   }
@@ -317,6 +325,7 @@ class SqliteStore : public HistoryStore {
   std::string path_;
   sqlite3* wdb_ = nullptr;  // 写连接：提交线程与擦除（write_mu_ 保护）
   sqlite3* rdb_ = nullptr;  // 读连接（read_mu_ 保护）
+  std::unique_ptr<Stmt> recent_;  // rdb_ 上预编译的“用户最近 N 个事件”
   mutable std::mutex read_mu_;
   std::mutex write_mu_;
   std::mutex mu_;  // 保护 queue_、stop_ 与各 Pending 的 done
