@@ -152,17 +152,32 @@ DataFlags eval_data(const EvalFlags& f, const CLI::App* cmd, const nlohmann::jso
   return df;
 }
 
+// 评估时载入模型的选项（单个模型与比较共用）；--split 不对时报错。
+BundleOptions eval_bundle_options(const EvalFlags& f) {
+  if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
+  BundleOptions bo;
+  bo.precision = parse_scan_precision(f.precision);
+  bo.index = "exact";  // 研究协议：精确的全量排序（近似索引的召回率由 `seqrec index` 报告）
+  bo.beam = f.beam;
+  return bo;
+}
+
+// --split 对应的划分；这个划分没有用例时报错（时间划分太窄）。
+SplitPart split_with_cases(const SequenceData& data, const std::string& split) {
+  const SplitPart part = split == "test" ? SplitPart::kTest : SplitPart::kValid;
+  if (eval_cases(data, part).empty())
+    throw Error(concat("no ", split, " cases: no interaction in the ", split,
+                       " period has an earlier one by the same user (temporal split too narrow?)"));
+  return part;
+}
+
 // 一次比较多个模型（--model a --model b 或 --model a,b）：同一份数据、同一协议，每个模型一行（以目录命名），
 // 最热门基线一行；--json 给出每个模型一项的列表。模型必须是在同一份数据上训练的（否则基线与用例都不同）。
 void run_eval_compare(const EvalFlags& f, const CLI::App* cmd) {
   if (!f.dense_mix.empty() || !f.choose_mix.empty())
     throw Error("--dense-mix and --choose-mix apply to one generative model at a time; evaluate it alone");
   const std::vector<int> ks = parse_ks(f.ks);
-  if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
-  BundleOptions bo;
-  bo.precision = parse_scan_precision(f.precision);
-  bo.index = "exact";
-  bo.beam = f.beam;
+  const BundleOptions bo = eval_bundle_options(f);
   std::vector<std::unique_ptr<ModelBundle>> bundles;
   for (const auto& dir : f.models) bundles.push_back(ModelBundle::load(dir, bo));
   const DataFlags df = eval_data(f, cmd, bundles[0]->manifest, f.models[0]);
@@ -185,10 +200,7 @@ void run_eval_compare(const EvalFlags& f, const CLI::App* cmd) {
   proto.candidates = EvalProtocol::parse_candidates(f.protocol);
   const std::vector<int> buckets = parse_thresholds(f.length_buckets);
   const CaseRanker ranker(data, proto);
-  const SplitPart part = f.split == "test" ? SplitPart::kTest : SplitPart::kValid;
-  if (eval_cases(data, part).empty())
-    throw Error(concat("no ", f.split, " cases: no interaction in the ", f.split,
-                       " period has an earlier one by the same user (temporal split too narrow?)"));
+  const SplitPart part = split_with_cases(data, f.split);
   const int max_k = *std::max_element(ks.begin(), ks.end());
   std::vector<std::pair<std::string, nlohmann::ordered_json>> rows, len_rows;
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
@@ -274,11 +286,7 @@ void run_eval(EvalFlags f, const CLI::App* cmd) {
   if (f.models.size() > 1) return run_eval_compare(f, cmd);
   f.model = f.models[0];
   const std::vector<int> ks = parse_ks(f.ks);
-  if (f.split != "test" && f.split != "valid") throw Error(concat("--split must be test or valid, got '", f.split, "'"));
-  BundleOptions bo;
-  bo.precision = parse_scan_precision(f.precision);
-  bo.index = "exact";  // 研究协议：精确的全量排序（近似索引的召回率由 `seqrec index` 报告）
-  bo.beam = f.beam;
+  BundleOptions bo = eval_bundle_options(f);
   // --dense-mix：一个或多个比例（逗号分隔）；多个时一次搜索评估全部，主结果是第一个。
   std::vector<double> mixes;
   std::stringstream mix_list(f.dense_mix);
@@ -314,10 +322,7 @@ void run_eval(EvalFlags f, const CLI::App* cmd) {
   proto.candidates = EvalProtocol::parse_candidates(f.protocol);
   const std::vector<int> buckets = parse_thresholds(f.length_buckets);
   const CaseRanker ranker(data, proto);
-  const SplitPart part = f.split == "test" ? SplitPart::kTest : SplitPart::kValid;
-  if (eval_cases(data, part).empty())
-    throw Error(concat("no ", f.split, " cases: no interaction in the ", f.split,
-                       " period has an earlier one by the same user (temporal split too narrow?)"));
+  const SplitPart part = split_with_cases(data, f.split);
   // 生成式模型：束搜索生成 max(K) 个物品，目标不在其中即未命中（对 K 以内的指标与全量排序相同）。
   const int max_k = *std::max_element(ks.begin(), ks.end());
   if (bundle->generative && proto.candidates != EvalProtocol::Candidates::kAll)
