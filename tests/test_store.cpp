@@ -80,6 +80,8 @@ void check_store_contract(HistoryStore* s) {
     return true;
   });
   EXPECT_EQ(seen, 1);
+  // 擦除名单：retrain 据此把这个用户也从原始数据文件里去掉
+  EXPECT_EQ(s->erased_users(), std::vector<std::string>{"u1"});
   // 擦除之后，同一个 event_id 再来会重新存下（它随用户一起被忘掉了）
   EXPECT_EQ(s->append({ev("u1", "a", 10, "e1")}).stored, 1);
 }
@@ -176,6 +178,30 @@ TEST_F(RedisStoreTest, RefusesOtherFormatsAndBadUrls) {
   EXPECT_EQ(rc, 1) << out;
   EXPECT_NE(out.find("cannot connect to Redis"), std::string::npos) << out;
   EXPECT_EQ(out.find("listening"), std::string::npos) << out;
+}
+
+// 版本 1 的存储（issue 46 第一部分写下的格式）打开时原地升级到当前版本，事件一个不少。
+TEST(SqliteStore, MigratesAVersionOneStoreInPlace) {
+  test::TempDir d;
+  fs::create_directories(d.file("store"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(d.file("store/events.db").c_str(), &db), SQLITE_OK);
+  const char* v1 =
+      "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, item_id TEXT NOT NULL, "
+      "type INTEGER NOT NULL, ts INTEGER NOT NULL, event_id TEXT UNIQUE);"
+      "CREATE INDEX events_by_user ON events(user_id, ts, seq);"
+      "INSERT INTO events (user_id, item_id, type, ts, event_id) VALUES ('u', 'a', 0, 1, 'e1'), ('u', 'b', 0, 2, NULL);"
+      "PRAGMA user_version=1;";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = open_sqlite_store(d.file("store"));
+  EXPECT_EQ(s->stats()["format_version"], kSqliteStoreVersion);
+  ASSERT_EQ(s->recent("u", 10).size(), 2u);
+  EXPECT_EQ(s->append({ev("u", "c", 3, "e1")}).duplicates, 1);  // 幂等记录也还在
+  EXPECT_TRUE(s->erased_users().empty());
+  s->erase_user("u");
+  s.reset();
+  EXPECT_EQ(open_sqlite_store(d.file("store"))->erased_users(), std::vector<std::string>{"u"});
 }
 
 TEST(SqliteStore, SurvivesReopenAndScansInArrivalOrder) {

@@ -42,6 +42,9 @@ class HistoryStore {
   virtual std::vector<StoredEvent> recent(const std::string& user_id, size_t n) const = 0;
   // 擦除一个用户：删除他的全部事件（之后的 recent 与 scan 都不再有）。返回删除的事件数。
   virtual int64_t erase_user(const std::string& user_id) = 0;
+  // 被擦除过的用户（擦除名单）：seqrec retrain 从一同给出的原始数据文件里也去掉他们的交互，
+  // 擦除因此对以后的训练数据同样生效。擦除之后新到的事件照常保存（那是新的同意）。
+  virtual std::vector<std::string> erased_users() const = 0;
   // 按到达次序遍历全部事件（重新训练读它）。fn 返回 false 时停止。
   virtual void scan(const std::function<bool(const StoredEvent&)>& fn) const = 0;
   // 事件数、用户数、物品数等（/admin/status 与 /metrics 用）。

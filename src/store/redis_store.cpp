@@ -4,6 +4,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/error.h"
@@ -33,7 +34,8 @@ end
 return {stored, dups}
 )lua";
 
-// 擦除一个用户：ARGV = prefix、用户。两处的成员一起删，event_id 也忘掉（与 SQLite 后端相同）。返回删除数。
+// 擦除一个用户：ARGV = prefix、用户。两处的成员一起删，event_id 也忘掉，用户记入擦除名单（与 SQLite 后端相同）。
+// 返回删除数。
 constexpr const char* kEraseScript = R"lua(
 local p, user = ARGV[1], ARGV[2]
 local ms = redis.call('ZRANGE', p .. 'u:' .. user, 0, -1)
@@ -44,6 +46,7 @@ for _, m in ipairs(ms) do
 end
 redis.call('DEL', p .. 'u:' .. user)
 redis.call('SREM', p .. 'users', user)
+redis.call('SADD', p .. 'erased', user)
 return #ms
 )lua";
 
@@ -156,6 +159,15 @@ class RedisStore : public HistoryStore {
     std::lock_guard<std::mutex> lock(mu_);
     Reply r = command({"EVAL", kEraseScript, "0", prefix_, user_id});
     return r.r->integer;
+  }
+
+  std::vector<std::string> erased_users() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Reply r = command({"SMEMBERS", prefix_ + "erased"});
+    std::vector<std::string> out;
+    for (size_t i = 0; i < r.r->elements; ++i) out.emplace_back(r.r->element[i]->str, r.r->element[i]->len);
+    std::sort(out.begin(), out.end());
+    return out;
   }
 
   void scan(const std::function<bool(const StoredEvent&)>& fn) const override {

@@ -100,6 +100,13 @@ constexpr const char* kSchemaV1 =
     "type INTEGER NOT NULL, ts INTEGER NOT NULL, event_id TEXT UNIQUE);"
     "CREATE INDEX events_by_user ON events(user_id, ts, seq);";
 
+// 逐级迁移：kMigrations[v - 1] 把版本 v 升到 v + 1（新建的存储从版本 1 的模式开始，同样走完全部迁移）。
+constexpr const char* kMigrations[] = {
+    // 1 → 2：擦除名单。
+    "CREATE TABLE erased (user_id TEXT PRIMARY KEY, erased_at INTEGER NOT NULL);",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteStoreVersion - 1, "one migration per version step");
+
 class SqliteStore : public HistoryStore {
  public:
   SqliteStore(const std::string& dir, const SqliteStoreOptions& opt) : opt_(opt) {
@@ -171,10 +178,30 @@ class SqliteStore : public HistoryStore {
 
   int64_t erase_user(const std::string& user_id) override {
     std::lock_guard<std::mutex> lock(write_mu_);
-    Stmt s(wdb_, "DELETE FROM events WHERE user_id = ?1");
-    s.text(1, user_id);
-    s.step();
-    return sqlite3_changes64(wdb_);
+    // 删除事件与记入擦除名单在同一个事务里：要么都做了，要么都没做。
+    exec(wdb_, "BEGIN IMMEDIATE", "event store: erase");
+    try {
+      Stmt del(wdb_, "DELETE FROM events WHERE user_id = ?1");
+      del.text(1, user_id);
+      del.step();
+      const int64_t n = sqlite3_changes64(wdb_);
+      Stmt mark(wdb_, "INSERT OR REPLACE INTO erased (user_id, erased_at) VALUES (?1, CAST(strftime('%s','now') AS INTEGER) * 1000)");
+      mark.text(1, user_id);
+      mark.step();
+      exec(wdb_, "COMMIT", "event store: erase");
+      return n;
+    } catch (...) {
+      sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  std::vector<std::string> erased_users() const override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    std::vector<std::string> out;
+    Stmt s(rdb_, "SELECT user_id FROM erased ORDER BY user_id");
+    while (s.step()) out.push_back(s.col_text(0));
+    return out;
   }
 
   void scan(const std::function<bool(const StoredEvent&)>& fn) const override {
@@ -237,13 +264,21 @@ class SqliteStore : public HistoryStore {
     if (mode != "wal") throw Error(concat("event store '", path_, "': cannot switch to WAL mode (got '", mode, "')"));
     exec(wdb_, opt_.durability == "fsync" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
          concat("event store '", path_, "'"));
-    if (version == 0) {
-      if (query_i64(wdb_, "SELECT COUNT(*) FROM sqlite_master") != 0)
-        throw Error(concat("event store '", path_, "' is an SQLite database but not a seqrec event store"));
+    if (version == 0 && query_i64(wdb_, "SELECT COUNT(*) FROM sqlite_master") != 0)
+      throw Error(concat("event store '", path_, "' is an SQLite database but not a seqrec event store"));
+    if (version < kSqliteStoreVersion) {
+      // 新建（版本 0）或升级：建表与各级迁移在一个事务里，失败时文件保持原来的版本。
       exec(wdb_, "BEGIN IMMEDIATE", "event store: create");
       try {
-        exec(wdb_, kSchemaV1, "event store: create");
-        exec(wdb_, "PRAGMA user_version=1", "event store: create");
+        // 别的进程可能刚刚升级过：在写锁之内重读版本。
+        version = query_i64(wdb_, "PRAGMA user_version");
+        if (version == 0) {
+          exec(wdb_, kSchemaV1, "event store: create");
+          version = 1;
+        }
+        for (; version < kSqliteStoreVersion; ++version)
+          exec(wdb_, kMigrations[version - 1], concat("event store '", path_, "': migration from version ", version));
+        exec(wdb_, concat("PRAGMA user_version=", kSqliteStoreVersion).c_str(), "event store: create");
         exec(wdb_, "COMMIT", "event store: create");
       } catch (...) {
         sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
