@@ -140,7 +140,13 @@ double write_chosen_mix(const ModelBundle& bundle, const EvalFlags& f, const std
 // （此时命令行上决定数据的选项一律报错，而不是被悄悄忽略）。缓存选项两种情形都生效。
 DataFlags eval_data(const EvalFlags& f, const CLI::App* cmd, const nlohmann::json& manifest, const std::string& dir) {
   if (!f.data.data.empty()) return f.data;
-  DataFlags df = DataFlags::from_json(manifest.at("data").at("options"));
+  const auto& opts = manifest.at("data").at("options");
+  // seqrec retrain 的模型学的是事件存储，没有一个可以重读的数据文件：它在留出集上的成绩已在 manifest 的 lineage.gate。
+  if (opts.value("source", std::string()) == "event store")
+    throw Error(concat(dir, " was trained by seqrec retrain from the event store ", opts.value("store", std::string()),
+                       "; its hold-out figures against its parent are in manifest.json (lineage.gate, metrics.holdout); "
+                       "give --data FILE to evaluate it on a file"));
+  DataFlags df = DataFlags::from_json(opts);
   for (const auto& name : DataFlags::shaping_options())
     if (cmd->count(name) > 0)
       throw Error(concat(name, " needs --data: without --data, eval reads the data ", dir, " was trained on, with the "

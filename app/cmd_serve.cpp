@@ -11,8 +11,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/manifest.h"
-#include "store/redis_store.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 #include "core/files.h"
 #include "serve/http_server.h"
 #include "serve/model_bundle.h"
@@ -31,7 +30,25 @@ struct ServeFlags {
   ServeOptions opt;
   std::string store;            // 用户历史存储的目录（空 = 不存事件，/events 与 /users 回答 503）
   SqliteStoreOptions store_opt;
+  std::string retrain_every;    // 后台重新训练的间隔（如 30m、6h；空 = 不按时间）
+  RetrainSchedule retrain;      // 其余的后台重新训练选项
 };
+
+// 时长：数字加单位 s / m / h / d（没有单位时为秒）。不合法时抛出 Error，指明选项。
+double parse_duration(const std::string& text, const char* flag) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = used ? text.substr(used) : "";
+  const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  if (!used || scale == 0 || !(v > 0))
+    throw Error(concat(flag, " must be a positive duration such as 90s, 30m, 6h or 1d, got '", text, "'"));
+  return v * scale;
+}
 
 // 启动服务：屏蔽信号 → 绑定端口并开始应答（/health/ready 在模型加载完之前是 503）→ 加载并校验模型
 // （失败则退出）→ 处理请求，直到 SIGINT/SIGTERM（排空后退出）；SIGHUP 在后台重新加载 --model 目录。
@@ -57,15 +74,39 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
   // 事件存储在绑定端口之前打开：打不开、版本不对或损坏时立即报错，不先宣布在监听。
   std::unique_ptr<HistoryStore> store;
   if (!f.store.empty()) {
-    const bool redis = f.store.rfind("redis://", 0) == 0;
-    if (redis && cmd->count("--durability") > 0)
+    if (is_redis_store(f.store) && cmd->count("--durability") > 0)
       throw Error("--durability applies to the SQLite store; a Redis store is as durable as the Redis server's "
                   "appendonly / appendfsync settings");
-    store = redis ? open_redis_store(f.store) : open_sqlite_store(f.store, f.store_opt);
+    store = open_history_store(f.store, f.store_opt);
     std::fprintf(stderr, "event store: %s\n", store->stats().dump().c_str());
   } else {
     for (const char* flag : {"--durability", "--history-len", "--consumed-types", "--events-token"})
       if (cmd->count(flag) > 0) throw Error(concat(flag, " needs --store DIR (the event store it configures)"));
+  }
+  // 后台重新训练：任何一个 --retrain-* 选项都打开它（只有 --retrain-dir 时只按 POST /admin/retrain 训练）。
+  bool retraining = false;
+  for (const auto* o : cmd->get_options())
+    if (o->get_name().rfind("--retrain-", 0) == 0 && o->count() > 0) retraining = true;
+  std::string model_dir = f.model;
+  if (retraining) {
+    if (!store) throw Error("--retrain-* options need --store (the events a retrain learns from)");
+    if (!retrain_support().make)
+      throw Error("seqrec-serve cannot train (it has no LibTorch): run `seqrec serve` for background retraining, "
+                  "or schedule `seqrec retrain` and POST /admin/reload");
+    if (!f.retrain_every.empty()) f.retrain.every_s = parse_duration(f.retrain_every, "--retrain-every");
+    if (f.retrain.dir.empty()) {
+      if (is_redis_store(f.store))
+        throw Error("with a Redis store, give --retrain-dir (a directory for the retrained models)");
+      f.retrain.dir = f.store + "/models";
+    }
+    f.retrain.base_model = f.model;
+    retrain_support().validate(f.retrain);
+    const std::string resumed = retrain_support().resume_dir(f.retrain.dir, f.model);
+    if (!resumed.empty()) {
+      std::fprintf(stderr, "serving %s, the last model promoted by background retraining from %s (%s/current.json)\n",
+                   resumed.c_str(), f.model.c_str(), f.retrain.dir.c_str());
+      model_dir = resumed;
+    }
   }
   // 绑定端口、打印 listening 之前先看一眼模型目录（存在、manifest 可读、格式版本认识）：拼错的目录
   // 立即报错，而不是先宣布在监听。完整的校验（每个文件的 sha256）仍在后台加载时做。
@@ -75,7 +116,7 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
     throw Error(concat("cannot serve ", f.model, ": ", e.what()));
   }
   const BundleOptions bo = f.bundle;
-  ModelSlot slot(f.model, [bo](const std::string& dir) -> std::shared_ptr<const ModelBundle> {
+  ModelSlot slot(model_dir, [bo](const std::string& dir) -> std::shared_ptr<const ModelBundle> {
     const double t0 = now_seconds();
     try {
       std::shared_ptr<const ModelBundle> b = ModelBundle::load(dir, bo);
@@ -131,6 +172,17 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
     }
     throw Error(concat("cannot serve ", f.model, ": ", first.error));
   }
+  // 后台重新训练在第一个模型加载之后开始（它从正在服务的模型热启动）；在服务停下之后、存储关闭之前结束。
+  std::unique_ptr<RetrainHook> retrainer;
+  if (retraining) {
+    retrainer = retrain_support().make(*store, f.store, slot, f.retrain);
+    server.set_retrain_hook(retrainer.get());
+    std::fprintf(stderr, "background retraining: %s%s%scandidates in %s, gate %s with --max-regression %g\n",
+                 f.retrain.every_s > 0 ? concat("every ", f.retrain.every_s, " s, ").c_str() : "",
+                 f.retrain.after_events > 0 ? concat("after ", f.retrain.after_events, " new events, ").c_str() : "",
+                 f.opt.admin_token.empty() ? "" : "on POST /admin/retrain, ", f.retrain.dir.c_str(),
+                 f.retrain.retrain.gate_metric.c_str(), f.retrain.retrain.max_regression);
+  }
   const auto b = slot.current();
   const std::string example_user = b->users.size() ? b->users.id(0) : "";
   const std::string example_item = b->items.size() ? b->items.id(0) : "";
@@ -140,6 +192,8 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
                f.opt.host.c_str(), port, example_user.c_str(), example_item.c_str());
   if (f.opt.admin_token.empty()) std::fprintf(stderr, "admin routes disabled (no --admin-token / SEQREC_ADMIN_TOKEN)\n");
   serving.join();
+  server.set_retrain_hook(nullptr);
+  retrainer.reset();
   // serve() 也可能因其他原因返回：向等待线程发信号让它结束。进行中的热加载不等（见 ModelSlot）。
   stop_waiter();
 }
@@ -232,6 +286,29 @@ void setup_serve(CLI::App& app) {
   cmd->add_option("--events-token", f->opt.events_token,
                   "token the event and user routes require (header 'Authorization: Bearer TOKEN'); default: "
                   "$SEQREC_EVENTS_TOKEN; none = open");
+  auto& r = f->retrain;
+  r.retrain.threads = 1;  // 服务进程里训练默认只占一个核，另一个留给请求
+  cmd->add_option("--retrain-every", f->retrain_every,
+                  "background retraining (seqrec serve only, needs --store): retrain the served model this often when "
+                  "new events arrived, e.g. 30m, 6h, 1d; a candidate that passes the quality gate is hot-reloaded");
+  cmd->add_option("--retrain-after-events", r.after_events, "background retraining: retrain after this many new events");
+  cmd->add_option("--retrain-dir", r.dir,
+                  "where retrained models go (default: <store>/models); with only this flag, retraining runs on "
+                  "POST /admin/retrain");
+  cmd->add_option("--retrain-epochs", r.retrain.epochs, "background retraining: maximum epochs (0 = the served model's)")
+      ->capture_default_str();
+  cmd->add_option("--retrain-threads", r.retrain.threads,
+                  "background retraining: training threads (they share the cores with serving)")
+      ->capture_default_str();
+  cmd->add_option("--retrain-max-regression", r.retrain.max_regression,
+                  "quality gate: promote when the candidate's metric is at least the served model's times (1 - this)")
+      ->capture_default_str();
+  cmd->add_option("--retrain-gate-metric", r.retrain.gate_metric, "quality gate metric: HR@K or NDCG@K")->capture_default_str();
+  cmd->add_option("--retrain-holdout", r.retrain.holdout_frac,
+                  "quality gate: fraction of the most recent events both models are compared on")
+      ->capture_default_str();
+  cmd->add_option("--retrain-data", r.retrain.data,
+                  "background retraining: also train on this interactions file (erased users are left out)");
   cmd->add_option("--access-log", f->opt.access_log, "JSON-lines access log: - (stderr) or a file to append to (default: off)");
   cmd->callback([f, cmd] { run_serve(*f, cmd); });
 }

@@ -2,6 +2,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "live/retrainer.h"
+#include "serve/model_slot.h"
+#include "serve/retrain_hook.h"
+#include "store/history_store.h"
 
 namespace seqrec::app {
 
@@ -15,5 +23,22 @@ void setup_generate_sessions(CLI::App& app);
 void setup_split_sessions(CLI::App& app);
 void setup_covisit(CLI::App& app);
 void setup_candidates(CLI::App& app);
+void setup_retrain(CLI::App& app);
+
+// 子命令可以要求一个非零的退出码（不是错误，如 retrain 的质量门拒绝了候选：3）；main 返回它。
+void set_exit_status(int code);
+int exit_status();
+
+// serve 的后台重新训练。只有带训练的 seqrec 程序有（main.cpp 在 SEQREC_WITH_TRAIN 时调用
+// install_retrain_support 填写它）；seqrec-serve 里两者为空，--retrain-* 选项以说明拒绝。
+struct RetrainSupport {
+  std::function<std::unique_ptr<RetrainHook>(const HistoryStore&, const std::string& store_name, ModelSlot&,
+                                             const RetrainSchedule&)>
+      make;
+  std::function<std::string(const std::string& dir, const std::string& base_model)> resume_dir;
+  std::function<void(const RetrainSchedule&)> validate;  // 选项检查（serve 绑定端口之前）
+};
+RetrainSupport& retrain_support();
+void install_retrain_support();
 
 }  // namespace seqrec::app

@@ -10,6 +10,18 @@
 #include "core/error.h"
 #include "core/version.h"
 
+namespace seqrec::app {
+namespace {
+int g_exit_status = 0;  // 子命令要求的退出码（见 commands.h）
+}  // namespace
+void set_exit_status(int code) { g_exit_status = code; }
+int exit_status() { return g_exit_status; }
+RetrainSupport& retrain_support() {
+  static RetrainSupport s;
+  return s;
+}
+}  // namespace seqrec::app
+
 // 解析命令行并运行选中的子命令；用户的问题（seqrec::Error、文件系统错误、选项值无法转换）→ 退出码 1，
 // 其他异常（程序缺陷或资源耗尽）→ 2。
 int main(int argc, char** argv) {
@@ -31,6 +43,8 @@ int main(int argc, char** argv) {
   seqrec::app::setup_generate(app);
 #ifdef SEQREC_WITH_TRAIN
   seqrec::app::setup_train(app);
+  seqrec::app::setup_retrain(app);
+  seqrec::app::install_retrain_support();
 #endif
   seqrec::app::setup_eval(app);
   seqrec::app::setup_recommend(app);
@@ -61,5 +75,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
   }
-  return 0;
+  return seqrec::app::exit_status();
 }

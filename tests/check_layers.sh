@@ -4,6 +4,7 @@
 #   core → data → models → index → eval → train
 #                                  eval → serve
 #                                  eval → session
+#                          train + serve + store → live（持续训练：重新训练、质量门、后台调度）
 # serve 与 session 互不包含，也都不包含 train（服务程序 seqrec-serve 不链接 LibTorch）。
 # app/、tests/、bench/ 不受限制。违反时列出 文件:行 与被包含的头文件，以 1 退出。
 # 用法：tests/check_layers.sh [仓库根目录]
@@ -17,6 +18,7 @@ declare -A ALLOWED=(
   [index]="core data models index"
   [eval]="core data models index eval"
   [train]="core data store models index eval train"
+  [live]="core data store models index eval train serve live"
   [serve]="core data store models index eval serve"
   [session]="core data models index eval session"
 )

@@ -124,6 +124,8 @@ SequenceData build_sequences(const Interactions& raw, const FilterOptions& opt) 
       return times[k];
     };
     const double t_valid = quantile(1.0 - opt.valid_frac - opt.test_frac), t_test = quantile(1.0 - opt.test_frac);
+    out.valid_from = t_valid;
+    out.test_from = t_test;
     for (const auto& r : rows) {
       int32_t a = 0, b = 0;
       for (size_t i : r) {

@@ -39,6 +39,8 @@ struct SequenceData {
   // 显式切分（temporal）：用户 u 的 seqs[u][0, train_end[u]) 为训练，[train_end[u], valid_end[u]) 为验证目标，
   // 其余为测试目标。两者为空表示留一法（train_end = n−2，valid_end = n−1）。
   std::vector<int32_t> train_end, valid_end;
+  // temporal 切分的两个时间切分点（验证期、测试期从这一刻开始，含）；留一法时为 0。
+  double valid_from = 0, test_from = 0;
   // 用户 u 的训练部分长度与“训练 + 验证”长度。
   int32_t train_len(int32_t u) const;
   int32_t valid_len(int32_t u) const;

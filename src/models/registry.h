@@ -50,6 +50,11 @@ struct ModelKind {
   NativeFactory make_native;  // 生成式模型为空
   // 这个模型不读的 train 选项：命令行上给了就报错（而不是默默忽略），训练日志的摘要也不列出它们。
   std::vector<std::string> unused_flags;
+  // seqrec retrain 能否从上一个模型热启动（沿用已有用户与物品的行）：空 = 能；否则是不能的原因（写进
+  // 日志与 lineage，这时从随机初始化重新训练）。
+  std::string warm_start_limit;
+  // seqrec retrain 能否重新训练这种模型：空 = 能；否则是不能的原因（retrain 以它拒绝）。
+  std::string retrain_limit;
 };
 
 // 全部模型，第一行是默认模型。

@@ -214,6 +214,7 @@ const std::vector<HttpServer::RouteEntry>& HttpServer::routes() {
       {"/metrics", "GET", Auth::kNone, &HttpServer::on_metrics},
       {"/admin/reload", "POST", Auth::kAdmin, &HttpServer::on_reload},
       {"/admin/status", "GET", Auth::kAdmin, &HttpServer::on_status},
+      {"/admin/retrain", "POST", Auth::kAdmin, &HttpServer::on_retrain},
       {"/events", "POST", Auth::kEvents, &HttpServer::on_events},
       {"/users/{id}/history", "GET", Auth::kEvents, &HttpServer::on_user_history},
       {"/users/{id}", "DELETE", Auth::kEvents, &HttpServer::on_user_erase},
@@ -415,6 +416,7 @@ nlohmann::ordered_json HttpServer::load_status() const {
   j["last"] = {{"ok", s.last.ok}, {"dir", s.last.dir}, {"version", s.last.version}, {"error", s.last.error},
                {"seconds", s.last.seconds}};
   if (store_) j["store"] = store_->stats();
+  if (retrain_) j["retrain"] = retrain_->status();
   return j;
 }
 
@@ -465,6 +467,7 @@ HttpResponse HttpServer::on_events(const HttpRequest& req) {
     return error_response(503, concat("the events were not stored: ", e.what()));
   }
   events_stored_.fetch_add(static_cast<uint64_t>(r.stored), std::memory_order_relaxed);
+  if (retrain_ && r.stored > 0) retrain_->note_events(r.stored);
   events_duplicates_.fetch_add(static_cast<uint64_t>(r.duplicates), std::memory_order_relaxed);
   HttpResponse res;
   res.body = dump_json(nlohmann::ordered_json{{"stored", r.stored}, {"duplicates", r.duplicates}});
@@ -540,6 +543,32 @@ HttpResponse HttpServer::on_reload(const HttpRequest& req) {
   return res;
 }
 
+// POST /admin/retrain：立即重新训练一次（{"wait": true} 时等到质量门的结论与热加载之后再回答）。
+HttpResponse HttpServer::on_retrain(const HttpRequest& req) {
+  if (!retrain_)
+    return error_response(503, "retraining is not configured: start seqrec serve (not seqrec-serve) with --store and "
+                               "--retrain-dir, --retrain-every or --retrain-after-events");
+  bool wait = false;
+  if (!req.body.empty()) {
+    const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw RequestError("", "retrain body must be a JSON object {\"wait\": true}");
+    check_fields(j, {"wait"}, "a retrain request");
+    if (j.contains("wait")) {
+      if (!j["wait"].is_boolean()) throw RequestError("wait", "'wait' must be true or false");
+      wait = j["wait"].get<bool>();
+    }
+  }
+  if (!retrain_->trigger()) return error_response(409, "a retrain is already running; see GET /admin/status");
+  HttpResponse res;
+  if (!wait) {
+    res.status = 202;
+    res.body = R"({"status":"retraining","see":"GET /admin/status"})";
+    return res;
+  }
+  res.body = dump_json(retrain_->wait());
+  return res;
+}
+
 std::string HttpServer::render_metrics() const {
   std::ostringstream o;
   o << metrics_.render();
@@ -583,6 +612,26 @@ std::string HttpServer::render_metrics() const {
     o << "# HELP seqrec_event_requests_rejected_total /events requests of which nothing was stored (400 or 503).\n"
          "# TYPE seqrec_event_requests_rejected_total counter\n"
       << "seqrec_event_requests_rejected_total " << events_rejected_.load() << "\n";
+  }
+  if (retrain_) {
+    const RetrainCounters c = retrain_->counters();
+    o << "# HELP seqrec_retrains_total Background retrains finished, by result (promoted and hot-reloaded, "
+         "rejected by the quality gate, or failed).\n# TYPE seqrec_retrains_total counter\n"
+      << "seqrec_retrains_total{result=\"promoted\"} " << c.promoted << "\n"
+      << "seqrec_retrains_total{result=\"rejected\"} " << c.rejected << "\n"
+      << "seqrec_retrains_total{result=\"failed\"} " << c.failed << "\n"
+      << "# HELP seqrec_retrain_running 1 while a retrain runs.\n# TYPE seqrec_retrain_running gauge\n"
+      << "seqrec_retrain_running " << (c.running ? 1 : 0) << "\n"
+      << "# HELP seqrec_last_retrain_timestamp_seconds When the last retrain finished (Unix time; 0 = none yet).\n"
+         "# TYPE seqrec_last_retrain_timestamp_seconds gauge\n"
+      << "seqrec_last_retrain_timestamp_seconds " << std::fixed << std::setprecision(3) << c.last_finished_at << "\n"
+      << "# HELP seqrec_last_retrain_duration_seconds Wall time of the last retrain.\n"
+         "# TYPE seqrec_last_retrain_duration_seconds gauge\n"
+      << "seqrec_last_retrain_duration_seconds " << c.last_seconds << "\n"
+      << "# HELP seqrec_last_retrain_gate_metric The gate metric on the hold-out at the last retrain, by model.\n"
+         "# TYPE seqrec_last_retrain_gate_metric gauge\n" << std::setprecision(6)
+      << "seqrec_last_retrain_gate_metric{model=\"candidate\"} " << c.last_candidate << "\n"
+      << "seqrec_last_retrain_gate_metric{model=\"current\"} " << c.last_current << "\n";
   }
   o << "# HELP process_start_time_seconds Start time of the process (Unix time).\n"
        "# TYPE process_start_time_seconds gauge\n"

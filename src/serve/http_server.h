@@ -40,6 +40,7 @@
 
 #include "serve/metrics.h"
 #include "serve/model_slot.h"
+#include "serve/retrain_hook.h"
 
 
 namespace seqrec {
@@ -131,6 +132,10 @@ class HttpServer {
   // 路由 + 错误映射。供传输层回调使用；也便于单元测试与模糊测试直接调用。
   HttpResponse handle(const HttpRequest& req);
 
+  // 接上后台重新训练（serve 之前调用；hook 须比服务活得久）。之后新存入的事件报告给它，
+  // POST /admin/retrain 触发它，/admin/status 与 /metrics 显示它的状态。
+  void set_retrain_hook(RetrainHook* hook) { retrain_ = hook; }
+
   const ServeOptions& options() const { return opt_; }
   Metrics& metrics() { return metrics_; }
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
@@ -155,6 +160,7 @@ class HttpServer {
   HttpResponse on_metrics(const HttpRequest& req);
   HttpResponse on_reload(const HttpRequest& req);
   HttpResponse on_status(const HttpRequest& req);
+  HttpResponse on_retrain(const HttpRequest& req);
   HttpResponse on_events(const HttpRequest& req);
   HttpResponse on_user_history(const HttpRequest& req);
   HttpResponse on_user_erase(const HttpRequest& req);
@@ -178,6 +184,7 @@ class HttpServer {
 
   ModelSlot& slot_;
   HistoryStore* store_ = nullptr;
+  RetrainHook* retrain_ = nullptr;  // 后台重新训练（可为空；见 set_retrain_hook）
   std::vector<uint8_t> consumed_types_;  // opt_.consumed_types 解析后的事件类型
   ServeOptions opt_;
   Metrics metrics_;

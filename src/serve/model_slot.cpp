@@ -92,8 +92,8 @@ void ModelSlot::run_load(const std::shared_ptr<Shared>& s, uint64_t generation, 
 }
 
 bool ModelSlot::start_reload(const std::string& dir) {
-  const std::string d = dir.empty() ? default_dir_ : dir;
   std::lock_guard<std::mutex> lock(s_->mu);
+  const std::string d = dir.empty() ? default_dir_ : dir;
   s_->expire_locked(now_seconds());
   if (s_->stats.loading) return false;
   s_->stats.loading = true;
@@ -141,11 +141,21 @@ ModelSlot::Outcome ModelSlot::wait(const std::function<bool()>& give_up) {
 ModelSlot::Outcome ModelSlot::reload_now(const std::string& dir) {
   if (!start_reload(dir)) {
     Outcome o;
-    o.dir = dir.empty() ? default_dir_ : dir;
+    o.dir = dir.empty() ? default_dir() : dir;
     o.error = "another load is in progress";
     return o;
   }
   return wait();
+}
+
+std::string ModelSlot::default_dir() const {
+  std::lock_guard<std::mutex> lock(s_->mu);
+  return default_dir_;
+}
+
+void ModelSlot::set_default_dir(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(s_->mu);
+  default_dir_ = dir;
 }
 
 ModelSlot::Stats ModelSlot::stats() const {

@@ -61,7 +61,10 @@ class ModelSlot {
   Outcome reload_now(const std::string& dir = "");
 
   Stats stats() const;
-  const std::string& default_dir() const { return default_dir_; }
+  // 默认目录（SIGHUP 与不带 model_dir 的 /admin/reload 重新加载它）。后台重新训练上线一个候选后把它改成候选的目录，
+  // 之后的 SIGHUP 重新加载的是正在服务的模型，而不是退回到启动时的 --model。
+  std::string default_dir() const;
+  void set_default_dir(const std::string& dir);
   double load_timeout() const { return load_timeout_s_; }
 
  private:
@@ -69,7 +72,7 @@ class ModelSlot {
   // 在后台线程里加载；只有 generation 仍是自己的那一次时才切换与记账（超时后被放弃的加载不算）。
   static void run_load(const std::shared_ptr<Shared>& s, uint64_t generation, const std::string& dir);
 
-  std::string default_dir_;
+  std::string default_dir_;  // s_->mu 保护
   double load_timeout_s_;
   std::shared_ptr<Shared> s_;  // 加载线程也持有它
 };

@@ -99,6 +99,7 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     m["data"] = {{"options", info.data_options}, {"stats", info.data->stats()}};
     m["serving"] = serving_defaults(*info.data);
     m["metrics"] = info.metrics;
+    if (!info.lineage.is_null()) m["lineage"] = info.lineage;
     m["files"] = file_checksums(stage, {"model.safetensors", "item_embeddings.npy", "user_map.json",
                                         "item_map.json", "popularity.json", "train_log.jsonl", "queries.npy"});
     write_file_atomic(path("manifest.json"), m.dump(2));  // 最后写 manifest：有它才算完整

@@ -25,6 +25,7 @@ struct ExportInfo {
   const TrainResult* result = nullptr;
   nlohmann::json data_options;  // 数据来源与读取/过滤选项
   nlohmann::json metrics;       // 验证/测试指标（模型与基线）
+  nlohmann::json lineage;       // seqrec retrain 的来历（父模型、事件范围、热启动、质量门）；null = 不写
 };
 
 // 训练数据的重复率低于这个值时（用户几乎不回头再看同一个物品，如 MovieLens），服务默认不推荐请求里点过的物品。

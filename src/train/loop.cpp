@@ -119,6 +119,8 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   for (int64_t i = 0; i < spec.units; ++i) st.order[static_cast<size_t>(i)] = i;
   st.t_start = now_seconds();
   check_loop_parameters(spec);
+  // 热启动：在随机初始值上换入上一个模型的行（续训时检查点会再覆盖它们）。
+  if (opt.warm_start) module_load_tensors(*spec.module, opt.warm_start(module_to_tensors(*spec.module)));
   if (opt.resume) restore_loop_checkpoint(spec, opt, &st, &optim, &res);
   std::vector<std::vector<torch::Tensor>> grads;
   for (int epoch = st.first_epoch; epoch <= opt.epochs; ++epoch) {

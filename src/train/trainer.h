@@ -53,6 +53,9 @@ struct TrainOptions {
   bool resume = false;
   nlohmann::json checkpoint_identity;
   int stop_after_epoch = 0;  // > 0：这一轮（早于最后一轮时）结束后像收到停止请求一样停下
+  // 热启动（seqrec retrain）：非空时，模型按随机初始化建好之后以它的全部权重（safetensors 命名）调用一次，
+  // 返回的权重（形状必须相同）替换初始值再开始训练。不写入 manifest（来源记在 lineage 里）。
+  std::function<TensorMap(const TensorMap& fresh)> warm_start;
 
   // 按模型类型给出训练默认值（sasrec 为论文设置：lr 1e-3、batch 128、β2 0.98、dropout 0.2）。
   static TrainOptions defaults_for(const std::string& model_type);

@@ -1,0 +1,411 @@
+// seqrec retrain 的实现：读存储 → 时间切分 → 热启动训练 → 留出集上的质量门 → 带 lineage 导出。
+#include "live/retrain.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <limits>
+#include <thread>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/safetensors.h"
+#include "data/dataset.h"
+#include "eval/evaluator.h"
+#include "eval/metrics.h"
+#include "index/exact_index.h"
+#include "models/registry.h"
+#include "serve/model_bundle.h"
+#include "train/exporter.h"
+#include "train/trainer.h"
+#include "train/warm_start.h"
+
+namespace fs = std::filesystem;
+
+namespace seqrec {
+
+namespace {
+
+// 解析 "NDCG@10" / "HR@10"：返回 K；不合法时返回 0。
+int gate_k(const std::string& metric) {
+  for (const char* name : {"HR@", "NDCG@"}) {
+    const std::string p = name;
+    if (metric.compare(0, p.size(), p) != 0) continue;
+    const std::string k = metric.substr(p.size());
+    if (k.empty() || k.size() > 4 || k.find_first_not_of("0123456789") != std::string::npos) return 0;
+    return std::stoi(k);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RetrainOptions::validate() const {
+  if (current.empty()) throw Error("retrain needs --model (the current model directory)");
+  if (out.empty()) throw Error("retrain needs --out (where the candidate model is written)");
+  if (fs::weakly_canonical(current) == fs::weakly_canonical(out))
+    throw Error(concat("--out ", out, " is the current model's directory; write the candidate somewhere else"));
+  if (!(valid_frac > 0 && holdout_frac > 0 && valid_frac + holdout_frac < 0.9))
+    throw Error(concat("--valid and --holdout must be > 0 with a sum below 0.9, got ", valid_frac, " and ", holdout_frac));
+  if (gate_k(gate_metric) <= 0)
+    throw Error(concat("--gate-metric must be HR@K or NDCG@K (e.g. NDCG@10), got '", gate_metric, "'"));
+  if (!(max_regression >= 0 && max_regression < 1))
+    throw Error(concat("--max-regression must be in [0, 1), a fraction of the current model's metric, got ", max_regression));
+  if (gate_cases < 1) throw Error(concat("--gate-cases must be >= 1, got ", gate_cases));
+  if (epochs < 0) throw Error(concat("--epochs must be >= 1 (or 0 for the current model's), got ", epochs));
+  if (threads < 1) throw Error(concat("--threads must be >= 1, got ", threads));
+  if (min_events < 0) throw Error(concat("--min-events must be >= 0, got ", min_events));
+}
+
+namespace {
+
+// ISO 8601 UTC 时间（秒）。
+std::string iso_utc(int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// 指标的短格式（4 位小数）。
+std::string fmt_metric(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// 父模型 manifest 的 training 段 → 训练选项（没写的取模型的默认值）。
+TrainOptions train_options_from(const nlohmann::json& j, const std::string& type) {
+  TrainOptions t = TrainOptions::defaults_for(type);
+  try {
+    auto get = [&](const char* k, auto& v) {
+      if (j.contains(k)) v = j.at(k).get<std::decay_t<decltype(v)>>();
+    };
+    get("epochs", t.epochs);
+    get("loss", t.loss);
+    get("negatives", t.negatives);
+    get("neg_sampler", t.neg_sampler);
+    get("logq", t.logq);
+    get("batch_size", t.batch_size);
+    get("lr", t.lr);
+    get("lr_schedule", t.lr_schedule);
+    get("warmup_epochs", t.warmup_epochs);
+    get("beta1", t.beta1);
+    get("beta2", t.beta2);
+    get("weight_decay", t.weight_decay);
+    get("weight_decay_scope", t.weight_decay_scope);
+    get("reg_weight", t.reg_weight);
+    get("optimizer", t.optimizer);
+    get("dropout", t.dropout);
+    get("temperature", t.temperature);
+    get("user_dropout", t.user_dropout);
+    get("history_dropout", t.history_dropout);
+    get("eval_every", t.eval_every);
+    get("patience", t.patience);
+    get("seed", t.seed);
+    get("bucket", t.bucket);
+    if (j.contains("valid_protocol")) t.valid_protocol.exclude_history = j["valid_protocol"].value("exclude_history", false);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat("the current model's manifest.json has a training section seqrec cannot read: ", e.what()));
+  }
+  return t;
+}
+
+// 一个模型在留出用例上的视角：它的编码器与物品表，以及本次数据的下标 → 它的下标（-1 = 它不认识）。
+struct ModelView {
+  const SequenceEncoder* enc = nullptr;
+  const ExactIndex* index = nullptr;
+  std::vector<int32_t> item_of, user_of;
+  int max_len = 0;
+};
+
+// 新数据的 ID → 模型的下标。
+std::vector<int32_t> map_ids(const IdMap& from, const IdMap& to) {
+  std::vector<int32_t> m(from.size());
+  for (size_t i = 0; i < from.size(); ++i) m[i] = to.find(from.id(static_cast<int32_t>(i)));
+  return m;
+}
+
+// 按服务的方式为每个用例数名次：历史里模型不认识的物品去掉，取最后 max_len 个；未知用户按未知用户编码；
+// exclude_history 时历史物品不参与排名；目标是模型不认识的物品时记为没命中（名次 = 物品数）。
+std::vector<int64_t> rank_holdout(const ModelView& m, const SequenceData& data, const std::vector<EvalCase>& cases,
+                                  bool exclude_history, int threads) {
+  const int d = m.enc->dim();
+  const int64_t n = m.index->size();
+  const int B = 256;
+  std::vector<int64_t> ranks(cases.size());
+  std::vector<float> q(static_cast<size_t>(B) * d), s(static_cast<size_t>(B) * n);
+  std::vector<std::vector<int32_t>> hist(B);
+  std::vector<char> mask(static_cast<size_t>(n), 0);
+  for (size_t b0 = 0; b0 < cases.size(); b0 += B) {
+    const int b = static_cast<int>(std::min<size_t>(B, cases.size() - b0));
+    for (int i = 0; i < b; ++i) {
+      const EvalCase& c = cases[b0 + i];
+      const auto& seq = data.seqs[static_cast<size_t>(c.user)];
+      hist[i].clear();
+      for (int32_t p = 0; p < c.end; ++p) {
+        const int32_t it = m.item_of[static_cast<size_t>(seq[static_cast<size_t>(p)])];
+        if (it >= 0) hist[i].push_back(it);
+      }
+    }
+    auto encode_part = [&](int w, int W) {
+      for (int i = w; i < b; i += W) {
+        const EvalCase& c = cases[b0 + i];
+        const auto& h = hist[i];
+        const size_t start = h.size() > static_cast<size_t>(m.max_len) ? h.size() - static_cast<size_t>(m.max_len) : 0;
+        const int32_t user = m.user_of[static_cast<size_t>(c.user)];
+        m.enc->encode(user, h.data() + start, h.size() - start, &q[static_cast<size_t>(i) * d]);
+      }
+    };
+    const int W = std::max(1, std::min(threads, b));
+    std::vector<std::thread> pool;
+    for (int w = 1; w < W; ++w) pool.emplace_back(encode_part, w, W);
+    encode_part(0, W);
+    for (auto& t : pool) t.join();
+    m.index->score_batch(q.data(), b, s.data());
+    for (int i = 0; i < b; ++i) {
+      const EvalCase& c = cases[b0 + i];
+      const int32_t target = m.item_of[static_cast<size_t>(c.target)];
+      if (target < 0) {
+        ranks[b0 + i] = n;  // 不认识的物品推荐不出来
+        continue;
+      }
+      if (exclude_history)
+        for (int32_t it : hist[i]) mask[static_cast<size_t>(it)] = 1;
+      mask[static_cast<size_t>(target)] = 0;  // 重复出现的目标仍参与排名
+      ranks[b0 + i] = rank_of_target(s.data() + static_cast<int64_t>(i) * n, n, target, exclude_history ? &mask : nullptr);
+      for (int32_t it : hist[i]) mask[static_cast<size_t>(it)] = 0;
+    }
+  }
+  return ranks;
+}
+
+// 最热门基线（候选的训练期流行度）的名次，同样的排除规则。
+std::vector<int64_t> rank_popular(const SequenceData& data, const std::vector<EvalCase>& cases, bool exclude_history) {
+  const std::vector<float> pop = popularity_scores(data);
+  const int64_t n = static_cast<int64_t>(pop.size());
+  std::vector<char> mask(pop.size(), 0);
+  std::vector<int64_t> ranks;
+  ranks.reserve(cases.size());
+  for (const auto& c : cases) {
+    const auto& seq = data.seqs[static_cast<size_t>(c.user)];
+    if (exclude_history)
+      for (int32_t p = 0; p < c.end; ++p) mask[static_cast<size_t>(seq[static_cast<size_t>(p)])] = 1;
+    mask[static_cast<size_t>(c.target)] = 0;
+    ranks.push_back(rank_of_target(pop.data(), n, c.target, exclude_history ? &mask : nullptr));
+    for (int32_t p = 0; p < c.end; ++p) mask[static_cast<size_t>(seq[static_cast<size_t>(p)])] = 0;
+  }
+  return ranks;
+}
+
+// 留出用例：多于 cap 个时等间隔抽取（确定性，两个模型用同一组）。
+std::vector<EvalCase> gate_cases(const SequenceData& data, int cap) {
+  std::vector<EvalCase> all = eval_cases(data, SplitPart::kTest);
+  if (all.size() <= static_cast<size_t>(cap)) return all;
+  std::vector<EvalCase> out;
+  out.reserve(static_cast<size_t>(cap));
+  for (int i = 0; i < cap; ++i) out.push_back(all[static_cast<size_t>(i) * all.size() / static_cast<size_t>(cap)]);
+  return out;
+}
+
+}  // namespace
+
+RetrainResult retrain(const HistoryStore& store, const std::string& store_name, const RetrainOptions& opt,
+                      std::FILE* log) {
+  opt.validate();
+  const double t0 = now_seconds();
+  auto say = [log](const std::string& line) {
+    if (!log) return;
+    std::fprintf(log, "retrain: %s\n", line.c_str());
+    std::fflush(log);
+  };
+
+  // 1. 当前模型：完整校验后载入（权重另读一份给热启动）。
+  BundleOptions bo;
+  bo.index = "exact";
+  const std::unique_ptr<ModelBundle> parent = ModelBundle::load(opt.current, bo);
+  const std::string mtype = parent->manifest.value("model_type", std::string());
+  const ModelKind* kind = find_model_kind_by_manifest(mtype);
+  if (!kind) throw Error(concat("retrain: ", opt.current, " has model_type '", mtype, "', which this seqrec cannot train"));
+  if (!kind->retrain_limit.empty())
+    throw Error(concat("retrain: ", opt.current, " is a ", kind->name, " model, which retrain does not support: ",
+                       kind->retrain_limit));
+  ModelConfig cfg = ModelConfig::from_json(parent->manifest.at("model"));
+  TrainOptions topt = train_options_from(parent->manifest.value("training", nlohmann::json::object()), kind->name);
+
+  // 2. 训练数据：可选的原始文件（去掉擦除名单里的用户）+ 存储中的全部事件（按到达次序）。
+  Interactions raw;
+  std::unordered_set<std::string> erased;
+  for (auto& u : store.erased_users()) erased.insert(std::move(u));
+  int64_t file_rows = 0, erased_rows = 0;
+  if (!opt.data.empty()) {
+    const Interactions file = read_interactions(opt.data, opt.csv);
+    for (size_t i = 0; i < file.size(); ++i) {
+      const std::string& u = file.users.id(file.user[i]);
+      if (erased.count(u)) {
+        ++erased_rows;
+        continue;
+      }
+      raw.user.push_back(raw.users.add(u));
+      raw.item.push_back(raw.items.add(file.items.id(file.item[i])));
+      raw.time.push_back(file.time[i]);
+      ++file_rows;
+    }
+    say(concat("read ", file_rows, " interactions from ", opt.data,
+               erased_rows ? concat(" (", erased_rows, " of erased users left out)") : std::string()));
+  }
+  int64_t events = 0, first_ts = std::numeric_limits<int64_t>::max(), last_ts = std::numeric_limits<int64_t>::min();
+  store.scan([&](const StoredEvent& e) {
+    raw.user.push_back(raw.users.add(e.user_id));
+    raw.item.push_back(raw.items.add(e.item_id));
+    raw.time.push_back(static_cast<double>(e.ts_ms) / 1000.0);
+    first_ts = std::min(first_ts, e.ts_ms);
+    last_ts = std::max(last_ts, e.ts_ms);
+    ++events;
+    return true;
+  });
+  raw.lines = static_cast<int64_t>(raw.size());
+  say(concat("read ", events, " events from ", store_name));
+  if (events < opt.min_events)
+    throw Error(concat("retrain: the event store holds ", events, " events, fewer than --min-events ", opt.min_events));
+  if (raw.size() == 0) throw Error(concat("retrain: the event store ", store_name, " holds no events and no --data was given"));
+  FilterOptions fo;
+  fo.split = "temporal";
+  fo.valid_frac = opt.valid_frac;
+  fo.test_frac = opt.holdout_frac;
+  const SequenceData data = build_sequences(raw, fo);
+  const std::vector<EvalCase> cases = gate_cases(data, opt.gate_cases);
+  if (cases.empty())
+    throw Error(concat("retrain: no hold-out cases: no event in the most recent ", opt.holdout_frac * 100,
+                       "% has an earlier event by the same user; raise --holdout or wait for more events"));
+  say(concat(data.num_users(), " users, ", data.num_items(), " items, ", data.num_interactions(),
+             " interactions; hold-out from ", iso_utc(static_cast<int64_t>(data.test_from * 1000)), " (",
+             cases.size(), " cases)"));
+
+  // 3. 训练：结构沿用当前模型（用户数、物品数按新数据），训练选项沿用它的记录，可用 --epochs / --patience 改。
+  cfg.num_users = data.num_users();
+  cfg.num_items = data.num_items();
+  cfg.validate();
+  if (opt.epochs > 0) topt.epochs = opt.epochs;
+  if (opt.patience >= 0) topt.patience = opt.patience;
+  topt.threads = opt.threads;
+  topt.progress = opt.progress;
+  topt.checkpoint.clear();
+  topt.resume = false;
+  WarmStartStats ws;
+  nlohmann::ordered_json warm;
+  TensorMap old_weights;
+  if (opt.warm_start && kind->warm_start_limit.empty()) {
+    const std::string wpath = (fs::path(opt.current) / "model.safetensors").string();
+    old_weights = safetensors_decode(read_file(wpath), wpath);
+    topt.warm_start = [&](const TensorMap& fresh) {
+      return warm_start_tensors(fresh, old_weights, parent->users, parent->items, data.users, data.items, &ws);
+    };
+  } else {
+    warm = {{"used", false}, {"reason", opt.warm_start ? kind->warm_start_limit : std::string("--no-warm-start")}};
+    if (opt.warm_start) say(concat("no warm start: ", kind->warm_start_limit));
+  }
+  const TrainResult res = train_model(data, cfg, topt, [&](const nlohmann::json& r) {
+    std::string line = concat("epoch ", r.value("epoch", 0), ": loss ", r.value("loss", 0.0));
+    if (r.contains("valid_NDCG@10")) line += concat(", valid NDCG@10 ", r["valid_NDCG@10"].get<double>());
+    say(line);
+  });
+  if (topt.warm_start) warm = {{"used", true}, {"from", parent->version}, {"rows", ws.to_json()}};
+  old_weights.clear();
+
+  // 4. 质量门：候选与当前模型在同一组留出用例上、按服务的方式（历史排除规则与服务默认相同）数名次。
+  const bool exclude = data.repeat_rate() < kRepeatRateForExclusion;
+  const auto cand_enc = make_encoder(res.weights, cfg);
+  const ExactIndex cand_index(cand_enc->item_embeddings(), cfg.cosine());
+  ModelView cand{cand_enc.get(), &cand_index, {}, {}, cfg.max_len};
+  cand.item_of.resize(static_cast<size_t>(data.num_items()));
+  for (int32_t i = 0; i < data.num_items(); ++i) cand.item_of[static_cast<size_t>(i)] = i;
+  cand.user_of.resize(static_cast<size_t>(data.num_users()));
+  for (int32_t u = 0; u < data.num_users(); ++u) cand.user_of[static_cast<size_t>(u)] = u;
+  ModelView cur{parent->model.get(), parent->exact.get(), map_ids(data.items, parent->items),
+                map_ids(data.users, parent->users), parent->model->config().max_len};
+  const std::vector<int> ks = {gate_k(opt.gate_metric)};
+  std::vector<int> report_ks = {1, 5, 10, 20};
+  if (std::find(report_ks.begin(), report_ks.end(), ks[0]) == report_ks.end()) report_ks.push_back(ks[0]);
+  const auto s_cand = summarize_ranks(rank_holdout(cand, data, cases, exclude, opt.threads), report_ks);
+  const auto s_cur = summarize_ranks(rank_holdout(cur, data, cases, exclude, opt.threads), report_ks);
+  const auto s_pop = summarize_ranks(rank_popular(data, cases, exclude), report_ks);
+  RetrainResult out;
+  out.candidate = s_cand.at(opt.gate_metric).get<double>();
+  out.current = s_cur.at(opt.gate_metric).get<double>();
+  const double threshold = out.current * (1.0 - opt.max_regression);
+  out.promoted = out.candidate >= threshold;
+  out.reason = concat("candidate ", opt.gate_metric, " ", fmt_metric(out.candidate), out.promoted ? " >= " : " < ",
+                      fmt_metric(threshold), " (current ", fmt_metric(out.current), " less --max-regression ",
+                      opt.max_regression * 100, "%)");
+  say(concat(out.promoted ? "gate passed: " : "gate refused: ", out.reason, "; most popular ",
+             fmt_metric(s_pop.at(opt.gate_metric).get<double>())));
+
+  // 5. lineage 与导出（候选总会导出，拒绝的也带着原因，便于查看）。
+  nlohmann::ordered_json lin;
+  lin["parent"] = {{"dir", fs::absolute(opt.current).lexically_normal().string()},
+                   {"version", parent->version},
+                   {"model_type", mtype}};
+  lin["retrained_at"] = iso_utc(now_ms());
+  nlohmann::ordered_json ev = {{"store", store_name}, {"events", events}};
+  if (events > 0) {
+    ev["first_ts_ms"] = first_ts;
+    ev["last_ts_ms"] = last_ts;
+  }
+  ev["erased_users"] = erased.size();
+  if (!opt.data.empty()) {
+    ev["data_file"] = opt.data;
+    ev["data_rows"] = file_rows;
+    ev["erased_rows_left_out"] = erased_rows;
+  }
+  lin["events"] = ev;
+  lin["split"] = {{"valid_from_ts_ms", static_cast<int64_t>(data.valid_from * 1000)},
+                  {"holdout_from_ts_ms", static_cast<int64_t>(data.test_from * 1000)},
+                  {"valid_frac", opt.valid_frac},
+                  {"holdout_frac", opt.holdout_frac}};
+  lin["warm_start"] = warm;
+  nlohmann::ordered_json gate = {
+      {"metric", opt.gate_metric},
+      {"protocol", concat("full ranking over each model's own items, ", exclude ? "history excluded" : "history kept",
+                          "; a target the model does not know is a miss")},
+      {"cases", cases.size()},
+      {"candidate", out.candidate},
+      {"current", out.current},
+      {"most_popular", s_pop.at(opt.gate_metric)},
+      {"max_regression", opt.max_regression},
+      {"threshold", threshold},
+      {"decision", out.promoted ? "promoted" : "rejected"},
+      {"reason", out.reason}};
+  // 当前模型若是学过留出期事件的（它的 lineage 记录的事件晚于留出期的开始），门偏向它：写明。
+  const auto& plin = parent->manifest.value("lineage", nlohmann::json::object());
+  if (plin.contains("events") && plin["events"].value("last_ts_ms", int64_t{0}) >= static_cast<int64_t>(data.test_from * 1000))
+    gate["note"] = "the current model was trained on events inside this hold-out, which favours it";
+  lin["gate"] = gate;
+  out.lineage = lin;
+
+  ExportInfo info;
+  info.data = &data;
+  info.model = cfg;
+  info.train = topt;
+  info.result = &res;
+  info.data_options = {{"source", "event store"}, {"store", store_name}, {"split_mode", "temporal"},
+                       {"temporal_valid", opt.valid_frac}, {"temporal_test", opt.holdout_frac}};
+  if (!opt.data.empty()) info.data_options["data"] = opt.data;
+  info.metrics = {{"holdout", {{"candidate", s_cand}, {"current", s_cur}, {"most_popular", s_pop}}}};
+  info.lineage = lin;
+  export_model(opt.out, info);
+  out.seconds = now_seconds() - t0;
+  say(concat("wrote ", opt.out, " (", out.promoted ? "promoted" : "rejected", ") in ", fmt_metric(out.seconds), " s"));
+  return out;
+}
+
+}  // namespace seqrec
