@@ -77,10 +77,13 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
     if (is_redis_store(f.store) && cmd->count("--durability") > 0)
       throw Error("--durability applies to the SQLite store; a Redis store is as durable as the Redis server's "
                   "appendonly / appendfsync settings");
+    if (is_redis_store(f.store) && cmd->count("--store-max-mb") > 0)
+      throw Error("--store-max-mb applies to the SQLite store; bound a Redis store with the server's maxmemory "
+                  "(POST /events then answers 507 when it is reached)");
     store = open_history_store(f.store, f.store_opt);
     std::fprintf(stderr, "event store: %s\n", store->stats().dump().c_str());
   } else {
-    for (const char* flag : {"--durability", "--history-len", "--consumed-types", "--events-token"})
+    for (const char* flag : {"--durability", "--store-max-mb", "--history-len", "--consumed-types", "--events-token"})
       if (cmd->count(flag) > 0) throw Error(concat(flag, " needs --store DIR (the event store it configures)"));
   }
   // 后台重新训练：任何一个 --retrain-* 选项都打开它（只有 --retrain-dir 时只按 POST /admin/retrain 训练）。
@@ -277,6 +280,9 @@ void setup_serve(CLI::App& app) {
                   "a crash of seqrec, not of the machine)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fsync", "async"}));
+  cmd->add_option("--store-max-mb", f->store_opt.max_mb,
+                  "SQLite store: at most this many MiB on disk; when full, POST /events answers 507 and stores nothing "
+                  "of that request (as when the disk fills up) [0 = no limit]");
   cmd->add_option("--history-len", f->opt.history_len,
                   "stored events of a user that /recommend reads (and GET /users/{id}/history returns)")
       ->capture_default_str();

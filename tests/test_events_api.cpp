@@ -171,5 +171,31 @@ TEST_F(EventsApi, TokenAndMissingStore) {
   EXPECT_EQ(h["events"].size(), 1u);
 }
 
+// 存储满了：507，这个请求什么也没存，之前确认过的都还在。
+TEST_F(EventsApi, FullStoreAnswers507AndKeepsWhatWasAcknowledged) {
+  test::TempDir d;
+  SqliteStoreOptions so;
+  so.max_mb = 1;
+  auto store = open_sqlite_store(d.file("store"), so);
+  ServeOptions o;
+  o.port = 0;
+  o.max_batch = 100;
+  Running srv(*slot_, o, store.get());
+  int64_t acked = 0;
+  int status = 200;
+  for (int b = 0; b < 1000 && status == 200; ++b) {
+    nlohmann::json evs = nlohmann::json::array();
+    for (int i = 0; i < 100; ++i)
+      evs.push_back({{"user_id", concat("u", i)}, {"item_id", concat(std::string(150, 'i'), b, "-", i)}, {"ts", b * 100 + i}});
+    auto [st, j] = call(srv.port, "POST", "/events", nlohmann::json{{"events", evs}}.dump());
+    status = st;
+    if (st == 200) acked += j["stored"].get<int64_t>();
+    else EXPECT_NE(j["error"].get<std::string>().find("full"), std::string::npos) << j.dump();
+  }
+  EXPECT_EQ(status, 507);
+  EXPECT_GT(acked, 0);
+  EXPECT_EQ(store->stats()["events"], acked);
+}
+
 }  // namespace
 }  // namespace seqrec

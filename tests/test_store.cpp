@@ -204,6 +204,37 @@ TEST(SqliteStore, MigratesAVersionOneStoreInPlace) {
   EXPECT_EQ(open_sqlite_store(d.file("store"))->erased_users(), std::vector<std::string>{"u"});
 }
 
+// 存储满了（--store-max-mb 的上限，与磁盘满同一条路径：SQLITE_FULL）：StoreFull，整批都没有写进去，
+// 已确认的事件一个不少，文件完好（重新打开时的完整性检查通过），之后仍可读。
+TEST(SqliteStore, FullStoreRefusesWholeBatchesAndStaysIntact) {
+  test::TempDir d;
+  SqliteStoreOptions o;
+  o.max_mb = 1;
+  int64_t acked = 0;
+  bool full = false;
+  {
+    auto s = open_sqlite_store(d.file("store"), o);
+    const std::string pad(200, 'x');
+    for (int b = 0; b < 1000 && !full; ++b) {
+      std::vector<StoredEvent> batch;
+      for (int i = 0; i < 50; ++i) batch.push_back(ev(concat("u", i), concat(pad, b, "-", i), b * 100 + i));
+      try {
+        acked += s->append(batch).stored;
+      } catch (const StoreFull& e) {
+        full = true;
+        EXPECT_NE(std::string(e.what()).find("full"), std::string::npos) << e.what();
+      }
+    }
+    ASSERT_TRUE(full) << "1 MiB never filled up";
+    EXPECT_GT(acked, 0);
+    EXPECT_EQ(s->stats()["events"], acked);
+    EXPECT_FALSE(s->recent("u1", 5).empty());
+  }
+  auto again = open_sqlite_store(d.file("store"));  // 完整性检查在打开时做；没有上限时又能写了
+  EXPECT_EQ(again->stats()["events"], acked);
+  EXPECT_EQ(again->append({ev("u1", "after", 1)}).stored, 1);
+}
+
 TEST(SqliteStore, SurvivesReopenAndScansInArrivalOrder) {
   test::TempDir d;
   {

@@ -462,6 +462,10 @@ HttpResponse HttpServer::on_events(const HttpRequest& req) {
   AppendResult r;
   try {
     r = store_->append(events);  // 全有或全无；返回即按 --durability 持久
+  } catch (const StoreFull& e) {
+    // 507 Insufficient Storage：存储满了（磁盘或 --store-max-mb），这个请求什么也没存；已存的完好无损。
+    events_rejected_.fetch_add(1, std::memory_order_relaxed);
+    return error_response(507, concat("the events were not stored: ", e.what()));
   } catch (const Error& e) {
     events_rejected_.fetch_add(1, std::memory_order_relaxed);
     return error_response(503, concat("the events were not stored: ", e.what()));
@@ -492,6 +496,8 @@ HttpResponse HttpServer::on_user_erase(const HttpRequest& req) {
   int64_t n = 0;
   try {
     n = store_->erase_user(req.param);
+  } catch (const StoreFull& e) {
+    return error_response(507, concat("the user was not erased: ", e.what()));
   } catch (const Error& e) {
     return error_response(503, concat("the user was not erased: ", e.what()));
   }

@@ -15,7 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace seqrec {
+
+// 存储没有空间了（磁盘满，或 SQLite 存储到了 --store-max-mb）：服务以 507 回答，什么也没写进去。
+class StoreFull : public Error {
+ public:
+  using Error::Error;
+};
 
 // 一个事件（外部 ID；type 是 EventKind 的值，见 data/events.h）。
 struct StoredEvent {

@@ -232,8 +232,12 @@ class RedisStore : public HistoryStore {
         if (attempt == 0 && args[0] != "EVAL") continue;  // 只读命令可以重试；写入脚本不知道是否执行过，不重试
         throw Error(concat("event store ", url_, ": ", msg));
       }
-      if (r.r->type == REDIS_REPLY_ERROR)
-        throw Error(concat("event store ", url_, ": Redis answered: ", std::string(r.r->str, r.r->len)));
+      if (r.r->type == REDIS_REPLY_ERROR) {
+        const std::string msg(r.r->str, r.r->len);
+        // OOM：Redis 到了 maxmemory（它的“磁盘满”）；脚本在第一次写之前就被拒绝，什么也没写。
+        if (msg.rfind("OOM", 0) == 0) throw StoreFull(concat("event store ", url_, " is full: Redis answered: ", msg));
+        throw Error(concat("event store ", url_, ": Redis answered: ", msg));
+      }
       return r;
     }
   }

@@ -21,6 +21,7 @@ void SqliteStoreOptions::validate() const {
   if (durability != "fsync" && durability != "async")
     throw Error(concat("--durability must be fsync or async, got '", durability, "'"));
   if (busy_timeout_ms < 0) throw Error(concat("busy timeout must be >= 0 ms, got ", busy_timeout_ms));
+  if (max_mb < 0) throw Error(concat("--store-max-mb must be >= 0 (0 = no limit), got ", max_mb));
 }
 
 namespace {
@@ -47,6 +48,7 @@ class Stmt {
     const int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
+    if ((rc & 0xff) == SQLITE_FULL) throw StoreFull(concat("event store is full: ", sqlite3_errmsg(db_)));
     throw Error(concat("event store: ", sqlite3_errmsg(db_)));
   }
   void reset() {
@@ -67,9 +69,10 @@ class Stmt {
 // 执行不返回行的 SQL；出错时抛出带 what 的 Error。
 void exec(sqlite3* db, const char* sql, const std::string& what) {
   char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     const std::string msg = err ? err : sqlite3_errmsg(db);
     sqlite3_free(err);
+    if ((rc & 0xff) == SQLITE_FULL) throw StoreFull(concat(what, ": the event store is full: ", msg));
     throw Error(concat(what, ": ", msg));
   }
 }
@@ -150,6 +153,7 @@ class SqliteStore : public HistoryStore {
     queue_.push_back(&p);
     work_cv_.notify_one();
     done_cv_.wait(lock, [&] { return p.done; });
+    if (p.full) throw StoreFull(p.error);
     if (!p.error.empty()) throw Error(p.error);
     return p.result;
   }
@@ -242,6 +246,7 @@ class SqliteStore : public HistoryStore {
     const std::vector<StoredEvent>* events = nullptr;
     AppendResult result;
     std::string error;
+    bool full = false;  // 因为没有空间而失败（StoreFull）
     bool done = false;
   };
 
@@ -284,6 +289,12 @@ class SqliteStore : public HistoryStore {
         sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
       }
+    }
+    // 大小上限：按页数设（SQLite 在写满时返回 SQLITE_FULL，事务整体撤回，与磁盘满的处理相同）。
+    if (opt_.max_mb > 0) {
+      const int64_t page = query_i64(wdb_, "PRAGMA page_size");
+      const int64_t pages = std::max<int64_t>(1, opt_.max_mb * 1024 * 1024 / std::max<int64_t>(1, page));
+      exec(wdb_, concat("PRAGMA max_page_count=", pages).c_str(), concat("event store '", path_, "'"));
     }
     // 完整性：只在打开时快速检查一次（页面结构），损坏的文件在服务之前就被拒绝。
     Stmt check(wdb_, "PRAGMA quick_check");
@@ -340,17 +351,31 @@ class SqliteStore : public HistoryStore {
         sqlite3_exec(wdb_, "ROLLBACK TO one_batch", nullptr, nullptr, nullptr);
         sqlite3_exec(wdb_, "RELEASE one_batch", nullptr, nullptr, nullptr);
         p->error = e.what();
+        p->full = dynamic_cast<const StoreFull*>(&e) != nullptr;
         p->result = {};
+        // 有些错误（如 SQLITE_FULL）让 SQLite 自动撤回整个事务：这一组里之前的批也没有写进去，全部以同一个原因失败。
+        if (sqlite3_get_autocommit(wdb_)) {
+          const std::string msg = concat("event store: the transaction was rolled back, nothing of this request was "
+                                         "stored: ", e.what());
+          for (Pending* q : batch) {
+            q->error = msg;
+            q->full = p->full;
+            q->result = {};
+          }
+          return;
+        }
       }
     }
     insert.reset();
-    if (sqlite3_exec(wdb_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(wdb_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
       // 提交失败（如磁盘已满）：整个事务撤回，这一组里没有一批被写入。
-      const std::string msg = concat("event store: commit failed, nothing of this request was stored: ",
-                                     sqlite3_errmsg(wdb_));
+      const bool full = (rc & 0xff) == SQLITE_FULL;
+      const std::string msg = concat("event store: commit failed", full ? " (the store is full)" : "",
+                                     ", nothing of this request was stored: ", sqlite3_errmsg(wdb_));
       sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
       for (Pending* p : batch) {
         p->error = msg;
+        p->full = full;
         p->result = {};
       }
     }

@@ -7,6 +7,7 @@
 // 格式有版本（PRAGMA user_version）：打开时版本不认识、不是 SQLite 文件或文件损坏，都以指明原因的 Error 拒绝。
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,7 @@ namespace seqrec {
 struct SqliteStoreOptions {
   std::string durability = "fsync";  // fsync：提交即落盘；async：只防进程崩溃（见 history_store.h）
   int busy_timeout_ms = 5000;        // 数据库被别的进程锁住时等多久
+  int64_t max_mb = 0;                // > 0：数据库文件至多这么多 MiB，满了之后的写入以 StoreFull 拒绝（0 = 不限，直到磁盘满）
   void validate() const;
 };
 
