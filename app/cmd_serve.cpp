@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/manifest.h"
+#include "store/cached_store.h"
 #include "store/open_store.h"
 #include "core/files.h"
 #include "serve/http_server.h"
@@ -30,6 +31,7 @@ struct ServeFlags {
   ServeOptions opt;
   std::string store;            // 用户历史存储的目录（空 = 不存事件，/events 与 /users 回答 503）
   SqliteStoreOptions store_opt;
+  size_t history_cache = 100000;  // 内存里缓存最近历史的用户数（SQLite 存储；0 = 不缓存）
   std::string retrain_every;    // 后台重新训练的间隔（如 30m、6h；空 = 不按时间）
   RetrainSchedule retrain;      // 其余的后台重新训练选项
 };
@@ -80,10 +82,20 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
     if (is_redis_store(f.store) && cmd->count("--store-max-mb") > 0)
       throw Error("--store-max-mb applies to the SQLite store; bound a Redis store with the server's maxmemory "
                   "(POST /events then answers 507 when it is reached)");
+    if (is_redis_store(f.store) && cmd->count("--history-cache") > 0 && f.history_cache > 0)
+      throw Error("--history-cache needs a store only this process writes: replicas share a Redis store, and events "
+                  "another replica writes would not reach this one's cache (Redis answers from memory anyway)");
     store = open_history_store(f.store, f.store_opt);
+    if (!is_redis_store(f.store)) {
+      HistoryCacheOptions co;
+      co.max_users = f.history_cache;
+      co.per_user = static_cast<size_t>(std::max(1, f.opt.history_len));
+      store = with_history_cache(std::move(store), co);
+    }
     std::fprintf(stderr, "event store: %s\n", store->stats().dump().c_str());
   } else {
-    for (const char* flag : {"--durability", "--store-max-mb", "--history-len", "--consumed-types", "--events-token"})
+    for (const char* flag : {"--durability", "--store-max-mb", "--history-cache", "--history-len", "--consumed-types",
+                             "--events-token"})
       if (cmd->count(flag) > 0) throw Error(concat(flag, " needs --store DIR (the event store it configures)"));
   }
   // 后台重新训练：任何一个 --retrain-* 选项都打开它（只有 --retrain-dir 时只按 POST /admin/retrain 训练）。
@@ -283,6 +295,10 @@ void setup_serve(CLI::App& app) {
   cmd->add_option("--store-max-mb", f->store_opt.max_mb,
                   "SQLite store: at most this many MiB on disk; when full, POST /events answers 507 and stores nothing "
                   "of that request (as when the disk fills up) [0 = no limit]");
+  cmd->add_option("--history-cache", f->history_cache,
+                  "SQLite store: users whose recent history is kept in memory (LRU; writes go to the store first, then "
+                  "into the cache), so recommending by user id does not read the database; 0 = off")
+      ->capture_default_str();
   cmd->add_option("--history-len", f->opt.history_len,
                   "stored events of a user that /recommend reads (and GET /users/{id}/history returns)")
       ->capture_default_str();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # 基准程序（不是测试）：事件写入与按用户 ID 推荐（issue 46 的目标）。在同一个合成模型上起 seqrec serve --store，
 #   1. POST /events 单个事件与每批 BATCHES（默认 100）个事件，--durability fsync（默认，group commit）；
-#   2. 写入进行中的同时 POST /recommend 按用户 ID（只给 user_id，历史从存储读）；
-#   3. 对照：没有存储的服务，max_len 个点击放在请求里的 POST /recommend。
+#   2. POST /recommend 按用户 ID（只给 user_id，历史从存储读；SQLite 时经过内存里的历史缓存）：一个连接、
+#      $CONNS 个连接、以及旁边同时有写入；
+#   3. 对照：没有存储的服务，max_len 个点击放在请求里的 POST /recommend（一个连接与 $CONNS 个连接）。
 # 每项用 wrk -t2 -c$CONNS 跑 $DURATION 秒，打印 req/s、事件/秒与 p50 / p99（毫秒）。wrk 与服务在同一台机器上。
 # 环境变量：WORK（默认 /tmp/seqrec_bench_events）、SEQREC（默认 build/seqrec）、DURATION（默认 15）、CONNS（默认 16）、
 #           PORT（默认 18384）、STORE（默认 $WORK/store；redis://... 测 Redis）。
@@ -50,7 +51,11 @@ RUN=single BATCH=1 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench
 row "POST /events, 1 event per request" "$WORK/w1.txt" 1
 RUN=batch BATCH=$BATCHES wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/events.lua" "http://127.0.0.1:$PORT" > "$WORK/wb.txt" 2>&1
 row "POST /events, $BATCHES events per request" "$WORK/wb.txt" "$BATCHES"
-# 按用户 ID 推荐（历史从存储读），同时有写入
+# 按用户 ID 推荐（历史从存储读）：一个连接（p99 目标）、$CONNS 个连接（吞吐，与下面的对照比），再加上旁边有写入。
+USERS=3000 wrk -t1 -c1 -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend_user.lua" "http://127.0.0.1:$PORT" > "$WORK/wr1.txt" 2>&1
+row "POST /recommend by user id, 1 connection" "$WORK/wr1.txt" 0
+USERS=3000 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend_user.lua" "http://127.0.0.1:$PORT" > "$WORK/wrn.txt" 2>&1
+row "POST /recommend by user id, $CONNS connections" "$WORK/wrn.txt" 0
 RUN=beside BATCH=$BATCHES wrk -t1 -c4 -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/events.lua" "http://127.0.0.1:$PORT" > "$WORK/wbg.txt" 2>&1 &
 BG=$!
 USERS=3000 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend_user.lua" "http://127.0.0.1:$PORT" > "$WORK/wr.txt" 2>&1
@@ -64,6 +69,8 @@ kill -TERM $PID; wait $PID || true
 PID=$!
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null && break; sleep 0.1; done
 MAXLEN=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['model']['max_len'])" "$WORK/model/manifest.json")
+CLICKS=$MAXLEN ITEMS=5000 USERS=3000 wrk -t1 -c1 -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" > "$WORK/wc1.txt" 2>&1
+row "POST /recommend, $MAXLEN clicks in the request, 1 connection" "$WORK/wc1.txt" 0
 CLICKS=$MAXLEN ITEMS=5000 USERS=3000 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" > "$WORK/wc.txt" 2>&1
-row "POST /recommend, $MAXLEN clicks in the request, no store" "$WORK/wc.txt" 0
+row "POST /recommend, $MAXLEN clicks in the request, $CONNS conns" "$WORK/wc.txt" 0
 cat "$WORK/counts.txt"

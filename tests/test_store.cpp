@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "store/cached_store.h"
 #include "store/redis_store.h"
 #include "store/sqlite_store.h"
 #include "test_util.h"
@@ -233,6 +234,49 @@ TEST(SqliteStore, FullStoreRefusesWholeBatchesAndStaysIntact) {
   auto again = open_sqlite_store(d.file("store"));  // 完整性检查在打开时做；没有上限时又能写了
   EXPECT_EQ(again->stats()["events"], acked);
   EXPECT_EQ(again->append({ev("u1", "after", 1)}).stored, 1);
+}
+
+// 历史缓存：同样的约定；读到的永远与底下的存储相同（乱序时间戳、重复 event_id、擦除、容量淘汰、并发读写）。
+TEST(HistoryCache, SameContractAndAlwaysAgreesWithTheStore) {
+  test::TempDir d;
+  {
+    auto s = with_history_cache(open_sqlite_store(d.file("a")), {});
+    check_store_contract(s.get());
+  }
+  HistoryCacheOptions co;
+  co.max_users = 20;  // 比用户数少：淘汰也走一遍
+  co.per_user = 5;
+  auto inner = open_sqlite_store(d.file("b"));
+  HistoryStore* raw = inner.get();
+  auto s = with_history_cache(std::move(inner), co);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const std::string u = concat("u", (i * 7 + t) % 40);
+        // 时间戳乱序（线程之间不相同：同一毫秒里并发到达的两个事件，缓存里的先后可能与存储的到达次序相反，
+        // 见 cached_store.cpp）；每 17 个带一个会重复的 event_id
+        s->append({ev(u, concat(t, "-", i), ((i * 37) % 101) * 4 + t, i % 17 == 0 ? concat("dup", i % 34) : "")});
+        s->recent(concat("u", (i * 3 + t) % 40), 5);
+        if (i % 97 == 0) s->erase_user(concat("u", (i + t) % 40));
+      }
+    });
+  ts.emplace_back([&] {
+    while (!stop) s->recent("u1", 5);
+  });
+  for (size_t i = 0; i + 1 < ts.size(); ++i) ts[i].join();
+  stop = true;
+  ts.back().join();
+  for (int u = 0; u < 40; ++u) {
+    const std::string id = concat("u", u);
+    for (size_t n : {1, 3, 5, 9}) {
+      const auto a = s->recent(id, n), b = raw->recent(id, n);
+      ASSERT_EQ(a.size(), b.size()) << id << " n=" << n;
+      for (size_t k = 0; k < a.size(); ++k) EXPECT_EQ(a[k].item_id, b[k].item_id) << id << " n=" << n << " k=" << k;
+    }
+  }
+  EXPECT_GT(s->stats()["cache"]["hits"].get<int64_t>(), 0);
 }
 
 TEST(SqliteStore, SurvivesReopenAndScansInArrivalOrder) {

@@ -1,8 +1,9 @@
-// Redis 历史存储的实现：一个受互斥量保护的 hiredis 连接（断开后下一次调用时重连），
+// Redis 历史存储的实现：hiredis 连接池（并发的调用各用一个连接；断开的连接丢弃，下一次新建），
 // 写入与擦除各是一个 Lua 脚本（在服务器上原子执行），读用有序集合的区间查询。
 #include "store/redis_store.h"
 
 #include <hiredis/hiredis.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <mutex>
@@ -12,6 +13,21 @@
 namespace seqrec {
 
 namespace {
+
+// 十进制整数（可带负号）；整段都是数字且不溢出时返回 true。
+bool parse_int64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size()) return false;
+  int64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    if (v > (INT64_MAX - (s[i] - '0')) / 10) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = s[0] == '-' ? -v : v;
+  return true;
+}
 
 // 写入一批：ARGV = prefix，然后每个事件 5 项（用户、物品、类型、时间戳、event_id）。返回 {写入数, 重复数}。
 constexpr const char* kAppendScript = R"lua(
@@ -62,19 +78,28 @@ struct Reply {
   }
 };
 
-// 成员（16 位到达编号 + JSON）→ 事件。
-StoredEvent decode_member(const std::string& m) {
+// 成员（16 位到达编号 + JSON）→ 事件。JSON 由 Redis 的 cjson 写出，字段 u、i、t、ts、e 都是字符串。
+// 用 simdjson 解析（按用户读最近历史时每个请求要解几十个成员；parser 由调用方在一次读取里复用）。
+StoredEvent decode_member(simdjson::dom::parser& parser, const std::string& m) {
   StoredEvent e;
-  try {
-    const auto j = nlohmann::json::parse(m.substr(16));
-    e.user_id = j.at("u").get<std::string>();
-    e.item_id = j.at("i").get<std::string>();
-    e.type = static_cast<uint8_t>(std::stoi(j.at("t").get<std::string>()));
-    e.ts_ms = std::stoll(j.at("ts").get<std::string>());
-    e.event_id = j.at("e").get<std::string>();
-  } catch (const std::exception& x) {
-    throw Error(concat("event store (redis): an event entry is not in seqrec's format: ", x.what()));
-  }
+  auto fail = [](const std::string& why) {
+    return Error(concat("event store (redis): an event entry is not in seqrec's format: ", why));
+  };
+  if (m.size() < 16) throw fail("too short");
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(m.data() + 16, m.size() - 16).get(doc)) throw fail(simdjson::error_message(err));
+  auto field = [&](const char* k) {
+    std::string_view v;
+    if (doc[k].get_string().get(v) != simdjson::SUCCESS) throw fail(concat("no string field '", k, "'"));
+    return v;
+  };
+  e.user_id = std::string(field("u"));
+  e.item_id = std::string(field("i"));
+  int64_t t = 0;
+  if (!parse_int64(field("t"), &t) || t < 0 || t > 255) throw fail("bad type");
+  e.type = static_cast<uint8_t>(t);
+  if (!parse_int64(field("ts"), &e.ts_ms)) throw fail("bad timestamp");
+  e.event_id = std::string(field("e"));
   return e;
 }
 
@@ -100,19 +125,11 @@ class RedisStore : public HistoryStore {
       throw Error(concat("--store '", url, "': the port is not a number"));
     }
     if (host_.empty() || port_ < 1 || port_ > 65535) throw Error(concat("--store '", url, "': bad host or port"));
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      check_version();
-    } catch (...) {
-      if (ctx_) redisFree(ctx_);
-      ctx_ = nullptr;
-      throw;
-    }
+    check_version();
   }
 
-  // 连接并核对格式版本：新的键空间写入版本；别的版本拒绝（mu_ 已持有）。
+  // 连接并核对格式版本：新的键空间写入版本；别的版本拒绝。
   void check_version() {
-    connect();
     Reply v = command({"HGET", prefix_ + "meta", "format_version"});
     if (v.r->type == REDIS_REPLY_NIL) {
       command({"HSET", prefix_ + "meta", "format_version", std::to_string(kRedisStoreVersion)});
@@ -124,7 +141,7 @@ class RedisStore : public HistoryStore {
   }
 
   ~RedisStore() override {
-    if (ctx_) redisFree(ctx_);
+    for (redisContext* c : idle_) redisFree(c);
   }
 
   AppendResult append(const std::vector<StoredEvent>& events) override {
@@ -138,7 +155,6 @@ class RedisStore : public HistoryStore {
       args.push_back(std::to_string(e.ts_ms));
       args.push_back(e.event_id);
     }
-    std::lock_guard<std::mutex> lock(mu_);
     Reply r = command(args);
     if (r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 2)
       throw Error(concat("event store ", url_, ": unexpected answer to the append script"));
@@ -148,21 +164,20 @@ class RedisStore : public HistoryStore {
   std::vector<StoredEvent> recent(const std::string& user_id, size_t n) const override {
     std::vector<StoredEvent> out;
     if (n == 0) return out;
-    std::lock_guard<std::mutex> lock(mu_);
     Reply r = command({"ZREVRANGE", prefix_ + "u:" + user_id, "0", std::to_string(n - 1)});
+    simdjson::dom::parser parser;
+    out.reserve(r.r->elements);
     for (size_t i = r.r->elements; i-- > 0;)
-      out.push_back(decode_member(std::string(r.r->element[i]->str, r.r->element[i]->len)));
+      out.push_back(decode_member(parser, std::string(r.r->element[i]->str, r.r->element[i]->len)));
     return out;
   }
 
   int64_t erase_user(const std::string& user_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
     Reply r = command({"EVAL", kEraseScript, "0", prefix_, user_id});
     return r.r->integer;
   }
 
   std::vector<std::string> erased_users() const override {
-    std::lock_guard<std::mutex> lock(mu_);
     Reply r = command({"SMEMBERS", prefix_ + "erased"});
     std::vector<std::string> out;
     for (size_t i = 0; i < r.r->elements; ++i) out.emplace_back(r.r->element[i]->str, r.r->element[i]->len);
@@ -176,19 +191,18 @@ class RedisStore : public HistoryStore {
     for (;;) {
       std::vector<std::string> page;
       {
-        std::lock_guard<std::mutex> lock(mu_);
         Reply r = command({"ZRANGEBYSCORE", prefix_ + "log", after, "+inf", "LIMIT", "0", "1000"});
         for (size_t i = 0; i < r.r->elements; ++i) page.emplace_back(r.r->element[i]->str, r.r->element[i]->len);
       }
       if (page.empty()) return;
+      simdjson::dom::parser parser;
       for (const auto& m : page)
-        if (!fn(decode_member(m))) return;
+        if (!fn(decode_member(parser, m))) return;
       after = "(" + std::to_string(std::stoll(page.back().substr(0, 16)));
     }
   }
 
   nlohmann::json stats() const override {
-    std::lock_guard<std::mutex> lock(mu_);
     auto count = [&](const char* cmd, const std::string& key) { return command({cmd, prefix_ + key}).r->integer; };
     return {{"backend", "redis"},
             {"url", url_},
@@ -199,21 +213,45 @@ class RedisStore : public HistoryStore {
   }
 
  private:
-  // 建立连接（mu_ 已持有）。
-  void connect() const {
-    if (ctx_) redisFree(ctx_);
+  // 建立一个新连接；连不上时抛出 Error。
+  redisContext* connect() const {
     const timeval timeout{5, 0};
-    ctx_ = redisConnectWithTimeout(host_.c_str(), port_, timeout);
-    if (!ctx_ || ctx_->err) {
-      const std::string msg = ctx_ ? ctx_->errstr : "out of memory";
-      if (ctx_) redisFree(ctx_);
-      ctx_ = nullptr;
+    redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, timeout);
+    if (!c || c->err) {
+      const std::string msg = c ? c->errstr : "out of memory";
+      if (c) redisFree(c);
       throw Error(concat("event store ", url_, ": cannot connect to Redis: ", msg));
     }
-    redisSetTimeout(ctx_, timeout);
+    redisSetTimeout(c, timeout);
+    return c;
   }
 
-  // 执行一条命令（参数二进制安全；mu_ 已持有）。连接断了先重连一次；Redis 报错时抛出 Error。
+  // 从连接池取一个连接（没有空闲的就新建）：并发的请求各用各的连接，不在一条连接上排队。
+  redisContext* acquire() const {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!idle_.empty()) {
+        redisContext* c = idle_.back();
+        idle_.pop_back();
+        return c;
+      }
+    }
+    return connect();
+  }
+
+  // 用完还回池里（空闲的至多 kMaxIdle 个，多的关掉）。
+  void release(redisContext* c) const {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (idle_.size() < kMaxIdle) {
+        idle_.push_back(c);
+        return;
+      }
+    }
+    redisFree(c);
+  }
+
+  // 执行一条命令（参数二进制安全）。连接断了先换一个新连接重试一次（只读命令）；Redis 报错时抛出 Error。
   Reply command(const std::vector<std::string>& args) const {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
@@ -222,16 +260,16 @@ class RedisStore : public HistoryStore {
       lens.push_back(a.size());
     }
     for (int attempt = 0;; ++attempt) {
-      if (!ctx_) connect();
+      redisContext* c = acquire();
       Reply r;
-      r.r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+      r.r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
       if (!r.r) {
-        const std::string msg = ctx_->errstr;
-        redisFree(ctx_);
-        ctx_ = nullptr;
+        const std::string msg = c->errstr;
+        redisFree(c);  // 断掉的连接不还回池里
         if (attempt == 0 && args[0] != "EVAL") continue;  // 只读命令可以重试；写入脚本不知道是否执行过，不重试
         throw Error(concat("event store ", url_, ": ", msg));
       }
+      release(c);
       if (r.r->type == REDIS_REPLY_ERROR) {
         const std::string msg(r.r->str, r.r->len);
         // OOM：Redis 到了 maxmemory（它的“磁盘满”）；脚本在第一次写之前就被拒绝，什么也没写。
@@ -244,8 +282,9 @@ class RedisStore : public HistoryStore {
 
   std::string url_, host_, prefix_;
   int port_ = 6379;
-  mutable std::mutex mu_;
-  mutable redisContext* ctx_ = nullptr;
+  static constexpr size_t kMaxIdle = 64;
+  mutable std::mutex pool_mu_;
+  mutable std::vector<redisContext*> idle_;  // 空闲的连接（pool_mu_ 保护）
 };
 
 }  // namespace

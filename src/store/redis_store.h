@@ -8,10 +8,12 @@
 //   u:<用户>    有序集合，分数 = 时间戳：这个用户的事件（最近 N 个）
 //   ids         集合：见过的 event_id（幂等）
 //   users、items 集合：计数用
+//   erased      集合：被擦除过的用户（seqrec retrain 把他们也从 --data 文件里去掉）
 // 每个事件在 log 与 u:<用户> 里是同一个成员（到达编号 + JSON），擦除时两处一起删。
 // 一批事件由一个 Lua 脚本写入：Redis 执行脚本时不穿插别的命令，所以一批对其他客户端是原子的，
 // event_id 的检查与写入之间也不会插进别的请求。持久性由 Redis 服务器的配置决定
 // （appendonly yes 与 appendfsync always 相当于 SQLite 的 fsync；默认的 RDB 快照可能丢最近的写入）。
+// 并发的调用各从连接池取一个连接（不在一条连接上排队）。
 #pragma once
 
 #include <memory>
