@@ -30,8 +30,9 @@ SKIP = [
     (r"build/seqrec_bench_", "a benchmark program (docs/BENCHMARKS.md), not a test"),
     (r"(curl|systemctl|ln|for|done|jq)\b", "a deployment snippet; the service is tested by tests/test_serve.cpp and tests/deploy"),
 ]
-# 需要真实数据的路径与占位的目录名：按 parse 处理。
-PLACEHOLDERS = ["../shared/data", "scale.jsonl", "DIR"]
+# 需要真实数据的路径与占位的目录名：按 parse 处理。events/ 是运行中的 seqrec serve --store 写下的事件存储
+# （serve 命令在这里跳过，所以它不存在）；redis:// 是部署里共用的 Redis（测试不运行它）。
+PLACEHOLDERS = ["../shared/data", "scale.jsonl", "DIR", "events/", "redis://"]
 
 
 def blocks(path):

@@ -203,6 +203,35 @@ TEST_F(Retrain, RefusesBadOptionsAndModelsItCannotRetrain) {
   EXPECT_FALSE(std::filesystem::exists(dir_->file("x")));  // 出错时什么也不写
 }
 
+// 命令行：退出码说出质量门的结论（0 通过，3 拒绝，1 出错）；seqrec-serve 没有训练，拒绝 --retrain-* 并指路。
+TEST_F(Retrain, CommandLineExitStatusSaysWhatTheGateDecided) {
+  test::TempDir d;
+  const std::string common = " --store " + dir_->file("store") + " --epochs 1 --quiet";
+  auto [rc, out] = test::run_cli("retrain --model " + dir_->file("parent") + " --out " + d.file("ok") + common +
+                                 " --max-regression 0.9", true);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["gate"]["decision"], "promoted");
+  std::tie(rc, out) = test::run_cli("retrain --model " + dir_->file("strong") + " --out " + d.file("no") + common +
+                                    " --no-warm-start --max-regression 0", true);
+  EXPECT_EQ(rc, 3) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["gate"]["decision"], "rejected");
+  EXPECT_TRUE(std::filesystem::exists(d.file("no") + "/manifest.json"));  // 拒绝的候选也写出，便于查看
+  std::tie(rc, out) = test::run_cli("retrain --model " + dir_->file("parent") + " --out " + d.file("x") +
+                                    " --store " + d.file("empty") + " --quiet");
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("no event store there"), std::string::npos) << out;
+  const std::string serve_only = (std::filesystem::path(SEQREC_BINARY).parent_path() / "seqrec-serve").string();
+  const std::string cmd = serve_only + " serve --model " + dir_->file("parent") + " --store " + d.file("s") +
+                          " --retrain-every 1h --port 0 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string text;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+  EXPECT_NE(::pclose(p), 0);
+  EXPECT_NE(text.find("seqrec-serve cannot train"), std::string::npos) << text;
+}
+
 // 后台重新训练：服务中的模型在触发后被替换（通过质量门时），拒绝时不变；状态、指标与重启后的沿用。
 TEST_F(Retrain, BackgroundRetrainHotReloadsPromotedModelsAndKeepsTheCurrentOneOtherwise) {
   test::TempDir d;
@@ -249,11 +278,14 @@ TEST_F(Retrain, BackgroundRetrainHotReloadsPromotedModelsAndKeepsTheCurrentOneOt
     ASSERT_TRUE(res);
     EXPECT_NE(res->body.find("seqrec_retrains_total{result=\"promoted\"} 1"), std::string::npos);
     // 新事件计数：存入事件后 status 里看得到（--retrain-after-events 按它触发）。
-    res = cli.Post("/events", R"({"user_id": "someone", "item_id": "brand-new"})", "application/json");
+    res = cli.Post("/events", R"({"user_id": "someone", "item_id": "never-seen"})", "application/json");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200);
     res = cli.Get("/admin/status", auth);
     EXPECT_EQ(nlohmann::json::parse(res->body)["retrain"]["events_since_last_start"], 1);
+    // 模型不认识的物品照样存下，并且计数。
+    res = cli.Get("/metrics");
+    EXPECT_NE(res->body.find("seqrec_events_unknown_items_total 1"), std::string::npos);
     server.set_retrain_hook(nullptr);
   }
   {

@@ -404,7 +404,9 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   info.lineage = lin;
   export_model(opt.out, info);
   out.seconds = now_seconds() - t0;
-  say(concat("wrote ", opt.out, " (", out.promoted ? "promoted" : "rejected", ") in ", fmt_metric(out.seconds), " s"));
+  out.peak_rss_mib = peak_rss_mib();
+  say(concat("wrote ", opt.out, " (", out.promoted ? "promoted" : "rejected", ") in ", fmt_metric(out.seconds),
+             " s, peak memory ", static_cast<int64_t>(out.peak_rss_mib), " MiB"));
   return out;
 }
 

@@ -44,6 +44,7 @@ struct RetrainResult {
   std::string reason;              // 一句话：通过或拒绝的原因
   double candidate = 0, current = 0;  // 两个模型在留出集上的门指标
   double seconds = 0;              // 总耗时
+  double peak_rss_mib = 0;         // 进程到此为止的峰值常驻内存（MiB）
   nlohmann::ordered_json lineage;  // 写进候选 manifest 的 lineage
 };
 

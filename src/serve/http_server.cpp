@@ -472,6 +472,12 @@ HttpResponse HttpServer::on_events(const HttpRequest& req) {
   }
   events_stored_.fetch_add(static_cast<uint64_t>(r.stored), std::memory_order_relaxed);
   if (retrain_ && r.stored > 0) retrain_->note_events(r.stored);
+  // 模型还不认识的物品：照样存下并计数，下一次重新训练之后就能推荐了。
+  if (const auto b = slot_.current(); b && r.stored > 0) {
+    uint64_t unknown = 0;
+    for (const auto& e : events) unknown += b->items.find(e.item_id) < 0 ? 1 : 0;
+    if (unknown) events_unknown_items_.fetch_add(unknown, std::memory_order_relaxed);
+  }
   events_duplicates_.fetch_add(static_cast<uint64_t>(r.duplicates), std::memory_order_relaxed);
   HttpResponse res;
   res.body = dump_json(nlohmann::ordered_json{{"stored", r.stored}, {"duplicates", r.duplicates}});
@@ -615,6 +621,9 @@ std::string HttpServer::render_metrics() const {
          "repeated event_id).\n# TYPE seqrec_events_total counter\n"
       << "seqrec_events_total{outcome=\"stored\"} " << events_stored_.load() << "\n"
       << "seqrec_events_total{outcome=\"duplicate\"} " << events_duplicates_.load() << "\n";
+    o << "# HELP seqrec_events_unknown_items_total Posted events whose item the served model does not know yet "
+         "(stored; recommendable after the next retrain).\n# TYPE seqrec_events_unknown_items_total counter\n"
+      << "seqrec_events_unknown_items_total " << events_unknown_items_.load() << "\n";
     o << "# HELP seqrec_event_requests_rejected_total /events requests of which nothing was stored (400 or 503).\n"
          "# TYPE seqrec_event_requests_rejected_total counter\n"
       << "seqrec_event_requests_rejected_total " << events_rejected_.load() << "\n";

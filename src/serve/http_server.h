@@ -196,6 +196,7 @@ class HttpServer {
   std::atomic<bool> draining_{false};
   // 事件计数（/metrics）：新存下的、因 event_id 重复而跳过的、整批被拒绝（400 / 503）的事件请求。
   std::atomic<uint64_t> events_stored_{0}, events_duplicates_{0}, events_rejected_{0};
+  std::atomic<uint64_t> events_unknown_items_{0};  // 存下的事件中，物品不在正在服务的模型里的（下次重新训练后才能推荐）
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
