@@ -11,7 +11,6 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/manifest.h"
-#include "store/cached_store.h"
 #include "store/open_store.h"
 #include "core/files.h"
 #include "serve/http_server.h"
@@ -31,7 +30,7 @@ struct ServeFlags {
   ServeOptions opt;
   std::string store;            // 用户历史存储的目录（空 = 不存事件，/events 与 /users 回答 503）
   SqliteStoreOptions store_opt;
-  size_t history_cache = 100000;  // 内存里缓存最近历史的用户数（SQLite 存储；0 = 不缓存）
+  size_t history_cache = 100000;  // 内存里缓存最近历史的用户数（0 = 不缓存）
   std::string retrain_every;    // 后台重新训练的间隔（如 30m、6h；空 = 不按时间）
   RetrainSchedule retrain;      // 其余的后台重新训练选项
 };
@@ -82,16 +81,10 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
     if (is_redis_store(f.store) && cmd->count("--store-max-mb") > 0)
       throw Error("--store-max-mb applies to the SQLite store; bound a Redis store with the server's maxmemory "
                   "(POST /events then answers 507 when it is reached)");
-    if (is_redis_store(f.store) && cmd->count("--history-cache") > 0 && f.history_cache > 0)
-      throw Error("--history-cache needs a store only this process writes: replicas share a Redis store, and events "
-                  "another replica writes would not reach this one's cache (Redis answers from memory anyway)");
-    store = open_history_store(f.store, f.store_opt);
-    if (!is_redis_store(f.store)) {
-      HistoryCacheOptions co;
-      co.max_users = f.history_cache;
-      co.per_user = static_cast<size_t>(std::max(1, f.opt.history_len));
-      store = with_history_cache(std::move(store), co);
-    }
+    HistoryCacheOptions co;
+    co.max_users = f.history_cache;
+    co.per_user = static_cast<size_t>(std::max(1, f.opt.history_len));
+    store = open_history_store(f.store, f.store_opt, false, &co);
     std::fprintf(stderr, "event store: %s\n", store->stats().dump().c_str());
   } else {
     for (const char* flag : {"--durability", "--store-max-mb", "--history-cache", "--history-len", "--consumed-types",
@@ -296,8 +289,9 @@ void setup_serve(CLI::App& app) {
                   "SQLite store: at most this many MiB on disk; when full, POST /events answers 507 and stores nothing "
                   "of that request (as when the disk fills up) [0 = no limit]");
   cmd->add_option("--history-cache", f->history_cache,
-                  "SQLite store: users whose recent history is kept in memory (LRU; writes go to the store first, then "
-                  "into the cache), so recommending by user id does not read the database; 0 = off")
+                  "users whose recent history is kept in memory (LRU), so recommending by user id does not read the "
+                  "store: SQLite writes go to the store first, then into the cache; with Redis, Redis tells every "
+                  "replica which users changed (CLIENT TRACKING); 0 = off")
       ->capture_default_str();
   cmd->add_option("--history-len", f->opt.history_len,
                   "stored events of a user that /recommend reads (and GET /users/{id}/history returns)")

@@ -164,6 +164,61 @@ TEST_F(RedisStoreTest, SameContractAsSqlite) {
   EXPECT_EQ(n, 150);
 }
 
+// 两个“副本”各有缓存、共用一个 Redis：一个副本的写入与擦除，另一个副本很快就看到（Redis 的失效通知）；
+// 同样的约定；并发写入之后两者都与 Redis 一致。
+TEST_F(RedisStoreTest, CachesOfTwoReplicasSeeEachOthersWrites) {
+  HistoryCacheOptions co;
+  co.per_user = 5;
+  {
+    auto s = open_redis_store(url_ + "/c0:", &co);
+    check_store_contract(s.get());
+  }
+  auto a = open_redis_store(url_ + "/c1:", &co);
+  auto b = open_redis_store(url_ + "/c1:", &co);
+  auto plain = open_redis_store(url_ + "/c1:");
+  // 等两个缓存都订阅上（之前读直接去 Redis，也是对的，只是没有缓存）
+  for (int i = 0; i < 200 && !(a->stats()["cache"]["enabled"].get<bool>() && b->stats()["cache"]["enabled"].get<bool>()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(a->stats()["cache"]["enabled"].get<bool>());
+  a->append({ev("u", "x1", 1)});
+  EXPECT_EQ(a->recent("u", 5).size(), 1u);  // a 缓存了 u
+  EXPECT_EQ(a->recent("u", 5).size(), 1u);
+  b->append({ev("u", "x2", 2)});
+  // a 的缓存收到失效通知后，读到 b 的写入
+  auto sees = [&](size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      if (a->recent("u", 5).size() == n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  EXPECT_TRUE(sees(2));
+  EXPECT_EQ(a->recent("u", 5).back().item_id, "x2");
+  b->erase_user("u");
+  EXPECT_TRUE(sees(0));
+  EXPECT_GT(a->stats()["cache"]["invalidations"].get<int64_t>(), 0);
+  // 并发：b 写，a 读；写完之后（通知到达后）a 的每个用户都与 Redis 一致
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop) for (int u = 0; u < 10; ++u) a->recent(concat("w", u), 5);
+  });
+  for (int i = 0; i < 300; ++i) b->append({ev(concat("w", i % 10), concat("i", i), i)});
+  stop = true;
+  reader.join();
+  for (int u = 0; u < 10; ++u) {
+    const std::string id = concat("w", u);
+    bool same = false;
+    for (int k = 0; k < 200 && !same; ++k) {
+      const auto x = a->recent(id, 5), y = plain->recent(id, 5);
+      same = x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](const StoredEvent& p, const StoredEvent& q) {
+               return p.item_id == q.item_id;
+             });
+      if (!same) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_TRUE(same) << id;
+  }
+}
+
 TEST_F(RedisStoreTest, RefusesOtherFormatsAndBadUrls) {
   { auto s = open_redis_store(url_ + "/v:"); }
   // 把版本改成 9：再打开时拒绝

@@ -24,10 +24,34 @@ namespace seqrec {
 
 namespace {
 
-class CachedStore : public HistoryStore {
+class CachedStore : public HistoryStore, public HistoryCacheControl {
  public:
   CachedStore(std::unique_ptr<HistoryStore> inner, const HistoryCacheOptions& opt)
-      : inner_(std::move(inner)), opt_(opt), per_shard_(std::max<size_t>(1, opt.max_users / kShards)) {}
+      : inner_(std::move(inner)), opt_(opt), per_shard_(std::max<size_t>(1, opt.max_users / kShards)),
+        enabled_(opt.enabled) {}
+
+  // 外部失效：在分片锁内删掉条目。正在填这个用户的读（持有同一把锁）先填完，再被这里删掉，
+  // 所以失效消息与读的先后怎样交错都不会留下旧的条目。
+  void invalidate(const std::string& user_id) override {
+    Shard& s = shard(user_id);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(user_id);
+    if (it == s.map.end()) return;
+    s.lru.erase(it->second.lru);
+    s.map.erase(it);
+    invalidations_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // 停用时先停用再清空（清空之后完成的读看到停用，不再填入）；启用时先清空再启用。
+  void reset(bool enabled) override {
+    if (!enabled) enabled_.store(false);
+    for (auto& s : shards_) {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.map.clear();
+      s.lru.clear();
+    }
+    if (enabled) enabled_.store(true);
+  }
 
   AppendResult append(const std::vector<StoredEvent>& events) override {
     std::unordered_set<std::string> users;
@@ -49,7 +73,7 @@ class CachedStore : public HistoryStore {
 
   std::vector<StoredEvent> recent(const std::string& user_id, size_t n) const override {
     if (n == 0) return {};
-    if (n > opt_.per_user) return inner_->recent(user_id, n);
+    if (n > opt_.per_user || !enabled_.load(std::memory_order_relaxed)) return inner_->recent(user_id, n);
     Shard& s = shard(user_id);
     std::unique_lock<std::mutex> lock(s.mu);
     auto it = s.map.find(user_id);
@@ -64,6 +88,7 @@ class CachedStore : public HistoryStore {
       return inner_->recent(user_id, n);  // 写入进行中：不填缓存
     }
     std::vector<StoredEvent> all = inner_->recent(user_id, opt_.per_user);
+    if (!enabled_.load()) return last_n(std::deque<StoredEvent>(all.begin(), all.end()), n);  // 读的时候被停用了
     Entry& e = s.map[user_id];
     e.events.assign(all.begin(), all.end());
     s.lru.push_front(user_id);
@@ -101,8 +126,10 @@ class CachedStore : public HistoryStore {
     j["cache"] = {{"users", users},
                   {"max_users", opt_.max_users},
                   {"events_per_user", opt_.per_user},
+                  {"enabled", enabled_.load()},
                   {"hits", hits_.load()},
-                  {"misses", misses_.load()}};
+                  {"misses", misses_.load()},
+                  {"invalidations", invalidations_.load()}};
     return j;
   }
 
@@ -159,14 +186,21 @@ class CachedStore : public HistoryStore {
   HistoryCacheOptions opt_;
   size_t per_shard_;
   mutable Shard shards_[kShards];
-  mutable std::atomic<uint64_t> hits_{0}, misses_{0};
+  mutable std::atomic<uint64_t> hits_{0}, misses_{0}, invalidations_{0};
+  std::atomic<bool> enabled_;
 };
 
 }  // namespace
 
-std::unique_ptr<HistoryStore> with_history_cache(std::unique_ptr<HistoryStore> inner, const HistoryCacheOptions& opt) {
-  if (opt.max_users == 0) return inner;
-  return std::make_unique<CachedStore>(std::move(inner), opt);
+std::unique_ptr<HistoryStore> with_history_cache(std::unique_ptr<HistoryStore> inner, const HistoryCacheOptions& opt,
+                                                 HistoryCacheControl** control) {
+  if (opt.max_users == 0) {
+    if (control) *control = nullptr;
+    return inner;
+  }
+  auto c = std::make_unique<CachedStore>(std::move(inner), opt);
+  if (control) *control = c.get();
+  return c;
 }
 
 }  // namespace seqrec

@@ -4,11 +4,16 @@
 
 #include <hiredis/hiredis.h>
 #include <simdjson.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "core/error.h"
+#include "store/cached_store.h"
 
 namespace seqrec {
 
@@ -139,6 +144,10 @@ class RedisStore : public HistoryStore {
                          "; this seqrec reads version ", kRedisStoreVersion));
     }
   }
+
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  const std::string& prefix() const { return prefix_; }
 
   ~RedisStore() override {
     for (redisContext* c : idle_) redisFree(c);
@@ -287,8 +296,148 @@ class RedisStore : public HistoryStore {
   mutable std::vector<redisContext*> idle_;  // 空闲的连接（pool_mu_ 保护）
 };
 
+
+// Redis 的失效通知：一个专用连接打开 CLIENT TRACKING（BCAST 模式，前缀 <prefix>u:，通知重定向给自己），
+// 再订阅 __redis__:invalidate。之后任何客户端（任何副本）改了某个用户的历史，这里都收到它的键，
+// 让缓存删掉那个用户。连接断了：缓存停用并清空（断开期间的写入收不到通知），每秒重连；重新订阅成功后
+// 清空并启用。
+class InvalidationListener {
+ public:
+  InvalidationListener(std::string host, int port, std::string prefix, HistoryCacheControl* control)
+      : host_(std::move(host)), port_(port), key_prefix_(std::move(prefix) + "u:"), control_(control) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~InvalidationListener() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      if (ctx_) ::shutdown(ctx_->fd, SHUT_RDWR);  // 叫醒阻塞在读上的线程
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  InvalidationListener(const InvalidationListener&) = delete;
+  InvalidationListener& operator=(const InvalidationListener&) = delete;
+
+ private:
+  // 连接并订阅；失败时返回空指针。
+  redisContext* subscribe() const {
+    const timeval timeout{5, 0};
+    redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, timeout);
+    if (!c || c->err) {
+      if (c) redisFree(c);
+      return nullptr;
+    }
+    auto run = [c](redisReply* r, int want) {
+      const bool ok = r && r->type == want;
+      if (r) freeReplyObject(r);
+      return ok;
+    };
+    auto* id = static_cast<redisReply*>(redisCommand(c, "CLIENT ID"));
+    const long long cid = (id && id->type == REDIS_REPLY_INTEGER) ? id->integer : -1;
+    if (id) freeReplyObject(id);
+    if (cid < 0 ||
+        !run(static_cast<redisReply*>(redisCommand(c, "CLIENT TRACKING on REDIRECT %lld BCAST PREFIX %b", cid,
+                                                   key_prefix_.data(), key_prefix_.size())),
+             REDIS_REPLY_STATUS) ||
+        !run(static_cast<redisReply*>(redisCommand(c, "SUBSCRIBE __redis__:invalidate")), REDIS_REPLY_ARRAY)) {
+      redisFree(c);
+      return nullptr;
+    }
+    const timeval forever{0, 0};
+    redisSetTimeout(c, forever);  // 之后阻塞地等通知（停机时由析构函数 shutdown 套接字叫醒）
+    return c;
+  }
+
+  void loop() {
+    for (;;) {
+      redisContext* c = subscribe();
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (stop_) {
+          if (c) redisFree(c);
+          return;
+        }
+        if (!c) {  // 连不上：缓存保持停用，一秒后再试
+          cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
+          continue;
+        }
+        ctx_ = c;
+      }
+      control_->reset(true);
+      for (;;) {
+        void* raw = nullptr;
+        if (redisGetReply(c, &raw) != REDIS_OK || !raw) break;
+        handle(static_cast<redisReply*>(raw));
+        freeReplyObject(raw);
+      }
+      control_->reset(false);
+      std::lock_guard<std::mutex> lock(mu_);
+      ctx_ = nullptr;
+      redisFree(c);
+    }
+  }
+
+  // ["message", "__redis__:invalidate", [键...]]；键是空值时（FLUSHALL 之类）清空全部。
+  void handle(const redisReply* r) const {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
+    const redisReply* keys = r->element[2];
+    if (keys->type == REDIS_REPLY_NIL) {
+      control_->reset(true);
+      return;
+    }
+    if (keys->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i < keys->elements; ++i) {
+      const std::string k(keys->element[i]->str, keys->element[i]->len);
+      if (k.compare(0, key_prefix_.size(), key_prefix_) == 0) control_->invalidate(k.substr(key_prefix_.size()));
+    }
+  }
+
+  std::string host_;
+  int port_;
+  std::string key_prefix_;
+  HistoryCacheControl* control_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  redisContext* ctx_ = nullptr;  // 订阅中的连接（mu_ 保护；析构时 shutdown 它）
+  std::thread thread_;
+};
+
+// 带缓存的 Redis 存储：缓存（cached_store）包在 Redis 外面，失效通知由监听线程送进缓存。
+// 析构时先停监听线程，再释放缓存与连接。
+class CachedRedisStore : public HistoryStore {
+ public:
+  CachedRedisStore(std::unique_ptr<RedisStore> redis, HistoryCacheOptions opt) {
+    const std::string host = redis->host(), prefix = redis->prefix();
+    const int port = redis->port();
+    opt.enabled = false;  // 订阅成功之前不用缓存
+    HistoryCacheControl* control = nullptr;
+    store_ = with_history_cache(std::move(redis), opt, &control);
+    listener_ = std::make_unique<InvalidationListener>(host, port, prefix, control);
+  }
+  ~CachedRedisStore() override { listener_.reset(); }
+
+  AppendResult append(const std::vector<StoredEvent>& events) override { return store_->append(events); }
+  std::vector<StoredEvent> recent(const std::string& user_id, size_t n) const override {
+    return store_->recent(user_id, n);
+  }
+  int64_t erase_user(const std::string& user_id) override { return store_->erase_user(user_id); }
+  std::vector<std::string> erased_users() const override { return store_->erased_users(); }
+  void scan(const std::function<bool(const StoredEvent&)>& fn) const override { store_->scan(fn); }
+  nlohmann::json stats() const override { return store_->stats(); }
+
+ private:
+  std::unique_ptr<HistoryStore> store_;
+  std::unique_ptr<InvalidationListener> listener_;
+};
+
 }  // namespace
 
-std::unique_ptr<HistoryStore> open_redis_store(const std::string& url) { return std::make_unique<RedisStore>(url); }
+std::unique_ptr<HistoryStore> open_redis_store(const std::string& url, const HistoryCacheOptions* cache) {
+  auto redis = std::make_unique<RedisStore>(url);
+  if (!cache || cache->max_users == 0) return redis;
+  return std::make_unique<CachedRedisStore>(std::move(redis), *cache);
+}
 
 }  // namespace seqrec

@@ -19,12 +19,15 @@
 #include <memory>
 #include <string>
 
+#include "store/cached_store.h"
 #include "store/history_store.h"
 
 namespace seqrec {
 
 // 连接 url（redis://HOST:PORT[/PREFIX]，PREFIX 默认 "seqrec:"）。连不上、格式版本不对时抛出 Error。
-std::unique_ptr<HistoryStore> open_redis_store(const std::string& url);
+// cache 非空（且 max_users > 0）时再包上每个用户最近历史的缓存：Redis 的 CLIENT TRACKING（BCAST）把任何
+// 副本对某个用户历史的修改通知过来，缓存随之删掉那个用户；收不到通知时（连接断了）缓存停用。
+std::unique_ptr<HistoryStore> open_redis_store(const std::string& url, const HistoryCacheOptions* cache = nullptr);
 
 // 当前的 Redis 存储格式版本（写进 <prefix>meta 的 format_version）。
 inline constexpr int kRedisStoreVersion = 1;
