@@ -12,7 +12,7 @@
 #
 # 输出：终端上的结果表（命令与提交在表头）、--out 目录里的 replay.json（每个窗口与每次重新训练），
 # 装了 matplotlib（Debian 的 python3-matplotlib）时再画 --plot 的 PNG。
-# 用法：python3 bench/replay.py --data ../shared/data/ml-latest-small/ratings.csv --name ml-latest-small
+# 用法：bench/replay.py --data ../shared/data/ml-latest-small/ratings.csv --name ml-latest-small
 import argparse
 import csv
 import http.client
@@ -229,7 +229,7 @@ def main():
         json.dump(out, f, indent=1)
     secs = [r["seconds"] for r in retrains]
     promoted = sum(1 for r in retrains if r["result"] == "promoted")
-    print(f"commit {commit}; python3 bench/replay.py --data {a.data} --name {a.name} --initial {a.initial} "
+    print(f"commit {commit}; bench/replay.py --data {a.data} --name {a.name} --initial {a.initial} "
           f"--retrains {a.retrains} --train-args '{a.train_args}'" +
           (f" --retrain-epochs {a.retrain_epochs}" if a.retrain_epochs else ""))
     print(f"{len(events)} events, first model on {n0} ({train_s:.0f} s), {n} replayed")
