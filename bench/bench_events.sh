@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 基准程序（不是测试）：事件写入与按用户 ID 推荐（issue 46 的目标）。在同一个合成模型上起 seqrec serve --store，
 #   1. POST /events 单个事件与每批 BATCHES（默认 100）个事件，--durability fsync（默认，group commit）；
+#      再测一次每批写入，旁边同时有一个连接不停地按用户 ID 推荐（服务在写入的同时也在回答推荐）；
 #   2. POST /recommend 按用户 ID（只给 user_id，历史从存储读；SQLite 时经过内存里的历史缓存）：一个连接、
 #      $CONNS 个连接、以及旁边同时有写入；
 #   3. 对照：没有存储的服务，max_len 个点击放在请求里的 POST /recommend（一个连接与 $CONNS 个连接）。
@@ -51,6 +52,13 @@ RUN=single BATCH=1 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench
 row "POST /events, 1 event per request" "$WORK/w1.txt" 1
 RUN=batch BATCH=$BATCHES wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/events.lua" "http://127.0.0.1:$PORT" > "$WORK/wb.txt" 2>&1
 row "POST /events, $BATCHES events per request" "$WORK/wb.txt" "$BATCHES"
+# 写入的同时服务也在回答推荐：旁边一个连接不停地按用户 ID 推荐（写入仍是 $CONNS 个连接）
+USERS=3000 wrk -t1 -c1 -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend_user.lua" "http://127.0.0.1:$PORT" > "$WORK/wrb.txt" 2>&1 &
+BG=$!
+RUN=batch2 BATCH=$BATCHES wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/events.lua" "http://127.0.0.1:$PORT" > "$WORK/wb2.txt" 2>&1
+wait $BG
+row "POST /events, $BATCHES per request, recommending beside" "$WORK/wb2.txt" "$BATCHES"
+row "  (recommend by user id beside it, 1 connection)" "$WORK/wrb.txt" 0
 # 按用户 ID 推荐（历史从存储读）：一个连接（p99 目标）、$CONNS 个连接（吞吐，与下面的对照比），再加上旁边有写入。
 USERS=3000 wrk -t1 -c1 -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend_user.lua" "http://127.0.0.1:$PORT" > "$WORK/wr1.txt" 2>&1
 row "POST /recommend by user id, 1 connection" "$WORK/wr1.txt" 0
