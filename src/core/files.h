@@ -82,5 +82,9 @@ void release_free_memory();
 
 // 单调时钟，单位秒。
 double now_seconds();
+// 墙钟时间：Unix 秒（带小数）。
+double unix_now();
+// Unix 秒 → UTC 时间文字：2026-12-06T08:00:00Z；compact 时为目录名用的 20261206T080000Z。
+std::string utc_text(double unix_seconds, bool compact = false);
 
 }  // namespace seqrec

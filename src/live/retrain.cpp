@@ -2,8 +2,6 @@
 #include "live/retrain.h"
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <limits>
 #include <thread>
@@ -57,19 +55,13 @@ void RetrainOptions::validate() const {
   if (epochs < 0) throw Error(concat("--epochs must be >= 1 (or 0 for the current model's), got ", epochs));
   if (threads < 1) throw Error(concat("--threads must be >= 1, got ", threads));
   if (min_events < 0) throw Error(concat("--min-events must be >= 0, got ", min_events));
+  // 数据文件在读存储、训练之前就核对（serve 启动时也核对，而不是等到第一次后台训练才失败）。
+  if (!data.empty() && !fs::is_regular_file(data))
+    throw Error(concat("--data / --retrain-data ", data, ": no such file (an interactions CSV with user, item and "
+                       "Unix-seconds timestamp columns)"));
 }
 
 namespace {
-
-// ISO 8601 UTC 时间（秒）。
-std::string iso_utc(int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // 指标的短格式（4 位小数）。
 std::string fmt_metric(double v) {
@@ -78,132 +70,51 @@ std::string fmt_metric(double v) {
   return buf;
 }
 
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// 父模型 manifest 的 training 段 → 训练选项（没写的取模型的默认值）。
-TrainOptions train_options_from(const nlohmann::json& j, const std::string& type) {
-  TrainOptions t = TrainOptions::defaults_for(type);
-  try {
-    auto get = [&](const char* k, auto& v) {
-      if (j.contains(k)) v = j.at(k).get<std::decay_t<decltype(v)>>();
-    };
-    get("epochs", t.epochs);
-    get("loss", t.loss);
-    get("negatives", t.negatives);
-    get("neg_sampler", t.neg_sampler);
-    get("logq", t.logq);
-    get("batch_size", t.batch_size);
-    get("lr", t.lr);
-    get("lr_schedule", t.lr_schedule);
-    get("warmup_epochs", t.warmup_epochs);
-    get("beta1", t.beta1);
-    get("beta2", t.beta2);
-    get("weight_decay", t.weight_decay);
-    get("weight_decay_scope", t.weight_decay_scope);
-    get("reg_weight", t.reg_weight);
-    get("optimizer", t.optimizer);
-    get("dropout", t.dropout);
-    get("temperature", t.temperature);
-    get("user_dropout", t.user_dropout);
-    get("history_dropout", t.history_dropout);
-    get("eval_every", t.eval_every);
-    get("patience", t.patience);
-    get("seed", t.seed);
-    get("bucket", t.bucket);
-    if (j.contains("valid_protocol")) t.valid_protocol.exclude_history = j["valid_protocol"].value("exclude_history", false);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(concat("the current model's manifest.json has a training section seqrec cannot read: ", e.what()));
-  }
-  return t;
-}
-
-// 一个模型在留出用例上的视角：它的编码器与物品表，以及本次数据的下标 → 它的下标（-1 = 它不认识）。
-struct ModelView {
-  const SequenceEncoder* enc = nullptr;
-  const ExactIndex* index = nullptr;
-  std::vector<int32_t> item_of, user_of;
-  int max_len = 0;
-};
-
-// 新数据的 ID → 模型的下标。
+// 新数据的 ID → 模型的下标（-1 = 模型不认识）。
 std::vector<int32_t> map_ids(const IdMap& from, const IdMap& to) {
   std::vector<int32_t> m(from.size());
   for (size_t i = 0; i < from.size(); ++i) m[i] = to.find(from.id(static_cast<int32_t>(i)));
   return m;
 }
 
-// 按服务的方式为每个用例数名次：历史里模型不认识的物品去掉，取最后 max_len 个；未知用户按未知用户编码；
-// exclude_history 时历史物品不参与排名；目标是模型不认识的物品时记为没命中（名次 = 物品数）。
-std::vector<int64_t> rank_holdout(const ModelView& m, const SequenceData& data, const std::vector<EvalCase>& cases,
-                                  bool exclude_history, int threads) {
-  const int d = m.enc->dim();
-  const int64_t n = m.index->size();
-  const int B = 256;
-  std::vector<int64_t> ranks(cases.size());
-  std::vector<float> q(static_cast<size_t>(B) * d), s(static_cast<size_t>(B) * n);
-  std::vector<std::vector<int32_t>> hist(B);
-  std::vector<char> mask(static_cast<size_t>(n), 0);
-  for (size_t b0 = 0; b0 < cases.size(); b0 += B) {
-    const int b = static_cast<int>(std::min<size_t>(B, cases.size() - b0));
-    for (int i = 0; i < b; ++i) {
-      const EvalCase& c = cases[b0 + i];
-      const auto& seq = data.seqs[static_cast<size_t>(c.user)];
-      hist[i].clear();
-      for (int32_t p = 0; p < c.end; ++p) {
-        const int32_t it = m.item_of[static_cast<size_t>(seq[static_cast<size_t>(p)])];
-        if (it >= 0) hist[i].push_back(it);
-      }
+// 当前模型在留出用例上的名次，与候选走同一条 rank_cases：先把用例换成它的视角——历史里它不认识的物品去掉，
+// 用户换成它的下标（它不认识的用户排在它的用户之后，编码器按未知用户处理），目标是它不认识的物品时
+// 记为没命中（名次 = 它的物品数），与服务的回答方式相同。
+std::vector<int64_t> rank_with_parent(const ModelBundle& parent, const SequenceData& data,
+                                      const std::vector<EvalCase>& cases, const EvalProtocol& proto, int threads) {
+  const std::vector<int32_t> item_of = map_ids(data.items, parent.items), user_of = map_ids(data.users, parent.users);
+  const int64_t n = static_cast<int64_t>(parent.items.size());
+  SequenceData view;
+  view.seqs.resize(parent.users.size());
+  std::vector<int32_t> view_user(static_cast<size_t>(data.num_users()), -1);
+  std::vector<EvalCase> known;  // 目标它认识的用例（在它的视角里）
+  std::vector<size_t> where;    // known[k] 是 cases[where[k]]
+  std::vector<int64_t> ranks(cases.size(), n);
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const EvalCase& c = cases[k];
+    const int32_t target = item_of[static_cast<size_t>(c.target)];
+    if (target < 0) continue;  // 不认识的物品推荐不出来：没命中
+    int32_t& vu = view_user[static_cast<size_t>(c.user)];
+    if (vu < 0) {  // 这个用户的整条序列换成它认识的物品
+      const int32_t pu = user_of[static_cast<size_t>(c.user)];
+      vu = pu >= 0 ? pu : static_cast<int32_t>(view.seqs.size());
+      if (pu < 0) view.seqs.emplace_back();
+      for (int32_t it : data.seqs[static_cast<size_t>(c.user)])
+        view.seqs[static_cast<size_t>(vu)].push_back(item_of[static_cast<size_t>(it)]);
     }
-    auto encode_part = [&](int w, int W) {
-      for (int i = w; i < b; i += W) {
-        const EvalCase& c = cases[b0 + i];
-        const auto& h = hist[i];
-        const size_t start = h.size() > static_cast<size_t>(m.max_len) ? h.size() - static_cast<size_t>(m.max_len) : 0;
-        const int32_t user = m.user_of[static_cast<size_t>(c.user)];
-        m.enc->encode(user, h.data() + start, h.size() - start, &q[static_cast<size_t>(i) * d]);
-      }
-    };
-    const int W = std::max(1, std::min(threads, b));
-    std::vector<std::thread> pool;
-    for (int w = 1; w < W; ++w) pool.emplace_back(encode_part, w, W);
-    encode_part(0, W);
-    for (auto& t : pool) t.join();
-    m.index->score_batch(q.data(), b, s.data());
-    for (int i = 0; i < b; ++i) {
-      const EvalCase& c = cases[b0 + i];
-      const int32_t target = m.item_of[static_cast<size_t>(c.target)];
-      if (target < 0) {
-        ranks[b0 + i] = n;  // 不认识的物品推荐不出来
-        continue;
-      }
-      if (exclude_history)
-        for (int32_t it : hist[i]) mask[static_cast<size_t>(it)] = 1;
-      mask[static_cast<size_t>(target)] = 0;  // 重复出现的目标仍参与排名
-      ranks[b0 + i] = rank_of_target(s.data() + static_cast<int64_t>(i) * n, n, target, exclude_history ? &mask : nullptr);
-      for (int32_t it : hist[i]) mask[static_cast<size_t>(it)] = 0;
-    }
+    // 位置 end 之前它认识的物品数，就是它视角里的 end。
+    const auto& full = data.seqs[static_cast<size_t>(c.user)];
+    int32_t end = 0;
+    for (int32_t p = 0; p < c.end; ++p) end += item_of[static_cast<size_t>(full[static_cast<size_t>(p)])] >= 0;
+    known.push_back({vu, end, target});
+    where.push_back(k);
   }
-  return ranks;
-}
-
-// 最热门基线（候选的训练期流行度）的名次，同样的排除规则。
-std::vector<int64_t> rank_popular(const SequenceData& data, const std::vector<EvalCase>& cases, bool exclude_history) {
-  const std::vector<float> pop = popularity_scores(data);
-  const int64_t n = static_cast<int64_t>(pop.size());
-  std::vector<char> mask(pop.size(), 0);
-  std::vector<int64_t> ranks;
-  ranks.reserve(cases.size());
-  for (const auto& c : cases) {
-    const auto& seq = data.seqs[static_cast<size_t>(c.user)];
-    if (exclude_history)
-      for (int32_t p = 0; p < c.end; ++p) mask[static_cast<size_t>(seq[static_cast<size_t>(p)])] = 1;
-    mask[static_cast<size_t>(c.target)] = 0;
-    ranks.push_back(rank_of_target(pop.data(), n, c.target, exclude_history ? &mask : nullptr));
-    for (int32_t p = 0; p < c.end; ++p) mask[static_cast<size_t>(seq[static_cast<size_t>(p)])] = 0;
-  }
+  // 序列里留下的 -1（不认识的物品）去掉：之前按位置数过的 end 与去掉之后的下标一致。
+  for (auto& seq : view.seqs) seq.erase(std::remove(seq.begin(), seq.end(), -1), seq.end());
+  const CaseRanker ranker(view, proto);
+  const std::vector<int64_t> r =
+      rank_cases(*parent.model, *parent.exact, view, known, parent.model->config().max_len, &ranker, threads);
+  for (size_t k = 0; k < r.size(); ++k) ranks[where[k]] = r[k];
   return ranks;
 }
 
@@ -240,7 +151,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
     throw Error(concat("retrain: ", opt.current, " is a ", kind->name, " model, which retrain does not support: ",
                        kind->retrain_limit));
   ModelConfig cfg = ModelConfig::from_json(parent->manifest.at("model"));
-  TrainOptions topt = train_options_from(parent->manifest.value("training", nlohmann::json::object()), kind->name);
+  TrainOptions topt = TrainOptions::from_json(parent->manifest.value("training", nlohmann::json::object()), kind->name);
 
   // 2. 训练数据：可选的原始文件（去掉擦除名单里的用户）+ 存储中的全部事件（按到达次序）。
   Interactions raw;
@@ -288,7 +199,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
     throw Error(concat("retrain: no hold-out cases: no event in the most recent ", opt.holdout_frac * 100,
                        "% has an earlier event by the same user; raise --holdout or wait for more events"));
   say(concat(data.num_users(), " users, ", data.num_items(), " items, ", data.num_interactions(),
-             " interactions; hold-out from ", iso_utc(static_cast<int64_t>(data.test_from * 1000)), " (",
+             " interactions; hold-out from ", utc_text(data.test_from), " (",
              cases.size(), " cases)"));
 
   // 3. 训练：结构沿用当前模型（用户数、物品数按新数据），训练选项沿用它的记录，可用 --epochs / --patience 改。
@@ -326,19 +237,16 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   const bool exclude = data.repeat_rate() < kRepeatRateForExclusion;
   const auto cand_enc = make_encoder(res.weights, cfg);
   const ExactIndex cand_index(cand_enc->item_embeddings(), cfg.cosine());
-  ModelView cand{cand_enc.get(), &cand_index, {}, {}, cfg.max_len};
-  cand.item_of.resize(static_cast<size_t>(data.num_items()));
-  for (int32_t i = 0; i < data.num_items(); ++i) cand.item_of[static_cast<size_t>(i)] = i;
-  cand.user_of.resize(static_cast<size_t>(data.num_users()));
-  for (int32_t u = 0; u < data.num_users(); ++u) cand.user_of[static_cast<size_t>(u)] = u;
-  ModelView cur{parent->model.get(), parent->exact.get(), map_ids(data.items, parent->items),
-                map_ids(data.users, parent->users), parent->model->config().max_len};
+  EvalProtocol proto;  // 全量排序
+  proto.exclude_history = exclude;
+  const CaseRanker ranker(data, proto);
   const std::vector<int> ks = {gate_k(opt.gate_metric)};
   std::vector<int> report_ks = {1, 5, 10, 20};
   if (std::find(report_ks.begin(), report_ks.end(), ks[0]) == report_ks.end()) report_ks.push_back(ks[0]);
-  const auto s_cand = summarize_ranks(rank_holdout(cand, data, cases, exclude, opt.threads), report_ks);
-  const auto s_cur = summarize_ranks(rank_holdout(cur, data, cases, exclude, opt.threads), report_ks);
-  const auto s_pop = summarize_ranks(rank_popular(data, cases, exclude), report_ks);
+  const auto s_cand =
+      summarize_ranks(rank_cases(*cand_enc, cand_index, data, cases, cfg.max_len, &ranker, opt.threads), report_ks);
+  const auto s_cur = summarize_ranks(rank_with_parent(*parent, data, cases, proto, opt.threads), report_ks);
+  const auto s_pop = summarize_ranks(rank_cases_static(popularity_scores(data), cases, &ranker), report_ks);
   RetrainResult out;
   out.candidate = s_cand.at(opt.gate_metric).get<double>();
   out.current = s_cur.at(opt.gate_metric).get<double>();
@@ -355,7 +263,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   lin["parent"] = {{"dir", fs::absolute(opt.current).lexically_normal().string()},
                    {"version", parent->version},
                    {"model_type", mtype}};
-  lin["retrained_at"] = iso_utc(now_ms());
+  lin["retrained_at"] = utc_text(unix_now());
   nlohmann::ordered_json ev = {{"store", store_name}, {"events", events}};
   if (events > 0) {
     ev["first_ts_ms"] = first_ts;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 
 #include "core/error.h"
@@ -16,22 +15,6 @@ namespace fs = std::filesystem;
 namespace seqrec {
 
 namespace {
-
-// 当前的 Unix 时间（秒，带小数）。
-double unix_now() {
-  using namespace std::chrono;
-  return duration_cast<duration<double>>(system_clock::now().time_since_epoch()).count();
-}
-
-// UTC 时间：iso 为 2026-12-06T08:00:00Z，否则为目录名用的 20261206T080000Z。
-std::string utc_text(double t, bool iso) {
-  const std::time_t s = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
 
 // 目录的规范绝对路径（比较用；不存在的部分按字面）。
 std::string canonical(const std::string& p) { return fs::weakly_canonical(fs::absolute(p)).string(); }
@@ -174,7 +157,7 @@ void BackgroundRetrainer::loop() {
 nlohmann::ordered_json BackgroundRetrainer::run_once() {
   const double t0 = unix_now();
   nlohmann::ordered_json r;
-  r["started_at"] = utc_text(t0, true);
+  r["started_at"] = utc_text(t0);
   const auto cur = slot_.current();
   std::string serving = cur ? cur->dir : std::string(), rejected;
   try {
@@ -183,7 +166,7 @@ nlohmann::ordered_json BackgroundRetrainer::run_once() {
     // 目录名带时间与序号；已存在（同一秒内重启过）时换下一个序号，绝不覆盖一个已有的模型目录。
     std::string out;
     do {
-      out = (fs::path(sched_.dir) / concat("retrain-", utc_text(t0, false), "-", ++runs_)).string();
+      out = (fs::path(sched_.dir) / concat("retrain-", utc_text(t0, true), "-", ++runs_)).string();
     } while (fs::exists(out));
     RetrainOptions o = sched_.retrain;
     o.current = cur->dir;
@@ -222,7 +205,7 @@ nlohmann::ordered_json BackgroundRetrainer::run_once() {
         const nlohmann::ordered_json ptr = {{"dir", canonical(out)},
                                             {"base_model", canonical(sched_.base_model)},
                                             {"base_version", dir_version(sched_.base_model)},
-                                            {"promoted_at", utc_text(unix_now(), true)}};
+                                            {"promoted_at", utc_text(unix_now())}};
         write_file_atomic((fs::path(sched_.dir) / "current.json").string(), ptr.dump(2) + "\n");
       }
     }
@@ -231,7 +214,7 @@ nlohmann::ordered_json BackgroundRetrainer::run_once() {
     r["error"] = e.what();
   }
   r["seconds"] = unix_now() - t0;
-  r["finished_at"] = utc_text(unix_now(), true);
+  r["finished_at"] = utc_text(unix_now());
   std::fprintf(stderr, "retrain: %s%s (%.1fs)\n", r["result"].get<std::string>().c_str(),
                r.contains("error") ? concat(": ", r["error"].get<std::string>()).c_str() : "", r["seconds"].get<double>());
   try {

@@ -92,12 +92,6 @@ bool same_secret(const std::string& a, const std::string& b) {
   return d == 0;
 }
 
-// Unix 时间（秒）。
-double unix_now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 // ISO 8601 UTC 时间戳（毫秒），访问日志用。
 std::string iso_now() {
   using namespace std::chrono;

@@ -12,16 +12,6 @@
 
 namespace seqrec {
 
-namespace {
-
-// Unix 时间（秒，带小数）。
-double unix_seconds() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
 // 槽与加载线程共享的状态。
 struct ModelSlot::Shared {
   Loader loader;
@@ -79,7 +69,7 @@ void ModelSlot::run_load(const std::shared_ptr<Shared>& s, uint64_t generation, 
     if (s->generation == generation && s->stats.loading) {  // 没有被放弃：切换并记账
       if (o.ok) {
         std::atomic_store(&s->current, std::move(b));  // 原子切换：之后开始的请求看到新模型
-        s->stats.loaded_at = unix_seconds();
+        s->stats.loaded_at = unix_now();
       }
       (o.ok ? s->stats.successes : s->stats.failures)++;
       s->stats.last = o;

@@ -120,6 +120,42 @@ nlohmann::json TrainOptions::to_json(const std::string& model_type) const {
   return j;
 }
 
+TrainOptions TrainOptions::from_json(const nlohmann::json& j, const std::string& type) {
+  TrainOptions t = TrainOptions::defaults_for(type);
+  try {
+    auto get = [&](const char* k, auto& v) {
+      if (j.contains(k)) v = j.at(k).get<std::decay_t<decltype(v)>>();
+    };
+    get("epochs", t.epochs);
+    get("loss", t.loss);
+    get("negatives", t.negatives);
+    get("neg_sampler", t.neg_sampler);
+    get("logq", t.logq);
+    get("batch_size", t.batch_size);
+    get("lr", t.lr);
+    get("lr_schedule", t.lr_schedule);
+    get("warmup_epochs", t.warmup_epochs);
+    get("beta1", t.beta1);
+    get("beta2", t.beta2);
+    get("weight_decay", t.weight_decay);
+    get("weight_decay_scope", t.weight_decay_scope);
+    get("reg_weight", t.reg_weight);
+    get("optimizer", t.optimizer);
+    get("dropout", t.dropout);
+    get("temperature", t.temperature);
+    get("user_dropout", t.user_dropout);
+    get("history_dropout", t.history_dropout);
+    get("eval_every", t.eval_every);
+    get("patience", t.patience);
+    get("seed", t.seed);
+    get("bucket", t.bucket);
+    if (j.contains("valid_protocol")) t.valid_protocol.exclude_history = j["valid_protocol"].value("exclude_history", false);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat("manifest.json: the training section cannot be read: ", e.what()));
+  }
+  return t;
+}
+
 namespace {
 
 // 分片 [lo, hi) 的损失之和除以 denom（整批的归一化常数）。

@@ -62,6 +62,9 @@ struct TrainOptions {
   void validate() const;
   // 写入日志与 manifest 的选项；只对 model_type 起作用的选项才写出（如 user_dropout 只属于 long_short）。
   nlohmann::json to_json(const std::string& model_type) const;
+  // 反过来：manifest 的 training 段 → 选项（没写的取 model_type 的默认值；seqrec retrain 沿用父模型的选项）。
+  // 字段类型不对时抛出 Error。
+  static TrainOptions from_json(const nlohmann::json& j, const std::string& model_type);
   // 实际使用的负样本数与抽样方式（把 0 / 空 解析为按损失的默认值）。
   int negatives_resolved() const;
   std::string neg_sampler_resolved() const;
