@@ -10,6 +10,7 @@
 #           PORT（默认 18384）、STORE（默认 $WORK/store；redis://... 测 Redis）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/wrk_lib.sh"
 WORK=${WORK:-/tmp/seqrec_bench_events}
 SEQREC=${SEQREC:-$ROOT/build/seqrec}
 DURATION=${DURATION:-15}
@@ -24,22 +25,14 @@ echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown
 echo "wrk -t2 -c$CONNS -d${DURATION}s, store $STORE"
 
 # 合成数据上的默认模型，物品 ID 是 i<k>、用户 ID 是 u<k>（与 bench_http.sh 相同）。
-if [ ! -f "$WORK/model/manifest.json" ]; then
-  "$SEQREC" generate --out "$WORK/ratings.csv" --users 3000 --items 5000 > /dev/null
-  sed -i '1!s/^\([^,]*\),\([^,]*\),/u\1,i\2,/' "$WORK/ratings.csv"
-  "$SEQREC" train --data "$WORK/ratings.csv" --out "$WORK/model" --epochs 2 --quiet > /dev/null 2>&1
-fi
+synthetic_model
 case "$STORE" in redis://*) ;; *) rm -rf "$STORE" ;; esac
 
 "$SEQREC" serve --model "$WORK/model" --store "$STORE" --port "$PORT" --max-batch 256 > "$WORK/serve.log" 2>&1 &
 PID=$!
 trap 'kill -TERM $PID 2> /dev/null || true; wait $PID 2> /dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null && break; sleep 0.1; done
+wait_ready_port "$PORT"
 
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v}'; }
-pct() { awk -v p="$2" '$1 == p {print $2}' "$1" | to_ms; }
-rps() { awk '/Requests\/sec/ {printf "%.0f", $2}' "$1"; }
-errs() { awk '/Non-2xx|Socket errors/ {print}' "$1" | tr '\n' ' '; }
 row() {  # 名称、wrk 输出文件、每个请求的事件数（0 = 不是写入）
   local r; r=$(rps "$2")
   local ev="–"; [ "$3" -gt 0 ] && ev=$((r * $3))
@@ -75,7 +68,7 @@ curl -s "http://127.0.0.1:$PORT/metrics" | grep '^seqrec_events_total\|^seqrec_e
 kill -TERM $PID; wait $PID || true
 "$SEQREC" serve --model "$WORK/model" --port "$PORT" > "$WORK/serve_plain.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null && break; sleep 0.1; done
+wait_ready_port "$PORT"
 MAXLEN=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['model']['max_len'])" "$WORK/model/manifest.json")
 CLICKS=$MAXLEN ITEMS=5000 USERS=3000 wrk -t1 -c1 -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" > "$WORK/wc1.txt" 2>&1
 row "POST /recommend, $MAXLEN clicks in the request, 1 connection" "$WORK/wc1.txt" 0

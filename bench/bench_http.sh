@@ -8,6 +8,7 @@
 #           OTHER（可选）、IOS（默认 "threads epoll"）、DURATION（默认 15）、CONNS（默认 16）、PORT（默认 18383）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/wrk_lib.sh"
 WORK=${WORK:-/tmp/seqrec_bench_http}
 SEQREC=${SEQREC:-$ROOT/build/seqrec}
 SERVE=${SERVE:-$ROOT/build/seqrec-serve}
@@ -22,18 +23,9 @@ mkdir -p "$WORK"
 echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(date -u +%FT%TZ)"
 echo "wrk -t2 -c$CONNS -d${DURATION}s"
 
-# 合成数据上的默认模型（与 quickstart 相同的结构），物品 ID 是 i<k>、用户 ID 是 u<k>。
-if [ ! -f "$WORK/model/manifest.json" ]; then
-  "$SEQREC" generate --out "$WORK/ratings.csv" --users 3000 --items 5000 > /dev/null
-  sed -i '1!s/^\([^,]*\),\([^,]*\),/u\1,i\2,/' "$WORK/ratings.csv"
-  "$SEQREC" train --data "$WORK/ratings.csv" --out "$WORK/model" --epochs 2 --quiet > /dev/null 2>&1
-fi
+# 合成数据上的默认模型（与 quickstart 相同的结构）。
+synthetic_model
 
-# wrk 的延迟换算成毫秒。
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v}'; }
-pct() { awk -v p="$2" '$1 == p {print $2}' "$1" | to_ms; }
-rps() { awk '/Requests\/sec/ {printf "%.0f", $2}' "$1"; }
-errs() { awk '/Non-2xx|Socket errors/ {print}' "$1" | tr '\n' ' '; }
 
 # 一个构建、一种并发模型：起服务、两个负载、停服务。
 run() {
@@ -42,7 +34,7 @@ run() {
   [ "$io" = epoll ] && loops=(--threads 2)  # --threads 只属于 epoll 模式（每连接一个线程的模式会拒绝它）
   "$bin" serve --model "$WORK/model" --port "$PORT" --io "$io" "${loops[@]}" > "$WORK/serve_${label}_${io}.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null && break; sleep 0.1; done
+  wait_ready_port "$PORT"
   wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$PORT/health" > "$WORK/w_health.txt" 2>&1
   ITEMS=5000 USERS=3000 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/recommend.lua" \
     "http://127.0.0.1:$PORT" > "$WORK/w_rec.txt" 2>&1

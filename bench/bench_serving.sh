@@ -7,6 +7,7 @@
 #           CONNS（饱和时的连接数，默认 8）、PORT（默认 18181）、KINDS（默认 "exact coalesce hnsw ivf"）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/wrk_lib.sh"
 WORK=${WORK:-/tmp/seqrec_bench_serving}
 SEQREC=${SEQREC:-$ROOT/build/seqrec-serve}
 MAKECAT=${MAKECAT:-$ROOT/build/seqrec_make_catalogue}
@@ -21,10 +22,6 @@ command -v wrk > /dev/null || { echo "bench_serving: needs wrk (apt-get install 
 mkdir -p "$WORK"
 echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(date -u +%FT%TZ)"
 
-# wrk 的延迟（"1.23ms" / "850.00us" / "1.02s"）换算成毫秒。
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v}'; }
-pct() { awk -v p="$2" '$1 == p {print $2}' "$1" | to_ms; }
-rps() { awk '/Requests\/sec/ {printf "%.0f", $2}' "$1"; }
 non2xx() { awk '/Non-2xx/ {print $NF} END {}' "$1" | tail -1; }
 
 # 等服务就绪（/health/ready 返回 200），最多 600 秒。
