@@ -88,7 +88,7 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
     std::fprintf(stderr, "event store: %s\n", store->stats().dump().c_str());
   } else {
     for (const char* flag : {"--durability", "--store-max-mb", "--history-cache", "--history-len", "--consumed-types",
-                             "--events-token"})
+                             "--event-types", "--events-token"})
       if (cmd->count(flag) > 0) throw Error(concat(flag, " needs --store DIR (the event store it configures)"));
   }
   // 后台重新训练：任何一个 --retrain-* 选项都打开它（只有 --retrain-dir 时只按 POST /admin/retrain 训练）。
@@ -108,6 +108,8 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
       f.retrain.dir = f.store + "/models";
     }
     f.retrain.base_model = f.model;
+    // 后台训练的类型权重：serve 给了 --event-types 就用它；否则沿用模型记下的（见 RetrainOptions::event_types）。
+    if (cmd->count("--event-types") > 0) f.retrain.retrain.event_types = f.opt.event_types;
     retrain_support().validate(f.retrain);
     const std::string resumed = retrain_support().resume_dir(f.retrain.dir, f.model);
     if (!resumed.empty()) {
@@ -295,6 +297,10 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--history-len", f->opt.history_len,
                   "stored events of a user that /recommend reads (and GET /users/{id}/history returns)")
+      ->capture_default_str();
+  cmd->add_option("--event-types", f->opt.event_types,
+                  "event types POST /events accepts, with their weights as training targets for retraining, e.g. "
+                  "click:1,cart:3,order:6,view:0 (0 = history only; an event without a type is the first listed)")
       ->capture_default_str();
   cmd->add_option("--consumed-types", f->opt.consumed_types,
                   "event types whose items are not recommended again to that user (comma-separated; '' = none)")

@@ -171,6 +171,69 @@ TEST_F(EventsApi, TokenAndMissingStore) {
   EXPECT_EQ(h["events"].size(), 1u);
 }
 
+// 可配置的事件类型：--event-types 列出的类型都接受（编号由存储登记，另一个同存储的服务看到同样的名字），
+// 没给类型的事件是列表里的第一个，列表之外的 400 并列出可用的；--consumed-types 只能用列出的类型；
+// 请求可以用 consumed_types 改变“不再推荐”的类型，写错的名字 400。
+TEST_F(EventsApi, EventTypesAreConfigurableAndConsumedTypesPerRequest) {
+  ServeOptions o;
+  o.port = 0;
+  o.event_types = "view:0.5,cart:3,order:6";
+  o.consumed_types = "order";
+  test::TempDir d;
+  auto store = open_sqlite_store(d.file("store"));
+  Running typed(*slot_, o, store.get());
+  const int p = typed.port;
+  const std::string& a = (*items_)[3];
+  const std::string& b = (*items_)[4];
+  auto [s1, j1] = call(p, "POST", "/events",
+                       R"({"events": [{"user_id": "t1", "item_id": ")" + a + R"(", "ts": 1},
+                                      {"user_id": "t1", "item_id": ")" + b + R"(", "ts": 2, "type": "cart"}]})");
+  ASSERT_EQ(s1, 200) << j1.dump();
+  auto [s2, h] = call(p, "GET", "/users/t1/history");
+  ASSERT_EQ(h["events"].size(), 2u) << h.dump();
+  EXPECT_EQ(h["events"][0]["type"], "view");  // 没给类型：列表里的第一个
+  EXPECT_EQ(h["events"][1]["type"], "carts");
+  EXPECT_EQ(store->type_code("view"), 3);      // 新类型在存储里登记了编号
+  // 默认类型列表的服务读同一个存储：历史里的类型名来自存储（而不是它自己的列表）。
+  {
+    ServeOptions plain;
+    plain.port = 0;
+    Running other(*slot_, plain, store.get());
+    auto [s2b, h2] = call(other.port, "GET", "/users/t1/history");
+    EXPECT_EQ(h2["events"][0]["type"], "view") << h2.dump();
+  }
+  // 列表之外的类型（包括默认列表里的 clicks）：400，说出可用的类型
+  auto [s3, j3] = call(p, "POST", "/events", R"({"user_id": "t1", "item_id": "x", "type": "click"})");
+  EXPECT_EQ(s3, 400);
+  EXPECT_EQ(j3.value("field", ""), "type");
+  EXPECT_NE(j3["error"].get<std::string>().find("view, carts, orders"), std::string::npos) << j3.dump();
+  // 默认（--consumed-types order）：加购过的 b 还会被推荐；请求说 carts 也算消费过时就不会了
+  const std::string all = std::to_string(items_->size());
+  auto [s4, r4] = call(p, "POST", "/recommend", R"({"user_id": "t1", "recent_clicks": [], "exclude_clicked": false, "top_k": )" + all + "}");
+  ASSERT_EQ(s4, 200) << r4.dump();
+  bool has_b = false;
+  for (const auto& id : r4["recommended_item_ids"]) has_b = has_b || id == b;
+  EXPECT_TRUE(has_b);
+  auto [s5, r5] = call(p, "POST", "/recommend",
+                       R"({"user_id": "t1", "recent_clicks": [], "exclude_clicked": false, "consumed_types": ["carts"], "top_k": )" + all + "}");
+  ASSERT_EQ(s5, 200) << r5.dump();
+  for (const auto& id : r5["recommended_item_ids"]) EXPECT_NE(id, b);
+  auto [s6, j6] = call(p, "POST", "/recommend", R"({"user_id": "t1", "recent_clicks": [], "consumed_types": ["likes"]})");
+  EXPECT_EQ(s6, 400);
+  EXPECT_EQ(j6.value("field", ""), "consumed_types") << j6.dump();
+  auto [s7, j7] = call(p, "POST", "/recommend/batch",
+                       R"({"requests": [{"user_id": "t1", "recent_clicks": []}, {"user_id": "t1", "recent_clicks": [], "consumed_types": "carts"}]})");
+  EXPECT_EQ(s7, 400);
+  EXPECT_EQ(j7.value("field", ""), "requests[1].consumed_types") << j7.dump();
+  // 配置错误在启动时说出来
+  ServeOptions bad = o;
+  bad.consumed_types = "clicks";
+  EXPECT_THROW(HttpServer(*slot_, bad, store.get()), Error);
+  bad = o;
+  bad.event_types = "view:-1";
+  EXPECT_THROW(HttpServer(*slot_, bad, store.get()), Error);
+}
+
 // 存储满了：507，这个请求什么也没存，之前确认过的都还在。
 TEST_F(EventsApi, FullStoreAnswers507AndKeepsWhatWasAcknowledged) {
   test::TempDir d;

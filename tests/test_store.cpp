@@ -85,6 +85,13 @@ void check_store_contract(HistoryStore* s) {
   EXPECT_EQ(s->erased_users(), std::vector<std::string>{"u1"});
   // 擦除之后，同一个 event_id 再来会重新存下（它随用户一起被忘掉了）
   EXPECT_EQ(s->append({ev("u1", "a", 10, "e1")}).stored, 1);
+  // 事件类型的编号：内置的三个固定，新名字依次登记，重复登记得到同一个编号。
+  EXPECT_EQ(s->type_code("clicks"), 0);
+  EXPECT_EQ(s->type_code("orders"), 2);
+  EXPECT_EQ(s->type_code("view"), 3);
+  EXPECT_EQ(s->type_code("like"), 4);
+  EXPECT_EQ(s->type_code("view"), 3);
+  EXPECT_EQ(s->type_names(), (std::vector<std::string>{"clicks", "carts", "orders", "view", "like"}));
 }
 
 TEST(SqliteStore, AppendRecentIdempotencyErase) {
@@ -227,6 +234,16 @@ TEST_F(RedisStoreTest, RefusesOtherFormatsAndBadUrls) {
   freeReplyObject(redisCommand(c, "HSET v:meta format_version 9"));
   redisFree(c);
   expect_error([&] { open_redis_store(url_ + "/v:"); }, "has format_version 9");
+  // 版本 1 的键空间（没有类型表）：连接时原子地升级，内置的三个类型登记好。
+  c = redisConnect("127.0.0.1", port_);
+  ASSERT_TRUE(c && !c->err);
+  freeReplyObject(redisCommand(c, "HSET v1:meta format_version 1"));
+  redisFree(c);
+  {
+    auto s = open_redis_store(url_ + "/v1:");
+    EXPECT_EQ(s->stats()["format_version"], kRedisStoreVersion);
+    EXPECT_EQ(s->type_names(), (std::vector<std::string>{"clicks", "carts", "orders"}));
+  }
   expect_error([&] { open_redis_store("http://127.0.0.1:1"); }, "redis://HOST:PORT");
   expect_error([&] { open_redis_store("redis://127.0.0.1:1"); }, "cannot connect to Redis");
   // serve 在监听之前打开存储：连不上 Redis 时立即报错
@@ -256,8 +273,12 @@ TEST(SqliteStore, MigratesAVersionOneStoreInPlace) {
   EXPECT_EQ(s->append({ev("u", "c", 3, "e1")}).duplicates, 1);  // 幂等记录也还在
   EXPECT_TRUE(s->erased_users().empty());
   s->erase_user("u");
+  EXPECT_EQ(s->type_names(), (std::vector<std::string>{"clicks", "carts", "orders"}));  // 版本 3 的类型表
+  EXPECT_EQ(s->type_code("view"), 3);
   s.reset();
-  EXPECT_EQ(open_sqlite_store(d.file("store"))->erased_users(), std::vector<std::string>{"u"});
+  auto again = open_sqlite_store(d.file("store"));
+  EXPECT_EQ(again->erased_users(), std::vector<std::string>{"u"});
+  EXPECT_EQ(again->type_code("view"), 3);  // 登记的编号持久
 }
 
 // 存储满了（--store-max-mb 的上限，与磁盘满同一条路径：SQLITE_FULL）：StoreFull，整批都没有写进去，

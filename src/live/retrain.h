@@ -14,6 +14,7 @@
 #include <string>
 
 #include "data/csv_reader.h"
+#include "data/event_types.h"
 #include "store/history_store.h"
 
 namespace seqrec {
@@ -24,6 +25,10 @@ struct RetrainOptions {
   std::string out;               // 候选模型的输出目录（原子地替换）
   std::string data;              // 可选：与存储合并的原始交互文件（时间为 Unix 秒）；擦除名单里的用户被去掉
   CsvOptions csv;                // data 的读取选项
+  // 事件类型与权重（name[:weight],...，见 data/event_types.h）。空 = 沿用当前模型 manifest 记下的
+  // （data.options.event_types），它也没有时为存储登记的全部类型、权重都是 1。存储里有、列表里没有的
+  // 类型权重为 0（只作为历史）；data 文件的交互算作列表里的第一个类型。
+  std::string event_types;
   double valid_frac = 0.05;      // 验证期占全部事件的比例
   double holdout_frac = 0.05;    // 留出期占全部事件的比例
   std::string gate_metric = "NDCG@10";  // 质量门比较的指标：HR@K 或 NDCG@K

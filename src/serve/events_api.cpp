@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "data/events.h"
 #include "serve/recommender.h"
 
 namespace seqrec {
@@ -41,7 +40,7 @@ std::string event_id_field(const nlohmann::json& j, const char* name, long index
 }
 
 // 一个事件对象；index 为它在一批里的位置（单个事件为 -1）。
-StoredEvent parse_event(const nlohmann::json& j, long index, int64_t now_ms) {
+StoredEvent parse_event(const nlohmann::json& j, long index, int64_t now_ms, const EventTypes& types) {
   if (!j.is_object()) {
     const std::string where = index < 0 ? std::string() : concat("events[", index, "]");
     throw RequestError(where, concat(where.empty() ? "the body" : where, " must be a JSON object"));
@@ -52,19 +51,17 @@ StoredEvent parse_event(const nlohmann::json& j, long index, int64_t now_ms) {
   e.user_id = event_id_field(j, "user_id", index, true);
   e.item_id = event_id_field(j, "item_id", index, true);
   e.event_id = event_id_field(j, "event_id", index, false);
+  // 没给类型时是列表里的第一个类型。
+  e.type = static_cast<uint8_t>(types.list().front().code);
   if (const auto t = j.find("type"); t != j.end()) {
-    int k = -1;
-    if (t->is_string()) {
-      const std::string& s = t->get_ref<const std::string&>();
-      k = otto_event_kind(s);
-      if (k < 0) k = s == "click" ? 0 : s == "cart" ? 1 : s == "order" ? 2 : -1;
-    }
-    if (k < 0) {
+    const EventType* k = t->is_string() ? types.find(t->get_ref<const std::string&>()) : nullptr;
+    if (!k) {
       const std::string field = field_name(index, "type");
-      throw RequestError(field, concat("'", field, "' must be clicks, carts or orders (or click, cart, order), got ",
+      throw RequestError(field, concat("'", field, "' must be one of the event types of this service (", types.names(),
+                                       "; see --event-types), got ",
                                        t->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     }
-    e.type = static_cast<uint8_t>(k);
+    e.type = static_cast<uint8_t>(k->code);
   }
   if (const auto t = j.find("ts"); t != j.end()) {
     if (!t->is_number_integer() || t->get<int64_t>() < 0) {
@@ -80,11 +77,12 @@ StoredEvent parse_event(const nlohmann::json& j, long index, int64_t now_ms) {
 
 }  // namespace
 
-std::vector<StoredEvent> parse_events_request(const std::string& body, int max_batch, int64_t now_ms) {
+std::vector<StoredEvent> parse_events_request(const std::string& body, int max_batch, int64_t now_ms,
+                                              const EventTypes& types) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw RequestError("", "request body is not valid JSON");
   if (!j.is_object()) throw RequestError("", "request body must be an event object or {\"events\": [...]}");
-  if (!j.contains("events")) return {parse_event(j, -1, now_ms)};
+  if (!j.contains("events")) return {parse_event(j, -1, now_ms, types)};
   check_fields(j, {"events"}, "an event batch");
   const auto& a = j["events"];
   if (!a.is_array()) throw RequestError("events", concat("'events' must be an array, got ", a.type_name()));
@@ -94,7 +92,7 @@ std::vector<StoredEvent> parse_events_request(const std::string& body, int max_b
                                         " are accepted (--max-batch)"));
   std::vector<StoredEvent> out;
   out.reserve(a.size());
-  for (size_t i = 0; i < a.size(); ++i) out.push_back(parse_event(a[i], static_cast<long>(i), now_ms));
+  for (size_t i = 0; i < a.size(); ++i) out.push_back(parse_event(a[i], static_cast<long>(i), now_ms, types));
   return out;
 }
 

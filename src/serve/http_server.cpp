@@ -29,7 +29,6 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "serve/http_conn.h"
-#include "data/events.h"
 #include "serve/events_api.h"
 #include "serve/recommender.h"
 #include "store/history_store.h"
@@ -50,13 +49,6 @@ std::vector<std::string> split_names(const std::string& s) {
     start = comma + 1;
   }
   return out;
-}
-
-// 事件类型名 → EventKind 的值：OTTO 的复数写法，也接受单数（click、cart、order）；不认识时为 -1。
-int event_type_of(const std::string& name) {
-  const int k = otto_event_kind(name);
-  if (k >= 0) return k;
-  return name == "click" ? 0 : name == "cart" ? 1 : name == "order" ? 2 : -1;
 }
 
 // 只有状态码与错误消息的响应。
@@ -129,9 +121,10 @@ void ServeOptions::validate() const {
   if (threads < 0 || threads > 1024) throw Error(concat("--threads must be in [0, 1024] (0 = one per core), got ", threads));
   if (io != "threads" && io != "epoll") throw Error(concat("--io must be threads or epoll, got '", io, "'"));
   if (history_len < 0 || history_len > 10000) throw Error(concat("--history-len must be in [0, 10000], got ", history_len));
+  const EventTypes types = EventTypes::parse(event_types, "--event-types");
   for (const auto& name : split_names(consumed_types))
-    if (event_type_of(name) < 0)
-      throw Error(concat("--consumed-types: unknown event type '", name, "' (clicks, carts, orders)"));
+    if (!types.find(name))
+      throw Error(concat("--consumed-types: '", name, "' is not one of --event-types (", types.names(), ")"));
   if (exclude_clicked != "auto" && exclude_clicked != "true" && exclude_clicked != "false")
     throw Error(concat("--exclude-clicked must be auto, true or false, got '", exclude_clicked, "'"));
   if (max_connections < 1 || max_connections > 1000000)
@@ -182,7 +175,13 @@ bool path_matches(const char* pattern, const std::string& url, std::string* para
 HttpServer::HttpServer(ModelSlot& slot, ServeOptions opt, HistoryStore* store)
     : slot_(slot), store_(store), opt_(std::move(opt)), metrics_(route_labels()) {
   opt_.validate();
-  for (const auto& name : split_names(opt_.consumed_types)) consumed_types_.push_back(static_cast<uint8_t>(event_type_of(name)));
+  types_ = EventTypes::parse(opt_.event_types, "--event-types");
+  if (store_) {
+    // 新类型在存储里登记编号（已有的沿用），各副本与重新训练看到同一套编号。
+    types_.assign_codes([this](const std::string& name) { return store_->type_code(name); });
+    type_names_ = store_->type_names();
+  }
+  consumed_types_ = type_codes(split_names(opt_.consumed_types), "--consumed-types");
   started_unix_ = unix_now();
   if (opt_.access_log == "-") {
     log_fd_ = STDERR_FILENO;
@@ -348,9 +347,13 @@ HttpResponse HttpServer::on_batch(const HttpRequest& req) {
   res.model_version = b->version;
   const double deadline = opt_.request_timeout_ms > 0 ? req.start + opt_.request_timeout_ms / 1000.0 : 0;
   std::vector<RecommendRequest> rs = parse_batch_request(req.body, opt_.max_top_k, opt_.max_batch);
-  for (auto& r : rs) {
-    apply_server_defaults(r);
-    add_stored_history(r);
+  for (size_t i = 0; i < rs.size(); ++i) {
+    apply_server_defaults(rs[i]);
+    try {
+      add_stored_history(rs[i]);
+    } catch (const RequestError& e) {
+      throw RequestError(concat("requests[", i, "].", e.field()), concat("requests[", i, "]: ", e.what()));
+    }
   }
   res.body = dump_json(recommend_batch(*b, rs, deadline));
   return res;
@@ -419,8 +422,34 @@ void HttpServer::apply_server_defaults(RecommendRequest& r) const {
   if (!r.exclude_clicked && opt_.exclude_clicked != "auto") r.exclude_clicked = opt_.exclude_clicked == "true";
 }
 
+std::string HttpServer::type_name(uint8_t code) const {
+  std::lock_guard<std::mutex> lock(type_names_mu_);
+  if (code >= type_names_.size() || type_names_[code].empty()) type_names_ = store_->type_names();
+  return code < type_names_.size() && !type_names_[code].empty() ? type_names_[code] : concat("type", int(code));
+}
+
+std::vector<uint8_t> HttpServer::type_codes(const std::vector<std::string>& names, const std::string& what) const {
+  std::vector<uint8_t> out;
+  for (const auto& name : names) {
+    const EventType* t = types_.find(name);
+    if (!t) throw Error(concat(what, ": '", printable(name), "' is not one of --event-types (", types_.names(), ")"));
+    out.push_back(static_cast<uint8_t>(t->code));
+  }
+  return out;
+}
+
 void HttpServer::add_stored_history(RecommendRequest& r) const {
+  // 请求自己给了 consumed_types 时先核对（即使没有存储或没有 user_id，写错的名字也要说出来）。
+  std::vector<uint8_t> request_consumed;
+  if (r.consumed_types) {
+    try {
+      request_consumed = type_codes(*r.consumed_types, "consumed_types");
+    } catch (const Error& e) {
+      throw RequestError("consumed_types", e.what());
+    }
+  }
   if (!store_ || !r.user_id || opt_.history_len == 0) return;
+  const std::vector<uint8_t>& consumed = r.consumed_types ? request_consumed : consumed_types_;
   const std::vector<StoredEvent> hist = store_->recent(*r.user_id, static_cast<size_t>(opt_.history_len));
   if (hist.empty()) return;
   // 存下的历史在前（从旧到新），请求里的点击在后（它们更新）。
@@ -429,7 +458,7 @@ void HttpServer::add_stored_history(RecommendRequest& r) const {
   for (const auto& e : hist) {
     clicks.push_back(e.item_id);
     // 消费过的（默认：下单的）物品不再推荐；只看过的可以再推荐。
-    if (std::find(consumed_types_.begin(), consumed_types_.end(), e.type) != consumed_types_.end())
+    if (std::find(consumed.begin(), consumed.end(), e.type) != consumed.end())
       r.deny_items.push_back(e.item_id);
   }
   clicks.insert(clicks.end(), r.recent_clicks.begin(), r.recent_clicks.end());
@@ -448,7 +477,7 @@ HttpResponse HttpServer::on_events(const HttpRequest& req) {
   const int64_t now_ms = static_cast<int64_t>(std::llround(unix_now() * 1000.0));
   std::vector<StoredEvent> events;
   try {
-    events = parse_events_request(req.body, opt_.max_batch, now_ms);
+    events = parse_events_request(req.body, opt_.max_batch, now_ms, types_);
   } catch (const RequestError&) {
     events_rejected_.fetch_add(1, std::memory_order_relaxed);
     throw;  // 由 handle() 映射为 400
@@ -482,7 +511,7 @@ HttpResponse HttpServer::on_user_history(const HttpRequest& req) {
   if (!store_) return no_store();
   nlohmann::ordered_json events = nlohmann::ordered_json::array();
   for (const auto& e : store_->recent(req.param, static_cast<size_t>(opt_.history_len))) {
-    nlohmann::ordered_json j = {{"item_id", e.item_id}, {"type", event_kind_name(e.type)}, {"ts", e.ts_ms}};
+    nlohmann::ordered_json j = {{"item_id", e.item_id}, {"type", type_name(e.type)}, {"ts", e.ts_ms}};
     if (!e.event_id.empty()) j["event_id"] = e.event_id;
     events.push_back(std::move(j));
   }

@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "data/event_types.h"
 #include "serve/metrics.h"
 #include "serve/model_slot.h"
 #include "serve/retrain_hook.h"
@@ -67,7 +68,8 @@ struct ServeOptions {
   std::string admin_token;         // 管理路由的令牌；为空时管理路由关闭（403）
   std::string events_token;        // 非空时事件与用户路由（/events、/users/...）需要这个令牌
   int history_len = 50;            // 按用户 ID 推荐时从存储读的最近事件数（也是 GET /users/{id}/history 的条数）
-  std::string consumed_types = "orders";  // 这些类型的存储事件里的物品不再推荐（逗号分隔；空 = 都可以再推荐）
+  std::string event_types = kDefaultEventTypes;  // 接受的事件类型与权重（name[:weight],...；见 data/event_types.h）
+  std::string consumed_types = "orders";  // 这些类型的存储事件里的物品不再推荐（逗号分隔；空 = 都可以再推荐；请求可改）
   std::string access_log;          // 访问日志：空 = 关闭，"-" = stderr，否则为文件路径（追加）
   void validate() const;
   // 实际使用的线程数（解析 threads=0）。
@@ -185,7 +187,15 @@ class HttpServer {
   ModelSlot& slot_;
   HistoryStore* store_ = nullptr;
   RetrainHook* retrain_ = nullptr;  // 后台重新训练（可为空；见 set_retrain_hook）
-  std::vector<uint8_t> consumed_types_;  // opt_.consumed_types 解析后的事件类型
+  EventTypes types_;                     // opt_.event_types 解析后的类型（有存储时编号已由存储分配）
+  std::vector<uint8_t> consumed_types_;  // opt_.consumed_types 解析后的类型编号
+  // 存储登记的全部类型名（下标 = 编号；历史里出现没见过的编号时重读，别的副本可能登记了新类型）。
+  mutable std::mutex type_names_mu_;
+  mutable std::vector<std::string> type_names_;
+  // 编号 → 名字（历史的回答用）。
+  std::string type_name(uint8_t code) const;
+  // 类型名列表（逗号分隔）→ 编号；不在 types_ 里的名字抛出 Error（what 说明来源，如 --consumed-types）。
+  std::vector<uint8_t> type_codes(const std::vector<std::string>& names, const std::string& what) const;
   ServeOptions opt_;
   Metrics metrics_;
   int listen_fd_ = -1;  // bind() 创建；停机时关闭

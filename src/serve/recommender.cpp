@@ -135,7 +135,8 @@ void check_fields(const nlohmann::json& j, const std::vector<std::string>& known
 RecommendRequest request_from_json(const nlohmann::json& j, int max_top_k) {
   if (!j.is_object()) throw RequestError("", "request body must be a JSON object");
   // 不认识的字段一律 400：拼错的 top_k 或别处的 exclude_seen 被悄悄忽略时，答案就不是所问的了。
-  check_fields(j, {"user_id", "recent_clicks", "top_k", "exclude_clicked", "allow_items", "deny_items"}, "a request");
+  check_fields(j, {"user_id", "recent_clicks", "top_k", "exclude_clicked", "allow_items", "deny_items", "consumed_types"},
+               "a request");
   RecommendRequest r;
   if (!j.contains("user_id")) throw RequestError("user_id", "missing field 'user_id' (string, integer or null)");
   if (!j["user_id"].is_null()) {
@@ -161,6 +162,19 @@ RecommendRequest request_from_json(const nlohmann::json& j, int max_top_k) {
   }
   if (j.contains("allow_items")) r.allow_items = parse_id_array(j, "allow_items", kMaxFilterItems);
   if (j.contains("deny_items")) r.deny_items = parse_id_array(j, "deny_items", kMaxFilterItems);
+  if (j.contains("consumed_types")) {
+    // 名字是否是服务配置的类型由服务核对（http_server.cpp）；这里只看形状。
+    const auto& a = j["consumed_types"];
+    if (!a.is_array() || a.size() > 256)
+      throw RequestError("consumed_types", "'consumed_types' must be an array of at most 256 event type names");
+    std::vector<std::string> names;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!a[i].is_string())
+        throw RequestError("consumed_types", concat("'consumed_types[", i, "]' must be a string, got ", a[i].type_name()));
+      names.push_back(a[i].get<std::string>());
+    }
+    r.consumed_types = std::move(names);
+  }
   return r;
 }
 

@@ -46,6 +46,8 @@ struct RecommendRequest {
   std::optional<bool> exclude_clicked;  // 空：用模型的默认值（ModelBundle::exclude_clicked）
   std::optional<std::vector<std::string>> allow_items;  // 白名单（有值时只从中推荐）
   std::vector<std::string> deny_items;                  // 黑名单
+  // 按用户 ID 推荐时，存储历史里这些类型的物品不再推荐（空：用服务的 --consumed-types；给了空数组 = 都可以再推荐）。
+  std::optional<std::vector<std::string>> consumed_types;
 };
 
 // 请求超过了允许的处理时间（映射为 HTTP 503）。

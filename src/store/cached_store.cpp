@@ -114,6 +114,8 @@ class CachedStore : public HistoryStore, public HistoryCacheControl {
   }
 
   std::vector<std::string> erased_users() const override { return inner_->erased_users(); }
+  int type_code(const std::string& name) override { return inner_->type_code(name); }
+  std::vector<std::string> type_names() const override { return inner_->type_names(); }
   void scan(const std::function<bool(const StoredEvent&)>& fn) const override { inner_->scan(fn); }
 
   nlohmann::json stats() const override {

@@ -17,6 +17,8 @@
 
 #include "core/error.h"
 
+// 内置类型的编号（0..2）与名字见 data/events.h；存储之外新登记的类型从 3 开始编号。
+
 namespace seqrec {
 
 // 存储没有空间了（磁盘满，或 SQLite 存储到了 --store-max-mb）：服务以 507 回答，什么也没写进去。
@@ -25,7 +27,7 @@ class StoreFull : public Error {
   using Error::Error;
 };
 
-// 一个事件（外部 ID；type 是 EventKind 的值，见 data/events.h）。
+// 一个事件（外部 ID；type 是存储登记的类型编号，见 type_code）。
 struct StoredEvent {
   std::string user_id;
   std::string item_id;
@@ -53,6 +55,11 @@ class HistoryStore {
   // 被擦除过的用户（擦除名单）：seqrec retrain 从一同给出的原始数据文件里也去掉他们的交互，
   // 擦除因此对以后的训练数据同样生效。擦除之后新到的事件照常保存（那是新的同意）。
   virtual std::vector<std::string> erased_users() const = 0;
+  // 事件类型的编号：name（规范名，见 data/event_types.h）已登记时返回它的编号，否则登记一个新编号。
+  // 0、1、2 固定为内置的 clicks、carts、orders；编号持久保存，共享存储的各副本看到同一套。至多 256 个，满了抛出 Error。
+  virtual int type_code(const std::string& name) = 0;
+  // 全部已登记的类型名，下标即编号（GET /users/{id}/history 与重新训练用它把编号还原成名字）。
+  virtual std::vector<std::string> type_names() const = 0;
   // 按到达次序遍历全部事件（重新训练读它）。fn 返回 false 时停止。
   virtual void scan(const std::function<bool(const StoredEvent&)>& fn) const = 0;
   // 事件数、用户数、物品数等（/admin/status 与 /metrics 用）。

@@ -71,6 +71,33 @@ redis.call('SADD', p .. 'erased', user)
 return #ms
 )lua";
 
+// 建立或升级键空间：ARGV = prefix、当前版本。没有版本（新的键空间）或版本 1 时写入事件类型表
+// （内置的三个编号）与当前版本，原子地一步完成；返回升级之后的版本（别的版本原样返回，由调用方拒绝）。
+constexpr const char* kPrepareScript = R"lua(
+local p, want = ARGV[1], ARGV[2]
+local v = redis.call('HGET', p .. 'meta', 'format_version')
+if not v or v == '1' then
+  redis.call('HSETNX', p .. 'types', 'clicks', 0)
+  redis.call('HSETNX', p .. 'types', 'carts', 1)
+  redis.call('HSETNX', p .. 'types', 'orders', 2)
+  redis.call('HSET', p .. 'meta', 'format_version', want)
+  return want
+end
+return v
+)lua";
+
+// 事件类型的编号：ARGV = prefix、名字。已登记的返回原编号；否则登记为下一个编号（编号连续、从不删除，
+// 所以下一个就是表的大小）。满 256 个时返回 -1。
+constexpr const char* kTypeCodeScript = R"lua(
+local p, name = ARGV[1], ARGV[2]
+local c = redis.call('HGET', p .. 'types', name)
+if c then return tonumber(c) end
+local n = redis.call('HLEN', p .. 'types')
+if n > 255 then return -1 end
+redis.call('HSET', p .. 'types', name, n)
+return n
+)lua";
+
 // 回复（RAII）。
 struct Reply {
   redisReply* r = nullptr;
@@ -133,12 +160,11 @@ class RedisStore : public HistoryStore {
     check_version();
   }
 
-  // 连接并核对格式版本：新的键空间写入版本；别的版本拒绝。
+  // 连接并核对格式版本：新的键空间写入版本，版本 1 原地升级（加事件类型表）；别的版本拒绝。
   void check_version() {
-    Reply v = command({"HGET", prefix_ + "meta", "format_version"});
-    if (v.r->type == REDIS_REPLY_NIL) {
-      command({"HSET", prefix_ + "meta", "format_version", std::to_string(kRedisStoreVersion)});
-    } else if (v.r->type != REDIS_REPLY_STRING || std::string(v.r->str, v.r->len) != std::to_string(kRedisStoreVersion)) {
+    const std::string want = std::to_string(kRedisStoreVersion);
+    Reply v = command({"EVAL", kPrepareScript, "0", prefix_, want});
+    if (v.r->type != REDIS_REPLY_STRING || std::string(v.r->str, v.r->len) != want) {
       throw Error(concat("event store ", url_, ": ", prefix_, "meta has format_version ",
                          v.r->type == REDIS_REPLY_STRING ? std::string(v.r->str, v.r->len) : std::string("(not a string)"),
                          "; this seqrec reads version ", kRedisStoreVersion));
@@ -191,6 +217,28 @@ class RedisStore : public HistoryStore {
     std::vector<std::string> out;
     for (size_t i = 0; i < r.r->elements; ++i) out.emplace_back(r.r->element[i]->str, r.r->element[i]->len);
     std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  int type_code(const std::string& name) override {
+    Reply r = command({"EVAL", kTypeCodeScript, "0", prefix_, name});
+    if (r.r->type != REDIS_REPLY_INTEGER) throw Error(concat("event store ", url_, ": unexpected answer to the type script"));
+    if (r.r->integer < 0)
+      throw Error(concat("event store ", url_, ": 256 event types are registered; cannot add '", name, "'"));
+    return static_cast<int>(r.r->integer);
+  }
+
+  std::vector<std::string> type_names() const override {
+    Reply r = command({"HGETALL", prefix_ + "types"});
+    std::vector<std::string> out;
+    for (size_t i = 0; i + 1 < r.r->elements; i += 2) {
+      int64_t code = 0;
+      const std::string_view c(r.r->element[i + 1]->str, r.r->element[i + 1]->len);
+      if (!parse_int64(c, &code) || code < 0 || code > 255)
+        throw Error(concat("event store ", url_, ": ", prefix_, "types holds a bad code '", std::string(c), "'"));
+      if (out.size() <= static_cast<size_t>(code)) out.resize(static_cast<size_t>(code) + 1);
+      out[static_cast<size_t>(code)] = std::string(r.r->element[i]->str, r.r->element[i]->len);
+    }
     return out;
   }
 
@@ -424,6 +472,8 @@ class CachedRedisStore : public HistoryStore {
   }
   int64_t erase_user(const std::string& user_id) override { return store_->erase_user(user_id); }
   std::vector<std::string> erased_users() const override { return store_->erased_users(); }
+  int type_code(const std::string& name) override { return store_->type_code(name); }
+  std::vector<std::string> type_names() const override { return store_->type_names(); }
   void scan(const std::function<bool(const StoredEvent&)>& fn) const override { store_->scan(fn); }
   nlohmann::json stats() const override { return store_->stats(); }
 

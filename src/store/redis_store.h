@@ -29,7 +29,8 @@ namespace seqrec {
 // 副本对某个用户历史的修改通知过来，缓存随之删掉那个用户；收不到通知时（连接断了）缓存停用。
 std::unique_ptr<HistoryStore> open_redis_store(const std::string& url, const HistoryCacheOptions* cache = nullptr);
 
-// 当前的 Redis 存储格式版本（写进 <prefix>meta 的 format_version）。
-inline constexpr int kRedisStoreVersion = 1;
+// 当前的 Redis 存储格式版本（写进 <prefix>meta 的 format_version）。版本 2 加了事件类型表 <prefix>types
+// （名字 → 编号）；版本 1 的键空间在连接时原子地升级。
+inline constexpr int kRedisStoreVersion = 2;
 
 }  // namespace seqrec

@@ -107,6 +107,9 @@ constexpr const char* kSchemaV1 =
 constexpr const char* kMigrations[] = {
     // 1 → 2：擦除名单。
     "CREATE TABLE erased (user_id TEXT PRIMARY KEY, erased_at INTEGER NOT NULL);",
+    // 2 → 3：事件类型的编号表（可配置的类型，见 data/event_types.h）；内置的三个编号不变。
+    "CREATE TABLE event_types (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "INSERT INTO event_types (code, name) VALUES (0, 'clicks'), (1, 'carts'), (2, 'orders');",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteStoreVersion - 1, "one migration per version step");
 
@@ -205,6 +208,43 @@ class SqliteStore : public HistoryStore {
     std::vector<std::string> out;
     Stmt s(rdb_, "SELECT user_id FROM erased ORDER BY user_id");
     while (s.step()) out.push_back(s.col_text(0));
+    return out;
+  }
+
+  int type_code(const std::string& name) override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    // 查与登记在一个写事务里：别的进程同时登记同一个名字时，不会得到两个编号。
+    exec(wdb_, "BEGIN IMMEDIATE", "event store: event type");
+    try {
+      Stmt find(wdb_, "SELECT code FROM event_types WHERE name = ?1");
+      find.text(1, name);
+      int64_t code = find.step() ? find.col_i64(0) : -1;
+      if (code < 0) {
+        code = query_i64(wdb_, "SELECT COALESCE(MAX(code) + 1, 0) FROM event_types");
+        if (code > 255)
+          throw Error(concat("event store '", path_, "': 256 event types are registered; cannot add '", name, "'"));
+        Stmt add(wdb_, "INSERT INTO event_types (code, name) VALUES (?1, ?2)");
+        add.i64(1, code);
+        add.text(2, name);
+        add.step();
+      }
+      exec(wdb_, "COMMIT", "event store: event type");
+      return static_cast<int>(code);
+    } catch (...) {
+      sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  std::vector<std::string> type_names() const override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    std::vector<std::string> out;
+    Stmt s(rdb_, "SELECT code, name FROM event_types ORDER BY code");
+    while (s.step()) {
+      const auto code = static_cast<size_t>(s.col_i64(0));
+      if (out.size() <= code) out.resize(code + 1);
+      out[code] = s.col_text(1);
+    }
     return out;
   }
 

@@ -26,8 +26,8 @@ struct SqliteStoreOptions {
 // 打开（或创建）dir 下的存储。dir 不存在时创建；打不开、版本不对或损坏时抛出 Error。
 std::unique_ptr<HistoryStore> open_sqlite_store(const std::string& dir, const SqliteStoreOptions& opt = {});
 
-// 当前的存储格式版本（写进 PRAGMA user_version）。版本 2 加了擦除名单（erased 表）；
-// 打开版本 1 的存储时在一个事务里原地升级（迁移按版本逐级进行，见 sqlite_store.cpp 的 kMigrations）。
-inline constexpr int kSqliteStoreVersion = 2;
+// 当前的存储格式版本（写进 PRAGMA user_version）。版本 2 加了擦除名单（erased 表），版本 3 加了事件类型的
+// 编号表（event_types）；打开旧版本的存储时在一个事务里原地升级（迁移按版本逐级进行，见 sqlite_store.cpp 的 kMigrations）。
+inline constexpr int kSqliteStoreVersion = 3;
 
 }  // namespace seqrec
