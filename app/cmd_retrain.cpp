@@ -64,6 +64,9 @@ void setup_retrain(CLI::App& app) {
       ->required();
   cmd->add_option("--data", o.data, "also train on this interactions file (user, item, Unix-seconds timestamp columns); "
                                     "erased users are left out of it");
+  cmd->add_option("--event-types", o.event_types,
+                  "event types and their weights as training targets, e.g. click:1,cart:3,order:6,view:0 (0 = history "
+                  "only); default: the current model's, else every type in the store with weight 1");
   cmd->add_option("--valid", o.valid_frac, "fraction of the events, just before the hold-out, that picks the best epoch")
       ->capture_default_str();
   cmd->add_option("--holdout", o.holdout_frac, "fraction of the most recent events that both models are compared on")

@@ -4,12 +4,75 @@
 #include "core/error.h"
 #include "data/csv_reader.h"
 #include "data/dataset.h"
+#include "data/event_types.h"
 #include "data/synthetic.h"
+#include "eval/metrics.h"
 
 namespace seqrec {
 namespace {
 
 Interactions parse(const std::string& s) { return parse_interactions(s, "t.csv", {}); }
+
+// 事件类型列表：别名并成内置名（编号 0..2），权重可省略（= 1），重复、坏名字、负权重、全 0 都说清楚。
+TEST(EventTypes, ParsesAliasesWeightsAndRefusesBadLists) {
+  const EventTypes t = EventTypes::parse("click:1,cart:3,order:6,view:0", "--event-types");
+  ASSERT_EQ(t.list().size(), 4u);
+  EXPECT_EQ(t.list()[0].name, "clicks");
+  EXPECT_EQ(t.list()[0].code, 0);
+  EXPECT_EQ(t.find("orders")->weight, 6.0);
+  EXPECT_EQ(t.find("order")->code, 2);
+  EXPECT_EQ(t.find("view")->code, -1);  // 由存储分配
+  EXPECT_EQ(t.find("likes"), nullptr);
+  EXPECT_FALSE(t.uniform());
+  EXPECT_TRUE(EventTypes::parse(kDefaultEventTypes, "x").uniform());
+  EXPECT_EQ(t.spec(), "clicks:1,carts:3,orders:6,view:0");
+  EXPECT_EQ(EventTypes::parse(t.spec(), "m").spec(), t.spec());
+  EventTypes v = EventTypes::parse("view,clicks", "--event-types");
+  v.assign_codes([](const std::string& name) { return name == "view" ? 7 : -1; });
+  EXPECT_EQ(v.by_code(7)->name, "view");
+  EXPECT_EQ(v.by_code(0)->name, "clicks");
+  auto expect_error = [](const std::string& spec, const std::string& want) {
+    try {
+      EventTypes::parse(spec, "--event-types");
+      ADD_FAILURE() << spec << ": expected an error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  };
+  expect_error("click,clicks", "listed twice");
+  expect_error("View", "not an event type name");
+  expect_error("view:-1", ">= 0");
+  expect_error("view:x", "not a number");
+  expect_error("view:0,order:0", "every weight is 0");
+  expect_error("view,,order", "empty entry");
+  expect_error("", "empty entry");
+}
+
+// 按交互的权重：随排序进入 SequenceData，权重为 0 的目标不是评估用例，用例带着权重，加权指标是加权平均。
+TEST(Dataset, InteractionWeightsFollowTheSortAndWeighTheCases) {
+  auto raw = parse("user_id,item_id,timestamp\nu1,d,9\nu1,b,5\nu1,c,6\nu1,a,1\nu2,a,1\nu2,b,2\nu2,c,3\n");
+  raw.weight = {4, 2, 0, 1, 1, 1, 3};  // 文件顺序
+  SequenceData d = build_sequences(raw, {});
+  EXPECT_EQ(d.weight(0, 0), 1.0f);  // a
+  EXPECT_EQ(d.weight(0, 1), 2.0f);  // b
+  EXPECT_EQ(d.weight(0, 2), 0.0f);  // c
+  EXPECT_EQ(d.weight(0, 3), 4.0f);  // d
+  auto valid = eval_cases(d, SplitPart::kValid);  // u1 的验证目标 c 权重 0：不是用例
+  ASSERT_EQ(valid.size(), 1u);
+  EXPECT_EQ(valid[0].user, 1);
+  auto test = eval_cases(d, SplitPart::kTest);
+  ASSERT_EQ(test.size(), 2u);
+  EXPECT_EQ(test[0].weight, 4.0f);
+  EXPECT_EQ(test[1].weight, 3.0f);
+  EXPECT_EQ(case_weights(test), (std::vector<float>{4.0f, 3.0f}));
+  EXPECT_TRUE(case_weights(valid).empty());  // 全是 1：不加权
+  // 训练部分（留一法：每个用户去掉最后两个）：位置 0 起是 u1 的 a(1)、b(2) 与 u2 的 a(1)；位置 1 起只有 u1 的 b
+  EXPECT_DOUBLE_EQ(d.mean_train_weight(0), 4.0 / 3.0);
+  EXPECT_DOUBLE_EQ(d.mean_train_weight(1), 2.0);
+  const auto m = summarize_ranks({0, 100}, {10}, case_weights(test));
+  EXPECT_NEAR(m["HR@10"].get<double>(), 4.0 / 7.0, 1e-12);
+  EXPECT_EQ(m["cases"], 2);
+}
 
 TEST(Dataset, SortsByTimeStablyAndSplits) {
   // u1 的 b 与 c 时间相同：保持文件顺序（b 在前）。

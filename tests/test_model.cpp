@@ -134,6 +134,28 @@ TEST(SoftmaxLoss, MatchesReferenceValueAndGradients) {
   EXPECT_NEAR(got.item<double>(), ref.item<double>(), 1e-3 * std::max(1.0, ref.item<double>()));
 }
 
+// 加权：与参考实现 mean_b w_b·CE_b 的数值和梯度相同（两个分支：存下指数的与逐块重算的），权重 0 的行没有梯度。
+TEST(SoftmaxLoss, WeightedMatchesReference) {
+  torch::manual_seed(2);
+  for (double mag : {1.0, 100.0}) {
+    auto u = (torch::randn({6, 4}) * mag).requires_grad_();
+    auto e = torch::randn({30, 4}, torch::requires_grad());
+    auto t = torch::tensor({0, 5, 5, 29, 3, 1}, torch::kInt64);
+    auto w = torch::tensor({1.0f, 0.0f, 2.5f, 0.5f, 1.0f, 4.0f});
+    namespace F = torch::nn::functional;
+    auto per_row = F::cross_entropy(torch::matmul(u, e.t()), t, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+    auto ref = (per_row * w).mean();
+    auto gref = torch::autograd::grad({ref}, {u, e});
+    auto got = chunked_softmax_cross_entropy(u, e, t, 1.0, 7, w);
+    auto ggot = torch::autograd::grad({got}, {u, e});
+    const double tol = 1e-4 * std::max(1.0, std::abs(ref.item<double>()));
+    EXPECT_NEAR(got.item<double>(), ref.item<double>(), tol) << mag;
+    EXPECT_TRUE(torch::allclose(ggot[0], gref[0], 1e-3, 1e-4)) << mag;
+    EXPECT_TRUE(torch::allclose(ggot[1], gref[1], 1e-3, 1e-4)) << mag;
+    EXPECT_EQ(ggot[0][1].abs().sum().item<double>(), 0.0);
+  }
+}
+
 TEST(FusedAdam, MatchesTorchAdamAndAdamW) {
   for (bool decoupled : {false, true}) {
     torch::manual_seed(1);

@@ -159,6 +159,55 @@ TEST_F(Retrain, TheGateRefusesAWorseCandidateAndSaysWhy) {
   EXPECT_EQ(lin["warm_start"]["reason"], "--no-warm-start");
 }
 
+// 事件类型的权重：列出的权重进 manifest 与 lineage；权重为 0 的类型只作为历史（留出用例里没有它的目标），
+// 列表之外的类型也是；下一次不给 --event-types 的重新训练沿用模型记下的权重。
+TEST_F(Retrain, EventTypeWeightsShapeTargetsAndAreRecorded) {
+  test::TempDir d;
+  auto store = open_sqlite_store(d.file("store"));
+  const int view = store->type_code("view");
+  std::vector<StoredEvent> evs;
+  int64_t k = 0;
+  store_->scan([&](const StoredEvent& e) {
+    evs.push_back(e);
+    if (++k % 3 == 0) evs.back().type = static_cast<uint8_t>(view);
+    else if (k % 3 == 1) evs.back().type = 2;  // orders
+    return true;
+  });
+  store->append(evs);
+  RetrainOptions o = options(dir_->file("parent"), d.file("uniform"));
+  o.max_regression = 0.9;
+  o.event_types = "clicks,orders,view";
+  const RetrainResult all = retrain(*store, "store", o, nullptr);
+  o.out = d.file("weighted");
+  o.event_types = "orders:5,view:0";
+  const RetrainResult w = retrain(*store, "store", o, nullptr);
+  const auto m = nlohmann::json::parse(read_file(d.file("weighted") + "/manifest.json"));
+  EXPECT_EQ(m["data"]["options"]["event_types"], "orders:5,view:0");
+  const auto& types = m["lineage"]["events"]["types"];
+  EXPECT_EQ(types["view"]["weight"], 0.0);
+  EXPECT_EQ(types["orders"]["weight"], 5.0);
+  EXPECT_EQ(types["clicks"]["weight"], 0.0);  // 列表之外：只作为历史
+  EXPECT_EQ(types["view"]["events"].get<int64_t>() + types["orders"]["events"].get<int64_t>() +
+                types["clicks"]["events"].get<int64_t>(),
+            static_cast<int64_t>(evs.size()));
+  // 只有 orders 的事件是目标：留出用例大约是全部的三分之一
+  const int64_t cases_all = all.lineage["gate"]["cases"], cases_w = w.lineage["gate"]["cases"];
+  EXPECT_LT(cases_w, cases_all * 2 / 3) << cases_w << " vs " << cases_all;
+  EXPECT_GT(cases_w, 0);
+  EXPECT_NE(w.lineage["gate"]["protocol"].get<std::string>().find("weighted"), std::string::npos);
+  // 不给 --event-types：沿用当前模型记下的
+  RetrainOptions again = options(d.file("weighted"), d.file("again"));
+  again.max_regression = 0.9;
+  retrain(*store, "store", again, nullptr);
+  const auto m2 = nlohmann::json::parse(read_file(d.file("again") + "/manifest.json"));
+  EXPECT_EQ(m2["data"]["options"]["event_types"], m["data"]["options"]["event_types"]);
+  // 坏的列表在读存储之前就拒绝
+  o.event_types = "view:0";
+  o.out = d.file("never");
+  EXPECT_THROW(retrain(*store, "store", o, nullptr), Error);
+  EXPECT_FALSE(std::filesystem::exists(d.file("never")));
+}
+
 TEST_F(Retrain, ErasedUsersAreLeftOutOfTheDataFileToo) {
   test::TempDir d;
   auto store = open_sqlite_store(d.file("store"));

@@ -287,6 +287,54 @@ TEST(Losses, InBatchIsSoftmaxOverDistinctBatchTargets) {
   EXPECT_THROW(parse_loss("hinge"), Error);
 }
 
+// 按事件类型加权的损失：每种损失的加权和等于逐行损失乘权重之和（逐行 = 只含那一行的输入），
+// 权重为 0 的行对损失与梯度都没有贡献，权重全为 1 与不加权相同。
+TEST(Losses, WeightedLossIsTheWeightedSumOfRowLosses) {
+  auto c = loss_case();
+  const auto w = torch::tensor({1.0f, 0.0f, 3.0f, 0.5f, 2.0f});
+  auto base = [&](LossKind kind) {
+    LossInputs in;
+    in.h = c.h;
+    in.targets = c.targets;
+    if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
+      in.negs = torch::tensor({2, 5, 4, 4, 0, 1, 7, 8, 6, 2}, torch::kInt64).view({5, 2});
+    } else if (kind == LossKind::kSampled) {
+      in.negs = torch::tensor({2, 3, 6, 8}, torch::kInt64);
+      in.neg_logq = torch::tensor({-1.0f, -2.0f, -1.5f, -3.0f});
+      in.tgt_logq = torch::tensor({-2.0f, -2.0f, -2.0f, -1.0f, -2.5f});
+    } else if (kind == LossKind::kInBatch) {
+      in.negs = torch::tensor({1, 3, 0, 9}, torch::kInt64);
+      in.tgt_index = torch::tensor({0, 1, 1, 2, 3}, torch::kInt64);
+    }
+    return in;
+  };
+  // 只含第 r 行的输入（共享的负样本与候选不变）。
+  auto row = [&](const LossInputs& in, int64_t r) {
+    LossInputs o = in;
+    o.h = in.h.narrow(0, r, 1);
+    o.targets = in.targets.narrow(0, r, 1);
+    if (in.negs.defined() && in.negs.dim() == 2) o.negs = in.negs.narrow(0, r, 1);
+    if (in.tgt_logq.defined()) o.tgt_logq = in.tgt_logq.narrow(0, r, 1);
+    if (in.tgt_index.defined()) o.tgt_index = in.tgt_index.narrow(0, r, 1);
+    return o;
+  };
+  for (LossKind kind : {LossKind::kCE, LossKind::kBCE, LossKind::kBPR, LossKind::kSampled, LossKind::kInBatch}) {
+    LossInputs in = base(kind);
+    const double plain = loss_sum(kind, in, c.items, 2.0).item<double>();
+    double want = 0;
+    for (int64_t r = 0; r < 5; ++r) want += w[r].item<double>() * loss_sum(kind, row(in, r), c.items, 2.0).item<double>();
+    in.weights = w;
+    auto got = loss_sum(kind, in, c.items, 2.0);
+    EXPECT_NEAR(got.item<double>(), want, 1e-4) << loss_name(kind);
+    // 权重为 0 的第 1 行：它的查询向量没有梯度。
+    const auto g = torch::autograd::grad({got}, {c.h}, {}, true)[0];
+    EXPECT_EQ(g[1].abs().sum().item<double>(), 0.0) << loss_name(kind);
+    EXPECT_GT(g[2].abs().sum().item<double>(), 0.0) << loss_name(kind);
+    in.weights = torch::ones({5});
+    EXPECT_NEAR(loss_sum(kind, in, c.items, 2.0).item<double>(), plain, 1e-4) << loss_name(kind);
+  }
+}
+
 TEST(NegativeSampler, ExcludesHistoryAndFollowsPopularity) {
   std::mt19937_64 rng(1);
   const NegativeSampler uni({5, 0, 0, 0, 0, 0}, 0.0);

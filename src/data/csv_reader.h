@@ -35,6 +35,8 @@ struct Interactions {
   std::vector<double> time;
   std::vector<float> rating;  // 没有评分列时为空
   std::vector<int8_t> type;   // 事件类型（EventKind 的值，data/events.h：点击/加购/下单）；没有类型时为空
+  // 每个交互作为训练目标的权重（≥ 0；按事件类型的权重，见 data/event_types.h）；为空 = 都是 1。
+  std::vector<float> weight;
   int64_t lines = 0;          // 读到的数据行数（不含表头与空行）
   size_t size() const { return user.size(); }
 };

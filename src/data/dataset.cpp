@@ -111,6 +111,12 @@ SequenceData build_sequences(const Interactions& raw, const FilterOptions& opt) 
     out.seqs[u].reserve(r.size());
     for (size_t i : r) out.seqs[u].push_back(imap[static_cast<size_t>(raw.item[i])]);
   }
+  if (!raw.weight.empty()) {
+    SEQREC_CHECK(raw.weight.size() == n, "interaction weights do not match the interactions");
+    out.weights.resize(rows.size());
+    for (size_t u = 0; u < rows.size(); ++u)
+      for (size_t i : rows[u]) out.weights[u].push_back(raw.weight[i]);
+  }
   if (opt.split == "temporal") {
     // 全局时间切分点：保留下来的交互时间的 (1 − valid − test) 与 (1 − test) 分位数；
     // 时间等于切分点的交互归入后一段。
@@ -139,6 +145,25 @@ SequenceData build_sequences(const Interactions& raw, const FilterOptions& opt) 
   return out;
 }
 
+double SequenceData::mean_train_weight(int min_pos) const {
+  if (weights.empty()) return 1.0;
+  double sum = 0;
+  int64_t n = 0;
+  for (int32_t u = 0; u < num_users(); ++u)
+    for (int32_t p = min_pos; p < train_len(u); ++p) sum += weight(u, p), ++n;
+  return n > 0 && sum > 0 ? sum / static_cast<double>(n) : 1.0;
+}
+
+std::vector<float> case_weights(const std::vector<EvalCase>& cases) {
+  bool all_one = true;
+  for (const auto& c : cases) all_one = all_one && c.weight == 1.0f;
+  if (all_one) return {};
+  std::vector<float> w;
+  w.reserve(cases.size());
+  for (const auto& c : cases) w.push_back(c.weight);
+  return w;
+}
+
 std::vector<Sample> training_samples(const SequenceData& data, int min_pos) {
   std::vector<Sample> out;
   for (int32_t u = 0; u < data.num_users(); ++u) {
@@ -157,12 +182,13 @@ std::vector<EvalCase> eval_cases(const SequenceData& data, SplitPart part) {
     if (data.train_end.empty()) {
       SEQREC_CHECK(n >= 3, "user sequence shorter than 3");
       const int32_t end = part == SplitPart::kValid ? n - 2 : n - 1;
-      out.push_back({u, end, s[static_cast<size_t>(end)]});
+      if (data.weight(u, end) > 0) out.push_back({u, end, s[static_cast<size_t>(end)], data.weight(u, end)});
       continue;
     }
     const int32_t lo = part == SplitPart::kValid ? data.train_len(u) : data.valid_len(u);
     const int32_t hi = part == SplitPart::kValid ? data.valid_len(u) : n;
-    for (int32_t p = std::max(lo, 1); p < hi; ++p) out.push_back({u, p, s[static_cast<size_t>(p)]});
+    for (int32_t p = std::max(lo, 1); p < hi; ++p)
+      if (data.weight(u, p) > 0) out.push_back({u, p, s[static_cast<size_t>(p)], data.weight(u, p)});
   }
   return out;
 }

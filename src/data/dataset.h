@@ -39,6 +39,15 @@ struct SequenceData {
   // 显式切分（temporal）：用户 u 的 seqs[u][0, train_end[u]) 为训练，[train_end[u], valid_end[u]) 为验证目标，
   // 其余为测试目标。两者为空表示留一法（train_end = n−2，valid_end = n−1）。
   std::vector<int32_t> train_end, valid_end;
+  // 每个位置作为目标的权重（与 seqs 同形；来自 Interactions::weight）。为空 = 都是 1。
+  // 训练损失按它加权，权重为 0 的位置只作为输入；验证与测试用例跳过权重为 0 的目标，指标按权重加权平均。
+  std::vector<std::vector<float>> weights;
+  // 位置 (u, p) 的权重（没有权重时为 1）。
+  float weight(int32_t u, int32_t p) const {
+    return weights.empty() ? 1.0f : weights[static_cast<size_t>(u)][static_cast<size_t>(p)];
+  }
+  // 训练部分全部目标位置的平均权重（训练把权重除以它，使平均为 1；没有权重时为 1）。min_pos 与 training_samples 相同。
+  double mean_train_weight(int min_pos) const;
   // temporal 切分的两个时间切分点（验证期、测试期从这一刻开始，含）；留一法时为 0。
   double valid_from = 0, test_from = 0;
   // 用户 u 的训练部分长度与“训练 + 验证”长度。
@@ -74,11 +83,15 @@ struct EvalCase {
   int32_t user;
   int32_t end;
   int32_t target;
+  float weight = 1.0f;  // 目标的权重（SequenceData::weights；指标按它加权平均）
 };
+
+// 用例的权重；全部为 1 时返回空（summarize_ranks 不加权）。
+std::vector<float> case_weights(const std::vector<EvalCase>& cases);
 
 enum class SplitPart { kValid, kTest };
 // 验证或测试用例。留一法：每个用户一个（倒数第二个 / 最后一个）；temporal：验证期/测试期内的每个交互一个，
-// 没有任何更早交互的（历史为空）不计入。
+// 没有任何更早交互的（历史为空）不计入。有权重时，权重为 0 的目标不是用例。
 std::vector<EvalCase> eval_cases(const SequenceData& data, SplitPart part);
 
 // 训练部分中每个物品的出现次数（用于最热门基线与冷启动回退）。

@@ -55,6 +55,7 @@ void RetrainOptions::validate() const {
   if (epochs < 0) throw Error(concat("--epochs must be >= 1 (or 0 for the current model's), got ", epochs));
   if (threads < 1) throw Error(concat("--threads must be >= 1, got ", threads));
   if (min_events < 0) throw Error(concat("--min-events must be >= 0, got ", min_events));
+  if (!event_types.empty()) (void)EventTypes::parse(event_types, "--event-types");
   // 数据文件在读存储、训练之前就核对（serve 启动时也核对，而不是等到第一次后台训练才失败）。
   if (!data.empty() && !fs::is_regular_file(data))
     throw Error(concat("--data / --retrain-data ", data, ": no such file (an interactions CSV with user, item and "
@@ -153,7 +154,27 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   ModelConfig cfg = ModelConfig::from_json(parent->manifest.at("model"));
   TrainOptions topt = TrainOptions::from_json(parent->manifest.value("training", nlohmann::json::object()), kind->name);
 
-  // 2. 训练数据：可选的原始文件（去掉擦除名单里的用户）+ 存储中的全部事件（按到达次序）。
+  // 2. 事件类型的权重：选项给的，或父模型记下的，或默认的；按存储登记的编号查（存储有、列表没有的类型权重为 0）。
+  const std::vector<std::string> type_names = store.type_names();
+  const nlohmann::json& pdata = parent->manifest.value("data", nlohmann::json::object());
+  const EventTypes types = [&] {
+    if (!opt.event_types.empty()) return EventTypes::parse(opt.event_types, "--event-types");
+    if (pdata.contains("options") && pdata["options"].contains("event_types") && pdata["options"]["event_types"].is_string())
+      return EventTypes::parse(pdata["options"]["event_types"].get<std::string>(),
+                               concat(opt.current, "/manifest.json data.options.event_types"));
+    // 都没有：存储登记的全部类型，权重都是 1（每个事件都是目标，与不区分类型相同）。
+    std::string all;
+    for (const auto& name : type_names)
+      if (!name.empty()) all += (all.empty() ? "" : ",") + name;
+    return EventTypes::parse(all.empty() ? std::string(kDefaultEventTypes) : all, "the store's event types");
+  }();
+  std::vector<float> code_weight(256, 0.0f);
+  for (size_t c = 0; c < type_names.size(); ++c)
+    if (const EventType* t = types.find(type_names[c])) code_weight[c] = static_cast<float>(t->weight);
+  // 权重全为 1 且存储里没有列表之外的类型时不加权（与不配置类型的训练完全相同）。
+  std::vector<int64_t> code_events(256, 0);
+
+  // 3. 训练数据：可选的原始文件（去掉擦除名单里的用户）+ 存储中的全部事件（按到达次序）。
   Interactions raw;
   std::unordered_set<std::string> erased;
   for (auto& u : store.erased_users()) erased.insert(std::move(u));
@@ -169,6 +190,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
       raw.user.push_back(raw.users.add(u));
       raw.item.push_back(raw.items.add(file.items.id(file.item[i])));
       raw.time.push_back(file.time[i]);
+      raw.weight.push_back(static_cast<float>(types.list().front().weight));  // 文件的交互算作第一个类型
       ++file_rows;
     }
     say(concat("read ", file_rows, " interactions from ", opt.data,
@@ -179,6 +201,8 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
     raw.user.push_back(raw.users.add(e.user_id));
     raw.item.push_back(raw.items.add(e.item_id));
     raw.time.push_back(static_cast<double>(e.ts_ms) / 1000.0);
+    raw.weight.push_back(code_weight[e.type]);
+    ++code_events[e.type];
     first_ts = std::min(first_ts, e.ts_ms);
     last_ts = std::max(last_ts, e.ts_ms);
     ++events;
@@ -186,6 +210,21 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   });
   raw.lines = static_cast<int64_t>(raw.size());
   say(concat("read ", events, " events from ", store_name));
+  // 每个类型的事件数与权重（lineage 里也记下）；列表之外的类型说一句。
+  nlohmann::ordered_json type_counts = nlohmann::ordered_json::object();
+  bool weighted = !types.uniform();
+  for (size_t c = 0; c < code_events.size(); ++c) {
+    if (code_events[c] == 0) continue;
+    const std::string name = c < type_names.size() && !type_names[c].empty() ? type_names[c] : concat("type", c);
+    type_counts[name] = {{"events", code_events[c]}, {"weight", code_weight[c]}};
+    if (!types.find(name)) {
+      weighted = true;
+      say(concat(code_events[c], " events of type '", name, "', which is not in --event-types (", types.names(),
+                 "), are history only (weight 0)"));
+    }
+  }
+  if (!weighted) raw.weight.clear();
+  else say(concat("event weights: ", types.spec()));
   if (events < opt.min_events)
     throw Error(concat("retrain: the event store holds ", events, " events, fewer than --min-events ", opt.min_events));
   if (raw.size() == 0) throw Error(concat("retrain: the event store ", store_name, " holds no events and no --data was given"));
@@ -202,7 +241,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
              " interactions; hold-out from ", utc_text(data.test_from), " (",
              cases.size(), " cases)"));
 
-  // 3. 训练：结构沿用当前模型（用户数、物品数按新数据），训练选项沿用它的记录，可用 --epochs / --patience 改。
+  // 4. 训练：结构沿用当前模型（用户数、物品数按新数据），训练选项沿用它的记录，可用 --epochs / --patience 改。
   cfg.num_users = data.num_users();
   cfg.num_items = data.num_items();
   cfg.validate();
@@ -233,7 +272,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   if (topt.warm_start) warm = {{"used", true}, {"from", parent->version}, {"rows", ws.to_json()}};
   old_weights.clear();
 
-  // 4. 质量门：候选与当前模型在同一组留出用例上、按服务的方式（历史排除规则与服务默认相同）数名次。
+  // 5. 质量门：候选与当前模型在同一组留出用例上、按服务的方式（历史排除规则与服务默认相同）数名次。
   const bool exclude = data.repeat_rate() < kRepeatRateForExclusion;
   const auto cand_enc = make_encoder(res.weights, cfg);
   const ExactIndex cand_index(cand_enc->item_embeddings(), cfg.cosine());
@@ -243,10 +282,12 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   const std::vector<int> ks = {gate_k(opt.gate_metric)};
   std::vector<int> report_ks = {1, 5, 10, 20};
   if (std::find(report_ks.begin(), report_ks.end(), ks[0]) == report_ks.end()) report_ks.push_back(ks[0]);
+  // 按事件类型加权时，指标是按目标权重的加权平均（例如下单的用例比点击的重）。
+  const std::vector<float> cw = case_weights(cases);
   const auto s_cand =
-      summarize_ranks(rank_cases(*cand_enc, cand_index, data, cases, cfg.max_len, &ranker, opt.threads), report_ks);
-  const auto s_cur = summarize_ranks(rank_with_parent(*parent, data, cases, proto, opt.threads), report_ks);
-  const auto s_pop = summarize_ranks(rank_cases_static(popularity_scores(data), cases, &ranker), report_ks);
+      summarize_ranks(rank_cases(*cand_enc, cand_index, data, cases, cfg.max_len, &ranker, opt.threads), report_ks, cw);
+  const auto s_cur = summarize_ranks(rank_with_parent(*parent, data, cases, proto, opt.threads), report_ks, cw);
+  const auto s_pop = summarize_ranks(rank_cases_static(popularity_scores(data), cases, &ranker), report_ks, cw);
   RetrainResult out;
   out.candidate = s_cand.at(opt.gate_metric).get<double>();
   out.current = s_cur.at(opt.gate_metric).get<double>();
@@ -258,7 +299,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   say(concat(out.promoted ? "gate passed: " : "gate refused: ", out.reason, "; most popular ",
              fmt_metric(s_pop.at(opt.gate_metric).get<double>())));
 
-  // 5. lineage 与导出（候选总会导出，拒绝的也带着原因，便于查看）。
+  // 6. lineage 与导出（候选总会导出，拒绝的也带着原因，便于查看）。
   nlohmann::ordered_json lin;
   lin["parent"] = {{"dir", fs::absolute(opt.current).lexically_normal().string()},
                    {"version", parent->version},
@@ -270,6 +311,7 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
     ev["last_ts_ms"] = last_ts;
   }
   ev["erased_users"] = erased.size();
+  ev["types"] = type_counts;
   if (!opt.data.empty()) {
     ev["data_file"] = opt.data;
     ev["data_rows"] = file_rows;
@@ -284,7 +326,8 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   nlohmann::ordered_json gate = {
       {"metric", opt.gate_metric},
       {"protocol", concat("full ranking over each model's own items, ", exclude ? "history excluded" : "history kept",
-                          "; a target the model does not know is a miss")},
+                          "; a target the model does not know is a miss",
+                          cw.empty() ? "" : "; cases weighted by their event type's weight")},
       {"cases", cases.size()},
       {"candidate", out.candidate},
       {"current", out.current},
@@ -306,7 +349,8 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   info.train = topt;
   info.result = &res;
   info.data_options = {{"source", "event store"}, {"store", store_name}, {"split_mode", "temporal"},
-                       {"temporal_valid", opt.valid_frac}, {"temporal_test", opt.holdout_frac}};
+                       {"temporal_valid", opt.valid_frac}, {"temporal_test", opt.holdout_frac},
+                       {"event_types", types.spec()}};
   if (!opt.data.empty()) info.data_options["data"] = opt.data;
   info.metrics = {{"holdout", {{"candidate", s_cand}, {"current", s_cur}, {"most_popular", s_pop}}}};
   info.lineage = lin;

@@ -26,7 +26,7 @@ nlohmann::json validate_native(const TensorMap& w, const ModelConfig& cfg, const
                                const std::vector<EvalCase>& cases, const CaseRanker& ranker, int threads) {
   auto enc = make_encoder(w, cfg);
   ExactIndex index(enc->item_embeddings(), cfg.cosine());
-  return summarize_ranks(rank_cases(*enc, index, data, cases, cfg.max_len, &ranker, threads), {10});
+  return summarize_ranks(rank_cases(*enc, index, data, cases, cfg.max_len, &ranker, threads), {10}, case_weights(cases));
 }
 
 }  // namespace

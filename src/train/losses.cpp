@@ -34,25 +34,35 @@ torch::Tensor loss_sum(LossKind kind, const LossInputs& in, const torch::Tensor&
   const auto& h = in.h;
   const int64_t P = h.size(0);
   if (P == 0) return (h.sum() + items.sum()) * 0.0;  // 没有可训练的位置：损失为 0（仍与参数相连）
-  if (kind == LossKind::kCE) return chunked_softmax_cross_entropy(h, items, in.targets, scale) * static_cast<double>(P);
+  const bool weighted = in.weights.defined();
+  // 每行损失 [P] 之和：有权重时先乘以权重。
+  auto total = [&](const torch::Tensor& per_row) { return weighted ? (per_row * in.weights).sum() : per_row.sum(); };
+  if (kind == LossKind::kCE)
+    return chunked_softmax_cross_entropy(h, items, in.targets, scale, 2048, in.weights) * static_cast<double>(P);
   // 目标的打分 s⁺ [P]。
   auto pos = (h * items.index_select(0, in.targets)).sum(1).mul(scale);
   if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
     const int64_t N = in.negs.size(1);
     auto ne = items.index_select(0, in.negs.reshape({-1})).view({P, N, -1});  // [P,N,d]
     auto neg = torch::bmm(ne, h.unsqueeze(2)).squeeze(2).mul(scale);          // [P,N]
-    if (kind == LossKind::kBCE) return F::softplus(-pos).sum() + F::softplus(neg).sum();
-    return F::softplus(neg - pos.unsqueeze(1)).mean(1).sum();
+    if (kind == LossKind::kBCE) {
+      if (!weighted) return F::softplus(-pos).sum() + F::softplus(neg).sum();
+      return total(F::softplus(-pos) + F::softplus(neg).sum(1));
+    }
+    return total(F::softplus(neg - pos.unsqueeze(1)).mean(1));
   }
   // sampled / inbatch：对候选集合做 softmax。
   auto logits = torch::mm(h, items.index_select(0, in.negs).t()).mul(scale);  // [P, N 或 U]
   if (in.neg_logq.defined()) logits = logits - in.neg_logq.unsqueeze(0);
-  if (kind == LossKind::kInBatch) return F::cross_entropy(logits, in.tgt_index, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  if (kind == LossKind::kInBatch) {
+    if (!weighted) return F::cross_entropy(logits, in.tgt_index, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    return total(F::cross_entropy(logits, in.tgt_index, F::CrossEntropyFuncOptions().reduction(torch::kNone)));
+  }
   // sampled：第 0 列为目标，其余为共享负样本；与目标相同的负样本屏蔽掉。
   auto p = in.tgt_logq.defined() ? pos - in.tgt_logq : pos;
   logits = logits.masked_fill(in.negs.unsqueeze(0).eq(in.targets.unsqueeze(1)), -std::numeric_limits<float>::infinity());
   auto all = torch::cat({p.unsqueeze(1), logits}, 1);
-  return (torch::logsumexp(all, 1) - p).sum();
+  return total(torch::logsumexp(all, 1) - p);
 }
 
 NegativeSampler::NegativeSampler(const std::vector<int64_t>& counts, double alpha) : n_(static_cast<int32_t>(counts.size())) {

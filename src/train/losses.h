@@ -32,9 +32,10 @@ struct LossInputs {
   torch::Tensor neg_logq;   // sampled/inbatch：negs 的 log Q（未定义 = 不做 logQ 校正）
   torch::Tensor tgt_logq;   // sampled：[P] 目标的 log Q（与 neg_logq 同时定义）
   torch::Tensor tgt_index;  // inbatch：[P] 目标在 negs 中的下标
+  torch::Tensor weights;    // [P] float 每个位置的损失权重（按事件类型；未定义 = 都是 1）
 };
 
-// 返回 P 行损失之和（调用方除以整批的行数得到平均）。items: [N, d]（余弦打分时已归一化）；
+// 返回 P 行损失之和（调用方除以整批的行数得到平均）；定义了 in.weights 时为加权和 Σ wₚ·lossₚ。items: [N, d]（余弦打分时已归一化）；
 // scale：logits 的倍数（余弦打分时为 1/温度，内积为 1）。
 torch::Tensor loss_sum(LossKind kind, const LossInputs& in, const torch::Tensor& items, double scale);
 

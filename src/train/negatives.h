@@ -23,12 +23,14 @@ struct PosBatch {
   std::vector<float> neg_logq;     // sampled / inbatch
   std::vector<float> tgt_logq;     // sampled：[P]
   std::vector<int64_t> tgt_index;  // inbatch：[P]
+  std::vector<float> weights;      // [P] 每个位置的损失权重（已除以训练集的平均权重）；为空 = 都是 1
   int64_t rows() const { return static_cast<int64_t>(pos_off.size()) - 1; }
   int64_t positions() const { return pos_off.back(); }
   void clear() {
     pos_off.assign(1, 0);
     targets.clear();
     row_user.clear();
+    weights.clear();
   }
 };
 
@@ -102,6 +104,7 @@ class NegativePlan {
     LossInputs in;
     in.h = std::move(h);
     in.targets = wrap_i(b.targets, p0, {P});
+    if (!b.weights.empty()) in.weights = wrap_f(b.weights, p0, P);
     if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
       in.negs = wrap_i(b.negs, p0 * n, {P, n});
     } else if (kind == LossKind::kSampled) {

@@ -8,9 +8,10 @@
 
 namespace seqrec {
 
-// 返回 mean_b [ logsumexp_j(scale·u_b·e_j) − scale·u_b·e_{t_b} ]。
-// u: [B, d]；items: [N, d]；targets: [B] int64；chunk：每块物品数。
+// 返回 mean_b w_b·[ logsumexp_j(scale·u_b·e_j) − scale·u_b·e_{t_b} ]（weights 未定义时 w_b = 1）。
+// u: [B, d]；items: [N, d]；targets: [B] int64；chunk：每块物品数；weights：[B] float，≥ 0。
 torch::Tensor chunked_softmax_cross_entropy(const torch::Tensor& u, const torch::Tensor& items,
-                                            const torch::Tensor& targets, double scale, int64_t chunk = 2048);
+                                            const torch::Tensor& targets, double scale, int64_t chunk = 2048,
+                                            const torch::Tensor& weights = {});
 
 }  // namespace seqrec

@@ -183,6 +183,8 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
   // 样本：训练部分每个位置一个滑动窗口（含空历史 → 第一个物品）。
   const std::vector<Sample> samples = training_samples(data, 0);
   if (samples.empty()) throw Error("no training samples: every user needs at least 3 interactions");
+  // 按事件类型的目标权重（data.weights；没有时不加权），除以平均值使整体尺度不变。
+  const double wnorm = 1.0 / data.mean_train_weight(0);
   const int L = cfg.max_len, N = cfg.num_items;
   const NegativePlan plan(data, opt);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
@@ -204,6 +206,7 @@ TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, c
       const auto& seq = data.seqs[static_cast<size_t>(s.user)];
       users_buf[static_cast<size_t>(i)] = unif(rng) < opt.user_dropout ? 0 : s.user + 1;
       batch.targets.push_back(seq[static_cast<size_t>(s.pos)]);
+      if (!data.weights.empty()) batch.weights.push_back(static_cast<float>(data.weight(s.user, s.pos) * wnorm));
       batch.pos_off.push_back(i + 1);
       batch.row_user.push_back(s.user);
       if (unif(rng) < opt.history_dropout) continue;  // 清空历史：只剩长期兴趣
@@ -242,6 +245,7 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
     if (data.train_len(u) >= 2) users.push_back(u);
   if (users.empty()) throw Error("no training rows: no user has 2 or more training interactions");
   const NegativePlan plan(data, opt);
+  const double wnorm = 1.0 / data.mean_train_weight(1);  // 目标权重的归一化（见 train_long_short）
   PosBatch batch;
   std::vector<int32_t> row_start;  // 每行输入在用户序列中的起点 a
   // 损失的归一化：随机组批时除以本批的位置数（批内平均）；分桶组批时各批长短悬殊，除以“每批平均位置数”
@@ -272,6 +276,8 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
       const int32_t m = data.train_len(u);
       const int32_t a = std::max(0, m - 1 - L);
       for (int32_t t = a + 1; t < m; ++t) batch.targets.push_back(s[static_cast<size_t>(t)]);
+      if (!data.weights.empty())
+        for (int32_t t = a + 1; t < m; ++t) batch.weights.push_back(static_cast<float>(data.weight(u, t) * wnorm));
       batch.pos_off.push_back(static_cast<int64_t>(batch.targets.size()));
       batch.row_user.push_back(u);
       row_start.push_back(a);
@@ -323,6 +329,13 @@ TrainResult train_lightgcn(const SequenceData& data, const ModelConfig& cfg, con
   }
   if (pairs.empty()) throw Error("no training interactions");
   const NegativePlan plan(data, opt);
+  // 目标权重（见 train_long_short）：每个（用户，物品）交互的权重；与 pairs 同序。
+  std::vector<float> pair_weight;
+  if (!data.weights.empty()) {
+    const double wnorm = 1.0 / data.mean_train_weight(0);
+    for (int32_t u = 0; u < data.num_users(); ++u)
+      for (int32_t t = 0; t < data.train_len(u); ++t) pair_weight.push_back(static_cast<float>(data.weight(u, t) * wnorm));
+  }
   PosBatch batch;
   std::vector<int64_t> users_buf;
 
@@ -337,6 +350,7 @@ TrainResult train_lightgcn(const SequenceData& data, const ModelConfig& cfg, con
     for (int64_t i = 0; i < B; ++i) {
       const auto [u, item] = pairs[static_cast<size_t>(ids[i])];
       batch.targets.push_back(item);
+      if (!pair_weight.empty()) batch.weights.push_back(pair_weight[static_cast<size_t>(ids[i])]);
       batch.pos_off.push_back(i + 1);
       batch.row_user.push_back(u);
       users_buf.push_back(u);
