@@ -303,7 +303,8 @@ void setup_serve(CLI::App& app) {
                   "click:1,cart:3,order:6,view:0 (0 = history only; an event without a type is the first listed)")
       ->capture_default_str();
   cmd->add_option("--consumed-types", f->opt.consumed_types,
-                  "event types whose items are not recommended again to that user (comma-separated; '' = none)")
+                  "event types whose items are not recommended again to that user (comma-separated; '' = none; auto = "
+                  "orders when --event-types lists it, else none)")
       ->capture_default_str();
   cmd->add_option("--events-token", f->opt.events_token,
                   "token the event and user routes require (header 'Authorization: Bearer TOKEN'); default: "

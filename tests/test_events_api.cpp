@@ -232,6 +232,12 @@ TEST_F(EventsApi, EventTypesAreConfigurableAndConsumedTypesPerRequest) {
   bad = o;
   bad.event_types = "view:-1";
   EXPECT_THROW(HttpServer(*slot_, bad, store.get()), Error);
+  // 默认的 --consumed-types（auto）在没有 orders 的列表上是空的，而不是启动错误。
+  ServeOptions no_orders;
+  no_orders.event_types = "watch,like";
+  EXPECT_NO_THROW(HttpServer(*slot_, no_orders, store.get()));
+  EXPECT_TRUE(no_orders.resolved_consumed_types().empty());
+  EXPECT_EQ(ServeOptions().resolved_consumed_types(), std::vector<std::string>{"orders"});
 }
 
 // 存储满了：507，这个请求什么也没存，之前确认过的都还在。

@@ -116,13 +116,19 @@ std::string json_error_body(const std::string& msg, const std::string& field) {
   return dump_json(j);
 }
 
+std::vector<std::string> ServeOptions::resolved_consumed_types() const {
+  if (consumed_types != "auto") return split_names(consumed_types);
+  const EventTypes types = EventTypes::parse(event_types, "--event-types");
+  return types.find("orders") ? std::vector<std::string>{"orders"} : std::vector<std::string>{};
+}
+
 void ServeOptions::validate() const {
   if (port < 0 || port > 65535) throw Error(concat("--port must be in [0, 65535], got ", port));
   if (threads < 0 || threads > 1024) throw Error(concat("--threads must be in [0, 1024] (0 = one per core), got ", threads));
   if (io != "threads" && io != "epoll") throw Error(concat("--io must be threads or epoll, got '", io, "'"));
   if (history_len < 0 || history_len > 10000) throw Error(concat("--history-len must be in [0, 10000], got ", history_len));
   const EventTypes types = EventTypes::parse(event_types, "--event-types");
-  for (const auto& name : split_names(consumed_types))
+  for (const auto& name : resolved_consumed_types())
     if (!types.find(name))
       throw Error(concat("--consumed-types: '", name, "' is not one of --event-types (", types.names(), ")"));
   if (exclude_clicked != "auto" && exclude_clicked != "true" && exclude_clicked != "false")
@@ -181,7 +187,7 @@ HttpServer::HttpServer(ModelSlot& slot, ServeOptions opt, HistoryStore* store)
     types_.assign_codes([this](const std::string& name) { return store_->type_code(name); });
     type_names_ = store_->type_names();
   }
-  consumed_types_ = type_codes(split_names(opt_.consumed_types), "--consumed-types");
+  consumed_types_ = type_codes(opt_.resolved_consumed_types(), "--consumed-types");
   started_unix_ = unix_now();
   if (opt_.access_log == "-") {
     log_fd_ = STDERR_FILENO;

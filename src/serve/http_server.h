@@ -69,7 +69,11 @@ struct ServeOptions {
   std::string events_token;        // 非空时事件与用户路由（/events、/users/...）需要这个令牌
   int history_len = 50;            // 按用户 ID 推荐时从存储读的最近事件数（也是 GET /users/{id}/history 的条数）
   std::string event_types = kDefaultEventTypes;  // 接受的事件类型与权重（name[:weight],...；见 data/event_types.h）
-  std::string consumed_types = "orders";  // 这些类型的存储事件里的物品不再推荐（逗号分隔；空 = 都可以再推荐；请求可改）
+  // 这些类型的存储事件里的物品不再推荐（逗号分隔；空 = 都可以再推荐；请求可改）。
+  // auto：--event-types 里有 orders 时为 orders，否则为空。
+  std::string consumed_types = "auto";
+  // consumed_types 解析 auto 之后的名字列表。
+  std::vector<std::string> resolved_consumed_types() const;
   std::string access_log;          // 访问日志：空 = 关闭，"-" = stderr，否则为文件路径（追加）
   void validate() const;
   // 实际使用的线程数（解析 threads=0）。
