@@ -98,6 +98,13 @@ TEST(SqliteStore, AppendRecentIdempotencyErase) {
   test::TempDir d;
   auto s = open_sqlite_store(d.file("store"));
   check_store_contract(s.get());
+  // 按用户的索引成批写入：每次提交都写（1）、每两个事件（2），与整个测试都只在内存的尾巴里（默认）——同一套约定。
+  for (int64_t batch : {1, 2}) {
+    SqliteStoreOptions o;
+    o.index_batch = batch;
+    auto t = open_sqlite_store(d.file(concat("store", batch)), o);
+    check_store_contract(t.get());
+  }
 }
 
 // 回环地址上一个空闲的端口。
@@ -370,6 +377,51 @@ TEST(SqliteStore, SurvivesReopenAndScansInArrivalOrder) {
   });
   EXPECT_EQ(items, (std::vector<std::string>{"1", "2", "3"}));
   EXPECT_EQ(s->append({ev("u", "3", 2, "k")}).duplicates, 1);  // 幂等跨越重新打开
+}
+
+// 还没写进按用户索引的事件（内存里的尾巴）在关闭或崩溃之后不丢：打开时从事件表重建；索引与尾巴之间
+// 跨越的用户历史按时间合并；擦除同时删掉两边的；之后写索引时，索引与事件表一致。
+TEST(SqliteStore, UnindexedTailIsRebuiltAndMergedWithTheIndex) {
+  test::TempDir d;
+  SqliteStoreOptions lazy;
+  lazy.index_batch = 3;
+  {
+    auto s = open_sqlite_store(d.file("store"), lazy);
+    s->append({ev("u", "a", 10), ev("u", "b", 30), ev("v", "x", 5)});  // 3 个：写进索引
+    s->append({ev("u", "c", 20), ev("w", "y", 1)});                    // 留在尾巴里
+    ASSERT_EQ(s->recent("u", 10).size(), 3u);
+  }
+  lazy.index_batch = 1000;
+  auto s = open_sqlite_store(d.file("store"), lazy);
+  auto h = s->recent("u", 10);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].item_id, "a");
+  EXPECT_EQ(h[1].item_id, "c");  // 尾巴里的 c（时间 20）排在索引里的 b（时间 30）之前
+  EXPECT_EQ(h[2].item_id, "b");
+  EXPECT_EQ(s->recent("u", 2)[0].item_id, "c");
+  EXPECT_EQ(s->recent("w", 10).size(), 1u);
+  EXPECT_EQ(s->erase_user("u"), 3);
+  EXPECT_TRUE(s->recent("u", 10).empty());
+  s.reset();
+  lazy.index_batch = 1;
+  s = open_sqlite_store(d.file("store"), lazy);
+  EXPECT_TRUE(s->recent("u", 10).empty());
+  s->append({ev("w", "z", 2)});  // 写索引：尾巴（w 的 y 与 z）进 by_user
+  EXPECT_EQ(s->recent("w", 10).size(), 2u);
+  s.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(d.file("store/events.db").c_str(), &db), SQLITE_OK);
+  auto one = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    const int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+  };
+  EXPECT_EQ(one("SELECT COUNT(*) FROM events"), 3);  // v:x, w:y, w:z
+  EXPECT_EQ(one("SELECT COUNT(*) FROM by_user"), 3);
+  EXPECT_EQ(one("SELECT value FROM meta WHERE key = 'indexed_upto'"), one("SELECT MAX(seq) FROM events"));
+  sqlite3_close(db);
 }
 
 // 多个线程同时追加：一条不丢、一条不重（group commit 把它们合进少数几个事务）。

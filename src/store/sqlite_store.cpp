@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "core/error.h"
 
@@ -22,6 +23,7 @@ void SqliteStoreOptions::validate() const {
     throw Error(concat("--durability must be fsync or async, got '", durability, "'"));
   if (busy_timeout_ms < 0) throw Error(concat("busy timeout must be >= 0 ms, got ", busy_timeout_ms));
   if (max_mb < 0) throw Error(concat("--store-max-mb must be >= 0 (0 = no limit), got ", max_mb));
+  if (index_batch < 1) throw Error(concat("event store: index batch must be >= 1, got ", index_batch));
 }
 
 namespace {
@@ -110,6 +112,14 @@ constexpr const char* kMigrations[] = {
     // 2 → 3：事件类型的编号表（可配置的类型，见 data/event_types.h）；内置的三个编号不变。
     "CREATE TABLE event_types (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
     "INSERT INTO event_types (code, name) VALUES (0, 'clicks'), (1, 'carts'), (2, 'orders');",
+    // 3 → 4：按用户的索引从随每次插入更新的 SQLite 索引换成成批写入的 by_user 表（只含键，事件本身按 seq 查），
+    // meta.indexed_upto 记下 by_user 收到了哪个编号为止（之后的在内存的尾巴里，打开时重建）。
+    "CREATE TABLE by_user (user_id TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY (user_id, ts, seq)) WITHOUT ROWID;"
+    "INSERT INTO by_user (user_id, ts, seq) SELECT user_id, ts, seq FROM events ORDER BY user_id, ts, seq;"
+    "DROP INDEX events_by_user;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO meta (key, value) VALUES ('indexed_upto', (SELECT COALESCE(MAX(seq), 0) FROM events));",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteStoreVersion - 1, "one migration per version step");
 
@@ -124,10 +134,12 @@ class SqliteStore : public HistoryStore {
     wdb_ = open_db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt.busy_timeout_ms);
     try {
       prepare_schema();
+      load_tail();
       rdb_ = open_db(path_, SQLITE_OPEN_READONLY, opt.busy_timeout_ms);
-      // 按用户读最近历史在每个按用户 ID 的推荐里都要做：语句只编译一次。
+      // 按用户读最近历史在每个按用户 ID 的推荐里都要做：语句只编译一次。索引里的键按 seq 回到事件表取内容。
       recent_ = std::make_unique<Stmt>(
-          rdb_, "SELECT item_id, type, ts, event_id FROM events WHERE user_id = ?1 ORDER BY ts DESC, seq DESC LIMIT ?2");
+          rdb_, "SELECT e.item_id, e.type, e.ts, e.event_id, e.seq FROM by_user b JOIN events e ON e.seq = b.seq "
+                "WHERE b.user_id = ?1 ORDER BY b.ts DESC, b.seq DESC LIMIT ?2");
     } catch (...) {
       sqlite3_close(rdb_);
       sqlite3_close(wdb_);
@@ -164,22 +176,40 @@ class SqliteStore : public HistoryStore {
   std::vector<StoredEvent> recent(const std::string& user_id, size_t n) const override {
     std::vector<StoredEvent> out;
     if (n == 0) return out;
-    std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt& s = *recent_;
-    s.reset();
-    s.text(1, user_id);
-    s.i64(2, static_cast<int64_t>(std::min<size_t>(n, static_cast<size_t>(INT64_MAX))));
-    while (s.step()) {
-      StoredEvent e;
-      e.user_id = user_id;
-      e.item_id = s.col_text(0);
-      e.type = static_cast<uint8_t>(s.col_i64(1));
-      e.ts_ms = s.col_i64(2);
-      e.event_id = s.col_text(3);
-      out.push_back(std::move(e));
+    // 先取尾巴、再查索引：写索引的一方先提交再清尾巴，所以这个次序下一个事件至少出现在两者之一里
+    // （两边都有时按 seq 去重）。
+    std::vector<SeqEvent> all;
+    {
+      std::lock_guard<std::mutex> lock(tail_mu_);
+      if (const auto it = tail_.find(user_id); it != tail_.end()) all = it->second;
     }
-    s.reset();  // 释放读事务，不让它拖住 WAL 的检查点
-    std::reverse(out.begin(), out.end());
+    {
+      std::lock_guard<std::mutex> lock(read_mu_);
+      Stmt& s = *recent_;
+      s.reset();
+      s.text(1, user_id);
+      s.i64(2, static_cast<int64_t>(std::min<size_t>(n, static_cast<size_t>(INT64_MAX))));
+      while (s.step()) {
+        SeqEvent x;
+        x.e.user_id = user_id;
+        x.e.item_id = s.col_text(0);
+        x.e.type = static_cast<uint8_t>(s.col_i64(1));
+        x.e.ts_ms = s.col_i64(2);
+        x.e.event_id = s.col_text(3);
+        x.seq = s.col_i64(4);
+        all.push_back(std::move(x));
+      }
+      s.reset();  // 释放读事务，不让它拖住 WAL 的检查点
+    }
+    // 按（时间，到达）排序、去重，取最后 n 个（从旧到新）。
+    std::sort(all.begin(), all.end(), [](const SeqEvent& a, const SeqEvent& b) {
+      return a.e.ts_ms != b.e.ts_ms ? a.e.ts_ms < b.e.ts_ms : a.seq < b.seq;
+    });
+    all.erase(std::unique(all.begin(), all.end(), [](const SeqEvent& a, const SeqEvent& b) { return a.seq == b.seq; }),
+              all.end());
+    const size_t from = all.size() > n ? all.size() - n : 0;
+    out.reserve(all.size() - from);
+    for (size_t i = from; i < all.size(); ++i) out.push_back(std::move(all[i].e));
     return out;
   }
 
@@ -188,14 +218,38 @@ class SqliteStore : public HistoryStore {
     // 删除事件与记入擦除名单在同一个事务里：要么都做了，要么都没做。
     exec(wdb_, "BEGIN IMMEDIATE", "event store: erase");
     try {
-      Stmt del(wdb_, "DELETE FROM events WHERE user_id = ?1");
+      // 用户的事件 = 索引里的 + 尾巴里的（尾巴只在持有 write_mu_ 时改变，这里读到的是完整的）。
+      Stmt del(wdb_, "DELETE FROM events WHERE seq IN (SELECT seq FROM by_user WHERE user_id = ?1)");
       del.text(1, user_id);
       del.step();
-      const int64_t n = sqlite3_changes64(wdb_);
+      int64_t n = sqlite3_changes64(wdb_);
+      Stmt del_index(wdb_, "DELETE FROM by_user WHERE user_id = ?1");
+      del_index.text(1, user_id);
+      del_index.step();
+      std::vector<int64_t> tail_seqs;
+      {
+        std::lock_guard<std::mutex> lock(tail_mu_);
+        if (const auto it = tail_.find(user_id); it != tail_.end())
+          for (const auto& x : it->second) tail_seqs.push_back(x.seq);
+      }
+      Stmt del_seq(wdb_, "DELETE FROM events WHERE seq = ?1");
+      for (int64_t q : tail_seqs) {
+        del_seq.reset();
+        del_seq.i64(1, q);
+        del_seq.step();
+        n += sqlite3_changes64(wdb_);
+      }
       Stmt mark(wdb_, "INSERT OR REPLACE INTO erased (user_id, erased_at) VALUES (?1, CAST(strftime('%s','now') AS INTEGER) * 1000)");
       mark.text(1, user_id);
       mark.step();
       exec(wdb_, "COMMIT", "event store: erase");
+      {
+        std::lock_guard<std::mutex> lock(tail_mu_);
+        if (const auto it = tail_.find(user_id); it != tail_.end()) {
+          tail_count_ -= static_cast<int64_t>(it->second.size());
+          tail_.erase(it);
+        }
+      }
       return n;
     } catch (...) {
       sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -281,9 +335,16 @@ class SqliteStore : public HistoryStore {
   }
 
  private:
+  // 带到达编号的事件（尾巴与按用户读取的合并用）。
+  struct SeqEvent {
+    int64_t seq = 0;
+    StoredEvent e;
+  };
+
   // 等待提交的一批。
   struct Pending {
     const std::vector<StoredEvent>* events = nullptr;
+    std::vector<int64_t> seqs;  // 新写入的事件的编号（与 events 同序；重复的为 0），提交成功后进尾巴
     AppendResult result;
     std::string error;
     bool full = false;  // 因为没有空间而失败（StoreFull）
@@ -360,7 +421,8 @@ class SqliteStore : public HistoryStore {
       }
       {
         std::lock_guard<std::mutex> wlock(write_mu_);
-        commit(batch, insert);
+        if (commit(batch, insert)) add_to_tail(batch);
+        if (tail_count_ >= next_flush_) flush_index();
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -370,11 +432,12 @@ class SqliteStore : public HistoryStore {
     }
   }
 
-  void commit(std::deque<Pending*>& batch, Stmt& insert) {
+  // 提交一组；事务提交成功时返回 true（其中出错的批已撤回，各自带着错误）。
+  bool commit(std::deque<Pending*>& batch, Stmt& insert) {
     if (sqlite3_exec(wdb_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
       const std::string msg = concat("event store: cannot begin a transaction: ", sqlite3_errmsg(wdb_));
       for (Pending* p : batch) p->error = msg;
-      return;
+      return false;
     }
     for (Pending* p : batch) {
       sqlite3_exec(wdb_, "SAVEPOINT one_batch", nullptr, nullptr, nullptr);
@@ -387,8 +450,13 @@ class SqliteStore : public HistoryStore {
           insert.i64(4, e.ts_ms);
           insert.text_or_null(5, e.event_id);
           insert.step();
-          if (sqlite3_changes(wdb_) == 1) ++p->result.stored;
-          else ++p->result.duplicates;
+          if (sqlite3_changes(wdb_) == 1) {
+            ++p->result.stored;
+            p->seqs.push_back(sqlite3_last_insert_rowid(wdb_));
+          } else {
+            ++p->result.duplicates;
+            p->seqs.push_back(0);
+          }
         }
         sqlite3_exec(wdb_, "RELEASE one_batch", nullptr, nullptr, nullptr);
       } catch (const Error& e) {
@@ -398,6 +466,7 @@ class SqliteStore : public HistoryStore {
         p->error = e.what();
         p->full = dynamic_cast<const StoreFull*>(&e) != nullptr;
         p->result = {};
+        p->seqs.clear();
         // 有些错误（如 SQLITE_FULL）让 SQLite 自动撤回整个事务：这一组里之前的批也没有写进去，全部以同一个原因失败。
         if (sqlite3_get_autocommit(wdb_)) {
           const std::string msg = concat("event store: the transaction was rolled back, nothing of this request was "
@@ -406,8 +475,9 @@ class SqliteStore : public HistoryStore {
             q->error = msg;
             q->full = p->full;
             q->result = {};
+            q->seqs.clear();
           }
-          return;
+          return false;
         }
       }
     }
@@ -422,8 +492,79 @@ class SqliteStore : public HistoryStore {
         p->error = msg;
         p->full = full;
         p->result = {};
+        p->seqs.clear();
+      }
+      return false;
+    }
+    return true;
+  }
+
+  // 提交成功的新事件进尾巴（持有 write_mu_）。
+  void add_to_tail(const std::deque<Pending*>& batch) {
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    for (const Pending* p : batch) {
+      if (!p->error.empty()) continue;
+      for (size_t i = 0; i < p->seqs.size(); ++i) {
+        if (p->seqs[i] == 0) continue;  // 重复的 event_id：没有写入
+        const StoredEvent& e = (*p->events)[i];
+        tail_[e.user_id].push_back({p->seqs[i], e});
+        ++tail_count_;
+        tail_max_seq_ = std::max(tail_max_seq_, p->seqs[i]);
       }
     }
+  }
+
+  // 打开时重建尾巴：索引之后的事件（上次没来得及写进索引的，例如崩溃之前的）。
+  void load_tail() {
+    indexed_upto_ = query_i64(wdb_, "SELECT value FROM meta WHERE key = 'indexed_upto'");
+    Stmt s(wdb_, "SELECT seq, user_id, item_id, type, ts, event_id FROM events WHERE seq > ?1 ORDER BY seq");
+    s.i64(1, indexed_upto_);
+    while (s.step()) {
+      SeqEvent x;
+      x.seq = s.col_i64(0);
+      x.e.user_id = s.col_text(1);
+      x.e.item_id = s.col_text(2);
+      x.e.type = static_cast<uint8_t>(s.col_i64(3));
+      x.e.ts_ms = s.col_i64(4);
+      x.e.event_id = s.col_text(5);
+      tail_max_seq_ = std::max(tail_max_seq_, x.seq);
+      tail_[x.e.user_id].push_back(std::move(x));
+      ++tail_count_;
+    }
+    next_flush_ = opt_.index_batch;
+  }
+
+  // 把尾巴写进索引（持有 write_mu_）：一个事务里按（用户，时间，编号）的次序插入，每个索引页只写一次，
+  // 同时记下 indexed_upto；提交之后才清尾巴（见 recent() 的次序）。失败（如存储满了）时尾巴留着，
+  // 再攒一批之后重试；事件本身早已提交，什么也没丢。
+  void flush_index() {
+    if (tail_count_ == 0) return;
+    const int64_t upto = tail_max_seq_;
+    try {
+      exec(wdb_, "BEGIN IMMEDIATE", "event store: index");
+      try {
+        Stmt add(wdb_, "INSERT OR IGNORE INTO by_user (user_id, ts, seq) SELECT user_id, ts, seq FROM events "
+                       "WHERE seq > ?1 AND seq <= ?2 ORDER BY user_id, ts, seq");
+        add.i64(1, indexed_upto_);
+        add.i64(2, upto);
+        add.step();
+        Stmt mark(wdb_, "UPDATE meta SET value = ?1 WHERE key = 'indexed_upto'");
+        mark.i64(1, upto);
+        mark.step();
+        exec(wdb_, "COMMIT", "event store: index");
+      } catch (...) {
+        sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    } catch (const Error&) {
+      next_flush_ = tail_count_ + opt_.index_batch;
+      return;
+    }
+    indexed_upto_ = upto;
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    tail_.clear();  // 提交线程是唯一的追加者，而它此刻就在这里：尾巴里的都 <= upto
+    tail_count_ = 0;
+    next_flush_ = opt_.index_batch;
   }
 
   SqliteStoreOptions opt_;
@@ -434,6 +575,14 @@ class SqliteStore : public HistoryStore {
   mutable std::mutex read_mu_;
   std::mutex write_mu_;
   std::mutex mu_;  // 保护 queue_、stop_ 与各 Pending 的 done
+  // 尾巴：已提交、还没写进 by_user 的事件，按用户。写（加入、清空、擦除）时同时持有 write_mu_ 与 tail_mu_，
+  // 读（recent）只持有 tail_mu_。
+  mutable std::mutex tail_mu_;
+  std::unordered_map<std::string, std::vector<SeqEvent>> tail_;
+  int64_t tail_count_ = 0;    // 尾巴里的事件数
+  int64_t tail_max_seq_ = 0;  // 尾巴里最大的编号
+  int64_t indexed_upto_ = 0;  // by_user 收到了哪个编号为止（meta.indexed_upto）
+  int64_t next_flush_ = 0;    // 尾巴到这么多个事件时写索引
   std::condition_variable work_cv_, done_cv_;
   std::deque<Pending*> queue_;
   bool stop_ = false;
