@@ -27,7 +27,9 @@ void run_retrain(RetrainFlags f) {
   f.opt.warm_start = !f.no_warm_start;
   f.opt.progress = !f.quiet && Progress::stderr_is_tty();
   f.opt.validate();
-  const std::unique_ptr<HistoryStore> store = open_history_store(f.store, SqliteStoreOptions{}, true);
+  SqliteStoreOptions reader;  // serve 可能正在写这个存储：只读，不取写者锁
+  reader.reader = true;
+  const std::unique_ptr<HistoryStore> store = open_history_store(f.store, reader, true);
   const RetrainResult r = retrain(*store, f.store, f.opt, stderr);
   std::printf("%s\n", r.lineage.dump(2).c_str());
   if (!r.promoted) set_exit_status(3);

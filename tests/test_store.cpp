@@ -379,6 +379,23 @@ TEST(SqliteStore, SurvivesReopenAndScansInArrivalOrder) {
   EXPECT_EQ(s->append({ev("u", "3", 2, "k")}).duplicates, 1);  // 幂等跨越重新打开
 }
 
+// 一个 SQLite 存储只有一个写入者：第二个写入者在打开时被拒绝并指路；读者（seqrec retrain）不受影响；
+// 写入者关闭之后可以再打开。
+TEST(SqliteStore, OneWriterAtATime) {
+  test::TempDir d;
+  auto w = open_sqlite_store(d.file("store"));
+  w->append({ev("u", "a", 1)});
+  expect_error([&] { open_sqlite_store(d.file("store")); }, "already open for writing");
+  SqliteStoreOptions r;
+  r.reader = true;
+  auto reader = open_sqlite_store(d.file("store"), r);
+  int64_t n = 0;
+  reader->scan([&](const StoredEvent&) { return ++n, true; });
+  EXPECT_EQ(n, 1);
+  w.reset();
+  EXPECT_NO_THROW(open_sqlite_store(d.file("store")));
+}
+
 // 还没写进按用户索引的事件（内存里的尾巴）在关闭或崩溃之后不丢：打开时从事件表重建；索引与尾巴之间
 // 跨越的用户历史按时间合并；擦除同时删掉两边的；之后写索引时，索引与事件表一致。
 TEST(SqliteStore, UnindexedTailIsRebuiltAndMergedWithTheIndex) {

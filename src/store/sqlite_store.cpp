@@ -2,8 +2,12 @@
 #include "store/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -131,6 +135,7 @@ class SqliteStore : public HistoryStore {
     fs::create_directories(dir, ec);
     if (ec) throw Error(concat("event store '", dir, "': cannot create the directory: ", ec.message()));
     path_ = (fs::path(dir) / "events.db").string();
+    if (!opt.reader) lock_writer(dir);
     wdb_ = open_db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt.busy_timeout_ms);
     try {
       prepare_schema();
@@ -143,9 +148,23 @@ class SqliteStore : public HistoryStore {
     } catch (...) {
       sqlite3_close(rdb_);
       sqlite3_close(wdb_);
+      if (lock_fd_ >= 0) ::close(lock_fd_);
       throw;
     }
     committer_ = std::thread([this] { commit_loop(); });
+  }
+
+  // 写者锁：<dir>/events.db.writer 上的排他 flock（进程退出时由内核释放，kill -9 之后也不用手工清理）。
+  void lock_writer(const std::string& dir) {
+    const std::string lock_path = (fs::path(dir) / "events.db.writer").string();
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) throw Error(concat("event store '", dir, "': cannot open ", lock_path, ": ", std::strerror(errno)));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+      throw Error(concat("event store '", dir, "' is already open for writing by another seqrec serve; one process "
+                         "writes a SQLite store (replicas share a Redis store: --store redis://HOST:PORT)"));
+    }
   }
 
   ~SqliteStore() override {
@@ -158,6 +177,7 @@ class SqliteStore : public HistoryStore {
     recent_.reset();  // 语句先于它的连接释放
     sqlite3_close(rdb_);
     sqlite3_close(wdb_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // 释放写者锁
   }
 
   AppendResult append(const std::vector<StoredEvent>& events) override {
@@ -569,6 +589,7 @@ class SqliteStore : public HistoryStore {
 
   SqliteStoreOptions opt_;
   std::string path_;
+  int lock_fd_ = -1;        // 写者锁的文件（reader 时为 -1）
   sqlite3* wdb_ = nullptr;  // 写连接：提交线程与擦除（write_mu_ 保护）
   sqlite3* rdb_ = nullptr;  // 读连接（read_mu_ 保护）
   std::unique_ptr<Stmt> recent_;  // rdb_ 上预编译的“用户最近 N 个事件”

@@ -26,6 +26,9 @@ struct SqliteStoreOptions {
   int64_t max_mb = 0;                // > 0：数据库文件至多这么多 MiB，满了之后的写入以 StoreFull 拒绝（0 = 不限，直到磁盘满）
   // 按用户的索引（by_user 表）攒够这么多新事件才按用户排序成批写入一次（见下面的“写”）；测试用小值走遍各条路径。
   int64_t index_batch = 20000;
+  // 只读取（seqrec retrain 读别的进程正在写的存储）：不取写者锁。写入者（serve）取一把排他的文件锁
+  // （<dir>/events.db.writer），第二个写入者在启动时被拒绝：按用户的尾巴只在写入者的内存里，两个写入者会互相看不到。
+  bool reader = false;
   void validate() const;
 };
 
