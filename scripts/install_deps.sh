@@ -18,7 +18,8 @@ PKGS=(
   libsentencepiece-dev                     # 物品内容的子词分词器（生成式检索模型）
   libgtest-dev libgmock-dev
   curl
-  python3-numpy                            # docs/MODELS.md 的 Python/NumPy 读取示例（tests/check_read_model.sh）
+  python3-numpy                            # docs/MODELS.md 的 Python/NumPy 读取示例（tests/check_read_model.sh）；Python 包的数组
+  pybind11-dev python3-pytest              # Python 包 seqrec（python/_seqrec.cpp）与它的 pytest 用例（tests/python）
   nginx-light wrk                          # 部署测试（tests/deploy）：两个副本在 nginx 后面；负载由 wrk 产生
   "$@"
 )

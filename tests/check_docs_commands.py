@@ -121,7 +121,12 @@ def main():
                     argv += ["--epochs", "1"]
                 if parse_only and is_train and "--out" in argv:
                     missing.append(argv[argv.index("--out") + 1])
-                r = subprocess.run(argv, cwd=work, env=env_base, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                # 命令前的环境变量（PYTHONPATH=build/python python3 ...）：放进这条命令的环境。
+                run_env = dict(env_base)
+                while len(argv) > 1 and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[0]):
+                    k, v = argv.pop(0).split("=", 1)
+                    run_env[k] = v
+                r = subprocess.run(argv, cwd=work, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, errors="replace", timeout=900)
                 last = (r.stdout.strip().splitlines() or [""])[-1]
                 if parse_only:

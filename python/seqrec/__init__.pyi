@@ -1,0 +1,47 @@
+# seqrec 的类型存根（IDE 与 mypy 用）；与 python/seqrec/__init__.py 和 _seqrec.cpp 的签名一致。
+from os import PathLike
+from typing import Any, Iterable, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+__version__: str
+
+Id = Union[str, int]
+
+class Error(ValueError): ...
+
+class Model:
+    @property
+    def dir(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+    @property
+    def items(self) -> list[str]: ...
+    @property
+    def users(self) -> list[str]: ...
+    @property
+    def item_vectors(self) -> np.ndarray: ...
+    def recommend(
+        self,
+        user_id: Optional[Id] = None,
+        clicks: Optional[Iterable[Id]] = None,
+        k: int = 10,
+        exclude: Optional[bool] = None,
+        allow: Optional[Iterable[Id]] = None,
+        deny: Optional[Iterable[Id]] = None,
+    ) -> dict[str, Any]: ...
+    def recommend_batch(
+        self,
+        histories: Iterable[Iterable[Id]],
+        k: int = 10,
+        users: Optional[Sequence[Id]] = None,
+        exclude: Optional[bool] = None,
+        threads: int = 0,
+    ) -> Tuple[np.ndarray, np.ndarray]: ...
+    def encode(
+        self, histories: Iterable[Iterable[Id]], users: Optional[Sequence[Id]] = None, threads: int = 0
+    ) -> np.ndarray: ...
+
+def load(model_dir: Union[str, PathLike[str]], index: str = ..., precision: str = ...) -> Model: ...
