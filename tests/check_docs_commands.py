@@ -29,6 +29,8 @@ SKIP = [
     (r"bench/", "a benchmark program (docs/BENCHMARKS.md), not a test"),
     (r"build/seqrec_bench_", "a benchmark program (docs/BENCHMARKS.md), not a test"),
     (r"(curl|systemctl|ln|for|done|jq)\b", "a deployment snippet; the service is tested by tests/test_serve.cpp and tests/deploy"),
+    (r"scripts/install_python\.sh", "installs into the system Python; tests/python covers the package"),
+    (r"(\S*python3 -m venv|\S*/bin/pip)\b", "a pip install from the checkout; tests/python/test_install.py runs it"),
 ]
 # 需要真实数据的路径与占位的目录名：按 parse 处理。events/ 是运行中的 seqrec serve --store 写下的事件存储
 # （serve 命令在这里跳过，所以它不存在）；redis:// 是部署里共用的 Redis（测试不运行它）。
@@ -101,7 +103,7 @@ def main():
                     continue
                 argv = expand(tokens, env)
                 shown = " ".join(argv)
-                reason = next((why for pat, why in SKIP if re.match(pat, argv[0]) or
+                reason = next((why for pat, why in SKIP if re.match(pat, argv[0]) or re.match(pat, shown) or
                                (re.match(r"^[A-Z_]+=", argv[0]) and any(re.match(pat, a) for a in argv))), None)
                 if reason is None and argv[0].endswith("seqrec") and len(argv) > 1 and argv[1] == "serve":
                     reason = "a long-running server; tests/test_serve.cpp covers it"
