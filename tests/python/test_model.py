@@ -7,6 +7,7 @@ Run by ctest (python_package) with PYTHONPATH=build/python and SEQREC_BIN=build/
 import json
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -127,3 +128,26 @@ def test_docs_walkthrough_runs_as_written(model_dir, capsys):
         exec(compile(block.replace("/tmp/py-model", model_dir), "docs/PYTHON.md", "exec"), ns)
     out = capsys.readouterr().out
     assert "error:" in out and "no-such-model" in out
+
+
+def test_ctrl_c_interrupts_a_long_batch(model_dir):
+    # 一个很长的批量推荐在后台线程里算（没有 GIL）；SIGINT 在下一轮之间变成 KeyboardInterrupt。
+    import signal
+    import time
+    script = (
+        "import sys, seqrec\n"
+        f"m = seqrec.load({model_dir!r})\n"
+        "h = [m.items[:8]] * 3000000\n"
+        "print('ready', flush=True)\n"
+        "m.recommend_batch(h, k=10)\n"
+        "print('finished', flush=True)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    t0 = time.time()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert "KeyboardInterrupt" in err, err[-2000:]
+    assert "finished" not in out
+    assert time.time() - t0 < 20
