@@ -144,19 +144,25 @@ PYBIND11_MODULE(_seqrec, m) {
   });
 
   py::class_<Model>(m, "Model")
-      .def_property_readonly("dir", [](const Model& s) { return s.b->dir; })
-      .def_property_readonly("version", [](const Model& s) { return s.b->version; })
-      .def_property_readonly("manifest", [](const Model& s) { return to_python(nlohmann::ordered_json(s.b->manifest)); })
+      .def("__repr__", [](const Model& s) {
+        return concat("<seqrec.Model ", s.b->manifest.value("model_type", std::string("?")), " ", s.b->dir, " version ",
+                      s.b->version, ", ", s.b->items.size(), " items, ", s.b->users.size(), " users>");
+      })
+      .def_property_readonly("dir", [](const Model& s) { return s.b->dir; }, "the model directory")
+      .def_property_readonly("version", [](const Model& s) { return s.b->version; },
+                             "the model version (first 12 hex digits of the sha256 of manifest.json)")
+      .def_property_readonly("manifest", [](const Model& s) { return to_python(nlohmann::ordered_json(s.b->manifest)); },
+                             "manifest.json as a dict (model, training options, data statistics, metrics, files)")
       .def_property_readonly("items", [](const Model& s) {
         py::list out;
         for (size_t i = 0; i < s.b->items.size(); ++i) out.append(s.b->items.id(static_cast<int32_t>(i)));
         return out;
-      })
+      }, "item ids in index order: row i of item_vectors is items[i]")
       .def_property_readonly("users", [](const Model& s) {
         py::list out;
         for (size_t i = 0; i < s.b->users.size(); ++i) out.append(s.b->users.id(static_cast<int32_t>(i)));
         return out;
-      })
+      }, "user ids in index order (the users the model has a row for)")
       .def_property_readonly("item_vectors", [](py::object self) -> py::object {
         const Model& s = self.cast<const Model&>();
         if (!s.b->model) throw Error("a generative model (colarec) has no item vectors; it ranks by beam search");
@@ -171,7 +177,7 @@ PYBIND11_MODULE(_seqrec, m) {
         py::array_t<float> a({n, d}, {d * static_cast<py::ssize_t>(sizeof(float)), static_cast<py::ssize_t>(sizeof(float))}, p, self);
         py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
         return std::move(a);
-      })
+      }, "item vectors [items, dim] float32, as item_embeddings.npy: a read-only view of the loaded model (no copy)")
       .def("recommend",
            [](const Model& s, py::object user, py::object clicks, int k, py::object exclude, py::object allow,
               py::object deny) {

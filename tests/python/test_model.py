@@ -42,6 +42,7 @@ def test_version_and_load(model, model_dir):
     assert seqrec.__version__ == run("--version").split()[1]  # "seqrec 0.1.0 (commit ...)"
     assert model.dir.rstrip("/") == model_dir.rstrip("/")
     assert model.manifest["model_type"] == "sasrec"
+    assert repr(model).startswith("<seqrec.Model sasrec ") and model.version in repr(model)
     items = json.load(open(os.path.join(model_dir, "item_map.json")))
     assert sorted(model.items, key=lambda i: items[i]) == model.items
     assert len(model.items) == len(items)
