@@ -7,7 +7,7 @@
      masks the history and takes the top 10 (argpartition + sort).
 Prints wall seconds (best of REPEAT) and users/s for each, and checks that 1 and 2 agree.
 
-Usage: /usr/bin/python3 bench/bench_python.py [--epochs 3] [--threads 2] [--repeat 3]
+Usage: bench/bench_python.py [--epochs 3] [--threads 2] [--repeat 3]
 Needs ../shared/data/ml-1m-seq (skips without it) and PYTHONPATH=build/python (or scripts/install_python.sh).
 """
 # Python 包的速度：ML-1M 的全部 6,040 个用户各要 top-10。模型在 ml-1m-seq 的训练序列上用命令行训练（SASRec，
