@@ -1,9 +1,9 @@
-"""Build the seqrec Python package: the C++ extension is compiled by CMake (setup.py only drives it).
+"""Build the seqrec Python package: the C++ extensions are compiled by CMake (setup.py only drives it).
 
     python3 -m pip install . --no-build-isolation
 
-With SEQREC_BUILD_DIR set to a directory where `scripts/build.sh` already built the extension
-(build/python/seqrec/_seqrec*.so), that file is used as is instead of configuring a new build.
+With SEQREC_BUILD_DIR set to a directory where `scripts/build.sh` already built the extensions
+(build/python/seqrec/_seqrec*.so and _train*.so), those files are used as is instead of a new build.
 """
 # pip 的构建入口：扩展模块（seqrec._seqrec）由仓库自己的 CMakeLists.txt 编译，setup.py 只负责调用 CMake
 # 并把 .so 放进 wheel；版本号取自 src/core/version.h（与 seqrec --version 相同）。
@@ -35,17 +35,20 @@ class CMakeBuild(build_ext):
             build = os.path.join(ROOT, "build-pip")
             subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
                             f"-DPYTHON_EXECUTABLE={sys.executable}"], check=True)
-            subprocess.run(["cmake", "--build", build, "--target", "_seqrec", "-j", str(os.cpu_count() or 1)],
+            subprocess.run(["cmake", "--build", build, "--target", ext.name.split(".")[-1], "-j", str(os.cpu_count() or 1)],
                            check=True)
-        built = glob.glob(os.path.join(build, "python", "seqrec", "_seqrec*.so"))
+        name = ext.name.split(".")[-1]
+        built = glob.glob(os.path.join(build, "python", "seqrec", name + ".*so"))
         if not built:
-            raise RuntimeError(f"no _seqrec module under {build}/python/seqrec (build it with scripts/build.sh)")
+            raise RuntimeError(f"no {name} module under {build}/python/seqrec (build it with scripts/build.sh)")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copyfile(built[0], target)
 
 
 # setuptools 的中间文件放进 build-pip/（默认的 build/ 是 CMake 的构建目录）。
 os.makedirs(os.path.join(ROOT, "build-pip"), exist_ok=True)
-setup(version=version(), ext_modules=[Extension("seqrec._seqrec", sources=[])], cmdclass={"build_ext": CMakeBuild},
+# 两个扩展：_seqrec（推荐、编码，不含 LibTorch）与 _train（训练，链接 LibTorch，用到时才载入）。
+setup(version=version(), ext_modules=[Extension("seqrec._seqrec", sources=[]), Extension("seqrec._train", sources=[])],
+      cmdclass={"build_ext": CMakeBuild},
       options={"build": {"build_base": os.path.join(ROOT, "build-pip", "setuptools")},
                "egg_info": {"egg_base": os.path.join(ROOT, "build-pip")}})

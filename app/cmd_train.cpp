@@ -206,6 +206,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
       std::fprintf(stderr, "  valid HR@10 %.4f NDCG@10 %.4f", r["valid_HR@10"].get<double>(),
                    r["valid_NDCG@10"].get<double>());
     std::fprintf(stderr, "\n");
+    if (train_epoch_hook()) train_epoch_hook()(r);
   };
   if (generative) return run_train_genrec(f.genrec, data, cfg, topt, f.data.to_json(), f.out, on_epoch, t0);
   TrainResult res;

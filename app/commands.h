@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "live/retrainer.h"
@@ -27,6 +28,9 @@ void setup_retrain(CLI::App& app);
 
 // 子命令可以要求一个非零的退出码（不是错误，如 retrain 的质量门拒绝了候选：3）；main 返回它。
 void set_exit_status(int code);
+// train 每轮结束时额外调用的函数（Python 的 seqrec.train(progress=...) 设置它；命令行不用）。参数是
+// train_log.jsonl 的那一行。
+std::function<void(const nlohmann::json&)>& train_epoch_hook();
 int exit_status();
 
 // serve 的后台重新训练。只有带训练的 seqrec 程序有（main.cpp 在 SEQREC_WITH_TRAIN 时调用

@@ -10,18 +10,6 @@
 #include "core/error.h"
 #include "core/version.h"
 
-namespace seqrec::app {
-namespace {
-int g_exit_status = 0;  // 子命令要求的退出码（见 commands.h）
-}  // namespace
-void set_exit_status(int code) { g_exit_status = code; }
-int exit_status() { return g_exit_status; }
-RetrainSupport& retrain_support() {
-  static RetrainSupport s;
-  return s;
-}
-}  // namespace seqrec::app
-
 // 解析命令行并运行选中的子命令；用户的问题（seqrec::Error、文件系统错误、选项值无法转换）→ 退出码 1，
 // 其他异常（程序缺陷或资源耗尽）→ 2。
 int main(int argc, char** argv) {

@@ -16,7 +16,10 @@ See docs/PYTHON.md.
 from ._seqrec import Error, Model, __version__
 from ._seqrec import load as _load
 
-__all__ = ["Error", "Model", "load", "__version__"]
+import os as _os
+import tempfile as _tempfile
+
+__all__ = ["Error", "Model", "load", "train", "__version__"]
 
 
 def load(model_dir, index="auto", precision="int8"):
@@ -33,3 +36,68 @@ def load(model_dir, index="auto", precision="int8"):
         A :class:`Model`.
     """
     return _load(str(model_dir), index, precision)
+
+
+def _flag_args(options):
+    """Keyword options -> `seqrec train` flags: max_len=200 -> --max-len 200, quiet=True -> --quiet,
+    bucket=False -> --no-bucket, ks=[5, 10] -> --ks 5,10."""
+    # 名字照命令行的写法换算；命令行不认识的选项由它报错（带 did you mean），这里不猜。
+    out = []
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if value is None:
+            raise Error(f"{key}=None: leave the option out to get its default")
+        if value is True:
+            out.append(flag)
+        elif value is False:
+            out.append("--no-" + key.replace("_", "-"))
+        elif isinstance(value, (list, tuple)):
+            out += [flag, ",".join(str(v) for v in value)]
+        else:
+            out += [flag, str(value)]
+    return out
+
+
+def train(data, out, model=None, progress=None, **options):
+    """Train a model exactly as ``seqrec train`` does, and return it loaded.
+
+    Args:
+        data: a file path (any format ``seqrec train --data`` reads) or a pandas DataFrame with
+            ``user_id``, ``item_id`` and ``timestamp`` columns (and optionally ``rating``; other names
+            with ``user_col=...`` etc.). A DataFrame is written to a temporary CSV, so it gives the same
+            model as that CSV file.
+        out: the model directory to write (replaced atomically, as by the command line).
+        model: the model kind (``long_short``, ``sasrec``, ``gru4rec``, ``lightgcn``, ``colarec``);
+            None = the command line's default.
+        progress: called after every epoch with that epoch's record (the ``train_log.jsonl`` line as
+            a dict: epoch, loss, samples_per_second, valid_HR@10, valid_NDCG@10, ...).
+        **options: any ``seqrec train`` option by its name with ``_`` for ``-``: ``epochs=20``,
+            ``max_len=200``, ``lr=1e-3``, ``quiet=True``, ``bucket=False`` (``--no-bucket``). Defaults
+            come from the same model table as the command line's; an unknown option is an error.
+
+    Ctrl-C ends training after the current epoch and exports the best epoch so far, as the command
+    line does. The evaluation tables are printed to the process's stdout.
+    """
+    from . import _train  # LibTorch 只在这里载入
+
+    out = _os.fspath(out)
+    tmp = None
+    try:
+        if hasattr(data, "to_csv") and hasattr(data, "columns"):  # pandas DataFrame
+            tmp = _tempfile.mkdtemp(prefix="seqrec-train-")
+            path = _os.path.join(tmp, "data.csv")
+            data.to_csv(path, index=False)
+        else:
+            path = _os.fspath(data)
+        args = ["--data", path, "--out", out]
+        if tmp is not None and "no_cache" not in options and "cache_dir" not in options:
+            args.append("--no-cache")  # 临时文件不进数据缓存
+        if model is not None:
+            args += ["--model", str(model)]
+        _train.run_train(args + _flag_args(options), progress)
+    finally:
+        if tmp is not None:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return load(out)

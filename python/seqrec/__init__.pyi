@@ -1,6 +1,6 @@
 # seqrec 的类型存根（IDE 与 mypy 用）；与 python/seqrec/__init__.py 和 _seqrec.cpp 的签名一致。
 from os import PathLike
-from typing import Any, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -45,3 +45,11 @@ class Model:
     ) -> np.ndarray: ...
 
 def load(model_dir: Union[str, PathLike[str]], index: str = ..., precision: str = ...) -> Model: ...
+
+def train(
+    data: Union[str, PathLike[str], Any],
+    out: Union[str, PathLike[str]],
+    model: Optional[str] = None,
+    progress: Optional[Callable[[dict[str, Any]], None]] = None,
+    **options: Any,
+) -> Model: ...

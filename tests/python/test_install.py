@@ -19,7 +19,8 @@ def test_pip_install_from_the_checkout(tmp_path):
     p = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-build-isolation", ROOT],
                        env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
-    q = subprocess.run([str(venv / "bin" / "python"), "-c", "import seqrec; print(seqrec.__version__, seqrec.__file__)"],
+    q = subprocess.run([str(venv / "bin" / "python"), "-c",
+                        "import seqrec, seqrec._train; print(seqrec.__version__, seqrec.__file__)"],
                        env=env, cwd=tmp_path, capture_output=True, text=True)
     assert q.returncode == 0, q.stderr
     version, where = q.stdout.split()
