@@ -70,7 +70,8 @@ def train(data, out, model=None, progress=None, **options):
         model: the model kind (``long_short``, ``sasrec``, ``gru4rec``, ``lightgcn``, ``colarec``);
             None = the command line's default.
         progress: called after every epoch with that epoch's record (the ``train_log.jsonl`` line as
-            a dict: epoch, loss, samples_per_second, valid_HR@10, valid_NDCG@10, ...).
+            a dict: epoch, loss, samples_per_second, valid_HR@10, valid_NDCG@10, ...). None (default)
+            shows a tqdm bar over the epochs when tqdm is installed; False shows nothing.
         **options: any ``seqrec train`` option by its name with ``_`` for ``-``: ``epochs=20``,
             ``max_len=200``, ``lr=1e-3``, ``quiet=True``, ``bucket=False`` (``--no-bucket``). Defaults
             come from the same model table as the command line's; an unknown option is an error.
@@ -94,10 +95,38 @@ def train(data, out, model=None, progress=None, **options):
             args.append("--no-cache")  # 临时文件不进数据缓存
         if model is not None:
             args += ["--model", str(model)]
-        _train.run_train(args + _flag_args(options), progress)
+        bar = None
+        if progress is None:
+            progress, bar = _tqdm_progress(options.get("epochs"))
+        elif progress is False:
+            progress = None
+        try:
+            _train.run_train(args + _flag_args(options), progress)
+        finally:
+            if bar is not None:
+                bar.close()
     finally:
         if tmp is not None:
             import shutil
 
             shutil.rmtree(tmp, ignore_errors=True)
     return load(out)
+
+
+def _tqdm_progress(epochs):
+    """A tqdm bar over the epochs (loss and validation NDCG@10 as its postfix), or (None, None)."""
+    # tqdm 是可选的：没装时不显示（命令行自己的进度行仍在 stderr 上，除非 quiet=True）。
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None, None
+    bar = tqdm(total=epochs, unit="epoch", desc="seqrec.train")
+
+    def update(record):
+        post = {"loss": f"{record['loss']:.4f}"}
+        if "valid_NDCG@10" in record:
+            post["valid NDCG@10"] = f"{record['valid_NDCG@10']:.4f}"
+        bar.set_postfix(post)
+        bar.update(1)
+
+    return update, bar

@@ -50,6 +50,6 @@ def train(
     data: Union[str, PathLike[str], Any],
     out: Union[str, PathLike[str]],
     model: Optional[str] = None,
-    progress: Optional[Callable[[dict[str, Any]], None]] = None,
+    progress: Union[None, bool, Callable[[dict[str, Any]], None]] = None,
     **options: Any,
 ) -> Model: ...

@@ -52,3 +52,13 @@ def test_bad_options_raise_the_cli_errors(ratings, tmp_path):
     with pytest.raises(seqrec.Error, match="leave the option out"):
         seqrec.train(ratings, tmp_path / "x", lr=None)
     assert not os.path.exists(tmp_path / "x")
+
+
+def test_tqdm_bar_by_default(ratings, tmp_path, capsys):
+    # progress 没给且装了 tqdm 时：每轮一格的进度条（写到 stderr）；progress=False 什么也不显示。
+    pytest.importorskip("tqdm")
+    seqrec.train(ratings, tmp_path / "t", **ARCH)
+    err = capsys.readouterr().err
+    assert "seqrec.train" in err and "2/2" in err and "loss=" in err
+    seqrec.train(ratings, tmp_path / "u", progress=False, **ARCH)
+    assert "seqrec.train" not in capsys.readouterr().err
