@@ -10,6 +10,7 @@
 #           THREADS（默认 2）、PORT（默认 18396）、WEIGHTS（默认 "watch,like watch:0.25,like:1 watch:0,like:1"）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/wrk_lib.sh"  # wait_ready_port
 DATA=${DATA:-$ROOT/../shared/data/ml-latest-small/ratings.csv}
 WORK=${WORK:-/tmp/seqrec_bench_weights}
 SEQREC=${SEQREC:-$ROOT/build/seqrec}
@@ -45,7 +46,7 @@ PY
   --max-batch 1000 > "$WORK/serve.log" 2>&1 &
 PID=$!
 trap 'kill -TERM $PID 2> /dev/null || true; wait $PID 2> /dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null && break; sleep 0.1; done
+wait_ready_port "$PORT" || { echo "$(basename "$0"): the server did not become ready:"; tail -5 "$WORK/serve.log"; exit 1; }
 /usr/bin/python3 - "$WORK" "$PORT" <<'PY'
 import http.client, json, sys
 w, port = sys.argv[1], int(sys.argv[2])

@@ -69,18 +69,13 @@ def main():
     t1, (ids, scores) = best(lambda: m.recommend_batch(hist, k=10, users=users, threads=a.threads), a.repeat)
 
     # 2. HTTP（同一个模型，同样的请求）
-    srv = subprocess.Popen([SEQREC, "serve", "--model", model_dir, "--port", str(a.port)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # 启动并等到就绪：与 replay.py 共用它的 Server（这里只用它的启动；计时的请求体事先编码好）。
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from replay import Server
+
+    log = open(os.path.join(work, "serve.log"), "w")
+    srv = Server(SEQREC, ["--model", model_dir], a.port, log).proc
     try:
-        for _ in range(300):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", a.port)
-                c.request("GET", "/health/ready")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         bodies = [json.dumps({"requests": [{"user_id": users[i], "recent_clicks": hist[i], "top_k": 10}
                                            for i in range(s, min(n, s + 256))]}) for s in range(0, n, 256)]
 

@@ -9,6 +9,7 @@
 #           PARENT_EPOCHS（默认 10）、THREADS（默认 2）、PORT（默认 18395）。
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/wrk_lib.sh"  # wait_ready_port
 WORK=${WORK:-/tmp/seqrec_bench_retrain}
 SEQREC=${SEQREC:-$ROOT/build/seqrec}
 EPOCHS=${EPOCHS:-10}
@@ -44,7 +45,7 @@ echo "current model: sasrec, $PARENT_EPOCHS epochs, $(awk -v a="$T0" -v b="$(dat
 "$SEQREC" serve --model "$WORK/current" --store "$WORK/store" --port "$PORT" --max-batch 1000 > "$WORK/serve.log" 2>&1 &
 PID=$!
 trap 'kill -TERM $PID 2> /dev/null || true; wait $PID 2> /dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null && break; sleep 0.1; done
+wait_ready_port "$PORT" || { echo "$(basename "$0"): the server did not become ready:"; tail -5 "$WORK/serve.log"; exit 1; }
 /usr/bin/python3 - "$WORK" "$PORT" <<'EOF'
 import http.client, json, sys, time
 w, port = sys.argv[1], int(sys.argv[2])

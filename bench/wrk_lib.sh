@@ -1,4 +1,5 @@
-# 基准脚本共用的小函数（由 bench_http.sh、bench_events.sh、bench_serving.sh 以 source 载入，不单独运行）。
+# 基准脚本共用的小函数（由 bench_http.sh、bench_events.sh、bench_serving.sh、bench_retrain.sh、bench_event_weights.sh
+# 以 source 载入，不单独运行）。
 
 # wrk 的延迟（"1.23ms" / "850.00us" / "1.02s"）换算成毫秒。
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v}'; }
