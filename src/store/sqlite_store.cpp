@@ -97,6 +97,16 @@ sqlite3* open_db(const std::string& path, int flags, int busy_ms) {
   return db;
 }
 
+// 事件表的一行：从第 first 列起依次是 user_id、item_id、type、ts、event_id（全表遍历与重建尾巴共用）。
+constexpr const char* kEventColumns = "user_id, item_id, type, ts, event_id";
+void read_event(const Stmt& s, int first, StoredEvent* e) {
+  e->user_id = s.col_text(first);
+  e->item_id = s.col_text(first + 1);
+  e->type = static_cast<uint8_t>(s.col_i64(first + 2));
+  e->ts_ms = s.col_i64(first + 3);
+  e->event_id = s.col_text(first + 4);
+}
+
 // 一个查询的单个整数结果。
 int64_t query_i64(sqlite3* db, const char* sql) {
   Stmt s(db, sql);
@@ -326,14 +336,10 @@ class SqliteStore : public HistoryStore {
     // 自己的只读连接：长时间的遍历（重新训练）不挡按用户读取的请求。
     sqlite3* db = open_db(path_, SQLITE_OPEN_READONLY, opt_.busy_timeout_ms);
     try {
-      Stmt s(db, "SELECT user_id, item_id, type, ts, event_id FROM events ORDER BY seq");
+      Stmt s(db, concat("SELECT ", kEventColumns, " FROM events ORDER BY seq").c_str());
       StoredEvent e;
       while (s.step()) {
-        e.user_id = s.col_text(0);
-        e.item_id = s.col_text(1);
-        e.type = static_cast<uint8_t>(s.col_i64(2));
-        e.ts_ms = s.col_i64(3);
-        e.event_id = s.col_text(4);
+        read_event(s, 0, &e);
         if (!fn(e)) break;
       }
     } catch (...) {
@@ -537,16 +543,12 @@ class SqliteStore : public HistoryStore {
   // 打开时重建尾巴：索引之后的事件（上次没来得及写进索引的，例如崩溃之前的）。
   void load_tail() {
     indexed_upto_ = query_i64(wdb_, "SELECT value FROM meta WHERE key = 'indexed_upto'");
-    Stmt s(wdb_, "SELECT seq, user_id, item_id, type, ts, event_id FROM events WHERE seq > ?1 ORDER BY seq");
+    Stmt s(wdb_, concat("SELECT seq, ", kEventColumns, " FROM events WHERE seq > ?1 ORDER BY seq").c_str());
     s.i64(1, indexed_upto_);
     while (s.step()) {
       SeqEvent x;
       x.seq = s.col_i64(0);
-      x.e.user_id = s.col_text(1);
-      x.e.item_id = s.col_text(2);
-      x.e.type = static_cast<uint8_t>(s.col_i64(3));
-      x.e.ts_ms = s.col_i64(4);
-      x.e.event_id = s.col_text(5);
+      read_event(s, 1, &x.e);
       tail_max_seq_ = std::max(tail_max_seq_, x.seq);
       tail_[x.e.user_id].push_back(std::move(x));
       ++tail_count_;
