@@ -17,6 +17,7 @@ from ._seqrec import Error, Model, __version__
 from ._seqrec import load as _load
 
 import os as _os
+import shutil as _shutil
 import tempfile as _tempfile
 
 __all__ = ["Error", "Model", "load", "train", "__version__"]
@@ -107,9 +108,7 @@ def train(data, out, model=None, progress=None, **options):
                 bar.close()
     finally:
         if tmp is not None:
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
+            _shutil.rmtree(tmp, ignore_errors=True)
     return load(out)
 
 

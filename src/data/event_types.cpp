@@ -9,11 +9,11 @@
 
 namespace seqrec {
 
-std::string canonical_event_type(std::string_view name) {
+std::string_view canonical_event_type(std::string_view name) {
   if (name == "click") return "clicks";
   if (name == "cart") return "carts";
   if (name == "order") return "orders";
-  return std::string(name);
+  return name;
 }
 
 namespace {
@@ -31,7 +31,7 @@ void add_type(std::vector<EventType>& types, const std::string& raw_name, double
   if (!valid_type_name(raw_name))
     throw Error(concat(flag, ": '", printable(raw_name), "' is not an event type name (1-32 of a-z, 0-9, '_', '-')"));
   EventType t;
-  t.name = canonical_event_type(raw_name);
+  t.name = std::string(canonical_event_type(raw_name));
   for (const auto& o : types)
     if (o.name == t.name) throw Error(concat(flag, ": event type '", t.name, "' is listed twice"));
   if (!std::isfinite(weight) || weight < 0)
@@ -81,7 +81,7 @@ void EventTypes::assign_codes(const std::function<int(const std::string&)>& code
 }
 
 const EventType* EventTypes::find(std::string_view name) const {
-  const std::string c = canonical_event_type(name);
+  const std::string_view c = canonical_event_type(name);
   for (const auto& t : types_)
     if (t.name == c) return &t;
   return nullptr;

@@ -27,8 +27,8 @@ struct EventType {
 // 默认的类型列表：三个内置类型，权重都是 1。
 inline constexpr const char* kDefaultEventTypes = "clicks,carts,orders";
 
-// 规范名：内置类型的单数别名换成复数写法，其余原样。
-std::string canonical_event_type(std::string_view name);
+// 规范名：内置类型的单数别名换成复数写法，其余原样（返回 name 本身或静态字符串，不分配：写入的热路径上每个事件都查）。
+std::string_view canonical_event_type(std::string_view name);
 
 // 一组已配置的类型。
 class EventTypes {
