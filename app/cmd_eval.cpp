@@ -61,7 +61,7 @@ void run_otto_eval(const EvalFlags& f) {
   out["commit"] = git_commit();
   for (auto it = r.begin(); it != r.end(); ++it) out[it.key()] = it.value();
   if (f.json) {
-    std::printf("%s\n", out.dump(2).c_str());
+    emit_json(out);
     return;
   }
   std::printf("OTTO protocol, %zu labelled sessions (%lld without a prediction):\n", labels.size(),
@@ -254,7 +254,7 @@ void run_eval_compare(const EvalFlags& f, const CLI::App* cmd) {
                                 {"most_popular", pm},
                                 {"most_popular_by_history_length",
                                  summarize_by_history_length(first.popular_ranks, first.cases, ks, buckets)}};
-    std::printf("%s\n", j.dump(2).c_str());
+    emit_json(j);
     return;
   }
   std::printf("%s split, %s: %s; data %s; %d items, %zu cases (commit %s):\n%s", f.split.c_str(),
@@ -395,7 +395,7 @@ void run_eval(EvalFlags f, const CLI::App* cmd) {
     else
       j.erase("dense_mix_sweep");
     if (chosen >= 0) j["dense_mix_chosen"] = {{"dense_mix", chosen}, {"metric", choice_metric}, {"written_to", f.model + "/manifest.json"}};
-    std::printf("%s\n", j.dump(2).c_str());
+    emit_json(j);
   } else {
     std::printf("%s split, %s: %s; data %s; %d items, %zu cases, %.2fs (commit %s):\n%s", f.split.c_str(),
                 data.train_end.empty() ? "leave-one-out" : "temporal", proto.describe().c_str(),

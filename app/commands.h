@@ -25,6 +25,7 @@ void setup_split_sessions(CLI::App& app);
 void setup_covisit(CLI::App& app);
 void setup_candidates(CLI::App& app);
 void setup_retrain(CLI::App& app);
+void setup_export(CLI::App& app);  // 只在带训练的 seqrec 里
 
 // 子命令可以要求一个非零的退出码（不是错误，如 retrain 的质量门拒绝了候选：3）；main 返回它。
 void set_exit_status(int code);
@@ -32,6 +33,9 @@ void set_exit_status(int code);
 // train_log.jsonl 的那一行。
 std::function<void(const nlohmann::json&)>& train_epoch_hook();
 int exit_status();
+// --json 的结果：默认打印到 stdout；设置了钩子时（Python 的 seqrec.evaluate）交给钩子，不打印。
+std::function<void(const nlohmann::ordered_json&)>& json_result_hook();
+void emit_json(const nlohmann::ordered_json& j);
 
 // serve 的后台重新训练。只有带训练的 seqrec 程序有（main.cpp 在 SEQREC_WITH_TRAIN 时调用
 // install_retrain_support 填写它）；seqrec-serve 里两者为空，--retrain-* 选项以说明拒绝。

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
 #ifdef SEQREC_WITH_TRAIN
   seqrec::app::setup_train(app);
   seqrec::app::setup_retrain(app);
+  seqrec::app::setup_export(app);
   seqrec::app::install_retrain_support();
 #endif
   seqrec::app::setup_eval(app);

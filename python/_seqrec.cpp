@@ -6,17 +6,24 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cli_call.h"
+#include "commands.h"
 #include "core/error.h"
 #include "core/version.h"
+#include "session/covisit.h"
 #include "serve/model_bundle.h"
 #include "serve/recommender.h"
 
 namespace py = pybind11;
+namespace pycli = seqrec::pycli;
 
 namespace seqrec {
 namespace {
@@ -140,6 +147,8 @@ PYBIND11_MODULE(_seqrec, m) {
       (*error)(e.what());
     } catch (const RequestError& e) {
       (*error)(e.field().empty() ? e.what() : concat(e.field(), ": ", e.what()).c_str());
+    } catch (const std::filesystem::filesystem_error& e) {
+      (*error)(concat("'", e.path1().string(), "': ", e.code().message()).c_str());
     }
   });
 
@@ -278,4 +287,50 @@ item is ``vec @ item_vectors[i]`` (``"dot"``) or its cosine (``"cosine"``, see
           return mdl;
         },
         py::arg("model_dir"), py::arg("index") = "auto", py::arg("precision") = "int8");
+
+  // 进程内运行 eval / covisit / candidates 子命令（seqrec.evaluate 等的实现）：与命令行同样的选项与消息。
+  // 子命令用 --json 给出的结果（eval）作为 dict 返回，别的返回 None（它们写文件，表格打印到 stdout）。
+  m.def("run_command", [](const std::string& name, const std::vector<std::string>& args) -> py::object {
+    const std::map<std::string, std::function<void(CLI::App&)>> setups = {
+        {"eval", app::setup_eval}, {"covisit", app::setup_covisit}, {"candidates", app::setup_candidates}};
+    const auto it = setups.find(name);
+    if (it == setups.end()) throw Error(concat("run_command: no subcommand '", name, "' here"));
+    std::optional<nlohmann::ordered_json> result;
+    app::json_result_hook() = [&](const nlohmann::ordered_json& j) { result = j; };
+    try {
+      pycli::run_subcommand(it->second, name, args);
+    } catch (...) {
+      app::json_result_hook() = nullptr;
+      throw;
+    }
+    app::json_result_hook() = nullptr;
+    return result ? to_python(*result) : py::object(py::none());
+  }, py::arg("name"), py::arg("args"));
+
+  // 共现目录（seqrec covisit 的产物）的一张表 → (aid, neighbour, weight) 三个 NumPy 数组，按 aid、权重从高到低。
+  m.def("covisit_table", [](const std::string& dir, const std::string& table) {
+    int kind = -1;
+    for (int k = 0; k < kCovisitKinds; ++k)
+      if (table == covisit_kind_name(k)) kind = k;
+    if (kind < 0) throw Error(concat("table must be clicks, carts_orders or buy2buy, got '", table, "'"));
+    CovisitModel cm;
+    {
+      py::gil_scoped_release nogil;
+      cm = CovisitModel::load(dir);
+    }
+    const NeighbourTable& t = cm.tables[static_cast<size_t>(kind)];
+    const auto n = static_cast<py::ssize_t>(t.neighbours.size());
+    py::array_t<int64_t> aid(n), nb(n);
+    py::array_t<float> w(n);
+    int64_t* a = aid.mutable_data();
+    int64_t* b = nb.mutable_data();
+    float* c = w.mutable_data();
+    for (int32_t i = 0; i + 1 < static_cast<int32_t>(t.offsets.size()); ++i)
+      for (int64_t p = t.begin(i); p < t.end(i); ++p) {
+        a[p] = cm.items.id(i);
+        b[p] = cm.items.id(t.neighbours[static_cast<size_t>(p)]);
+        c[p] = t.weights[static_cast<size_t>(p)];
+      }
+    return py::make_tuple(aid, nb, w, to_python(cm.info));
+  }, py::arg("dir"), py::arg("table"));
 }

@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "cli_call.h"
 #include "commands.h"
 #include "core/blas_core.h"
 #include "core/error.h"
 
 namespace py = pybind11;
+namespace pycli = seqrec::pycli;
 
 namespace {
 
@@ -43,32 +45,12 @@ PYBIND11_MODULE(_train, m) {
 
   // args：`seqrec train` 之后的参数；progress：每轮结束时以这一轮的记录（dict）调用，可为 None。
   m.def("run_train", [](const std::vector<std::string>& args, py::object progress) {
-    CLI::App app{"seqrec"};
-    app.require_subcommand(1);
-    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    seqrec::app::setup_train(app);
-    std::vector<std::string> argv = {"seqrec", "train"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> ptrs;
-    for (auto& a : argv) ptrs.push_back(a.data());
     py::object loads = py::module_::import("json").attr("loads");
     EpochHook hook(progress.is_none() ? std::function<void(const nlohmann::json&)>()
                                       : [&](const nlohmann::json& r) {
                                           py::gil_scoped_acquire gil;
                                           progress(loads(r.dump()));
                                         });
-    std::string error;
-    {
-      py::gil_scoped_release nogil;
-      try {
-        app.parse(static_cast<int>(ptrs.size()), ptrs.data());
-      } catch (const CLI::ConversionError& e) {
-        error = seqrec::concat(seqrec::printable(e.what()), ": not a valid value for this option");
-      } catch (const CLI::ParseError& e) {
-        // 选项名拼错、缺少值、不认识的参数：CLI11 的消息（与命令行相同）。
-        error = e.what();
-      }
-    }
-    if (!error.empty()) throw seqrec::Error(error);
+    pycli::run_subcommand(seqrec::app::setup_train, "train", args);
   }, py::arg("args"), py::arg("progress") = py::none());
 }

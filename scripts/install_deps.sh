@@ -21,6 +21,7 @@ PKGS=(
   python3-numpy                            # docs/MODELS.md 的 Python/NumPy 读取示例（tests/check_read_model.sh）；Python 包的数组
   pybind11-dev python3-pytest python3-pandas python3-tqdm  # Python 包 seqrec（python/*.cpp）、pytest 用例、DataFrame 输入、进度条
   python3-pip python3-venv python3-setuptools  # pip install . --no-build-isolation（不联网；tests/python/test_install.py）
+  python3-torch                            # Model.to_torch() 与 seqrec_torch.py（与链接的 LibTorch 同一版本 1.13）
   nginx-light wrk                          # 部署测试（tests/deploy）：两个副本在 nginx 后面；负载由 wrk 产生
   "$@"
 )

@@ -43,6 +43,16 @@ class Model:
     def encode(
         self, histories: Iterable[Iterable[Id]], users: Optional[Sequence[Id]] = None, threads: int = 0
     ) -> np.ndarray: ...
+    def to_torch(self) -> Any: ...  # torch.nn.Module (seqrec.torch_modules)
+
+class Evaluation(dict[str, Any]):
+    def to_frame(self) -> Any: ...  # pandas.DataFrame
+
+class Covisit:
+    dir: str
+    info: dict[str, Any]
+    def __init__(self, directory: Union[str, PathLike[str]]) -> None: ...
+    def table(self, name: str = ...) -> Any: ...  # pandas.DataFrame: aid, neighbour, weight
 
 def load(model_dir: Union[str, PathLike[str]], index: str = ..., precision: str = ...) -> Model: ...
 
@@ -53,3 +63,22 @@ def train(
     progress: Union[None, bool, Callable[[dict[str, Any]], None]] = None,
     **options: Any,
 ) -> Model: ...
+
+def evaluate(
+    model: Union[None, Model, str, PathLike[str], Sequence[Union[Model, str, PathLike[str]]]],
+    data: Union[None, str, PathLike[str], Any] = None,
+    protocol: str = ...,
+    ks: Sequence[int] = ...,
+    split: str = ...,
+    **options: Any,
+) -> Evaluation: ...
+def covisit(sessions: Union[str, PathLike[str], Any], out: Union[str, PathLike[str]], **options: Any) -> Covisit: ...
+def candidates(
+    sessions: Union[str, PathLike[str], Any],
+    covisit: Union[None, Covisit, str, PathLike[str]] = None,
+    model: Union[None, Model, str, PathLike[str]] = None,
+    k: int = 20,
+    submission: Union[None, str, PathLike[str]] = None,
+    **options: Any,
+) -> Any: ...  # pandas.DataFrame: session, aid, score, source, list
+def read_safetensors(path: Union[str, PathLike[str]]) -> dict[str, np.ndarray]: ...
