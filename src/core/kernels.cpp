@@ -223,6 +223,82 @@ const bool kHasVnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_support
                       __builtin_cpu_supports("avx512vnni");
 #endif
 
+// ---- 小矩阵乘法 C = A·B（推理的线性层与注意力）----
+
+// 可移植版本：i-l-j 顺序，最内层对 C 的一行连续累加（编译器可自动向量化）。
+void gemm_nn_portable(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t m,
+                      int64_t n, int64_t k) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* c = C + i * ldc;
+    for (int64_t j = 0; j < n; ++j) c[j] = 0.0f;
+    for (int64_t l = 0; l < k; ++l) {
+      const float a = A[i * lda + l];
+      const float* b = B + l * ldb;
+      for (int64_t j = 0; j < n; ++j) c[j] += a * b[j];
+    }
+  }
+}
+
+#ifdef SEQREC_X86
+// 尾部列的掩码：前 w 个通道（0..8）为真。
+__attribute__((target("avx2"))) inline __m256i lane_mask(int64_t w) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(w)), idx);
+}
+
+// 微内核：C 的 R 行 × 16 列（R ≤ 4）一块，8 个 ymm 累加器留在寄存器里；每个 l 读 B 的一行 16 个数
+// （不足 16 列时用掩码读写），与 A 的 R 个元素的广播相乘累加。没有水平求和。
+template <int R>
+__attribute__((target("avx2,fma"))) inline void gemm_block(const float* A, int64_t lda, const float* B, int64_t ldb,
+                                                          float* C, int64_t ldc, int64_t w, int64_t k) {
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  if (w == 16) {
+    for (int64_t l = 0; l < k; ++l) {
+      const __m256 b0 = _mm256_loadu_ps(B + l * ldb), b1 = _mm256_loadu_ps(B + l * ldb + 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 a = _mm256_broadcast_ss(A + r * lda + l);
+        acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm256_storeu_ps(C + r * ldc, acc[r][0]);
+      _mm256_storeu_ps(C + r * ldc + 8, acc[r][1]);
+    }
+    return;
+  }
+  const __m256i m0 = lane_mask(w < 8 ? w : 8), m1 = lane_mask(w > 8 ? w - 8 : 0);
+  for (int64_t l = 0; l < k; ++l) {
+    const __m256 b0 = _mm256_maskload_ps(B + l * ldb, m0), b1 = _mm256_maskload_ps(B + l * ldb + 8, m1);
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + r * lda + l);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_maskstore_ps(C + r * ldc, m0, acc[r][0]);
+    _mm256_maskstore_ps(C + r * ldc + 8, m1, acc[r][1]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void gemm_nn_avx2(const float* A, int64_t lda, const float* B, int64_t ldb,
+                                                      float* C, int64_t ldc, int64_t m, int64_t n, int64_t k) {
+  for (int64_t j = 0; j < n; j += 16) {  // 列块在外：B 的这 16 列（k 行）在各行块之间留在 L1 里
+    const int64_t w = n - j < 16 ? n - j : 16;
+    int64_t i = 0;
+    for (; i + 4 <= m; i += 4) gemm_block<4>(A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, w, k);
+    switch (m - i) {
+      case 3: gemm_block<3>(A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, w, k); break;
+      case 2: gemm_block<2>(A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, w, k); break;
+      case 1: gemm_block<1>(A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, w, k); break;
+      default: break;
+    }
+  }
+}
+#endif
+
 // 可移植版本：逐字节计算，与 SIMD 版本结果完全相同（整数运算没有舍入）。
 void u8s8_portable(const Int8Scan& s, float* out) {
   const uint8_t* P = s.packed;
@@ -393,6 +469,21 @@ SEQREC_CLONES void adam_update(float* p, float* m, float* v, const float* g, int
   }
 }
 
+
+void gemm_nn(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t m, int64_t n,
+             int64_t k) {
+#ifdef SEQREC_X86
+  if (kHasAvx2) return gemm_nn_avx2(A, lda, B, ldb, C, ldc, m, n, k);
+#endif
+  gemm_nn_portable(A, lda, B, ldb, C, ldc, m, n, k);
+}
+
+void linear_rows_t(const float* X, int64_t rows, int64_t in, const float* WT, int64_t ldw, const float* b, int64_t out,
+                   float* Y) {
+  gemm_nn(X, in, WT, ldw, Y, out, rows, out, in);
+  if (b)
+    for (int64_t r = 0; r < rows; ++r) add_into(Y + r * out, b, out);
+}
 
 void linear_rows(const float* X, int64_t rows, int64_t in, const float* W, const float* b, int64_t out, float* Y) {
   for (int64_t r = 0; r < rows; ++r) {

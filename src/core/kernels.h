@@ -53,4 +53,13 @@ void adam_update(float* p, float* m, float* v, const float* g, int64_t n, float 
 // Y[r, o] = X[r,:]·W[o,:] + b[o]：X [rows, in]，W [out, in]（PyTorch Linear 的布局），b 可为空。
 void linear_rows(const float* X, int64_t rows, int64_t in, const float* W, const float* b, int64_t out, float* Y);
 
+// C[i, j] = Σ_l A[i, l]·B[l, j]：A [m, k]、B [k, n]、C [m, n]，行主序，行距分别为 lda、ldb、ldc（可以是更宽矩阵
+// 里的一块）；覆盖 C。AVX2 版本是 4 行 × 16 列的寄存器分块；两个版本都按 l 从小到大累加（AVX2 用 FMA，末位舍入可能不同）。
+void gemm_nn(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t m, int64_t n,
+             int64_t k);
+// Y[r, o] = X[r,:]·WT[:, o] + b[o]：与 linear_rows 相同的线性层，但权重已转置为 WT [in, 行距 ldw]（取它的前 out 列），
+// 用 gemm_nn 成块计算（行数多时比逐行的 linear_rows 快得多）。
+void linear_rows_t(const float* X, int64_t rows, int64_t in, const float* WT, int64_t ldw, const float* b, int64_t out,
+                   float* Y);
+
 }  // namespace seqrec

@@ -39,6 +39,7 @@ Gru4RecModel Gru4RecModel::from_tensors(const TensorMap& t, const ModelConfig& c
     L.hh.b = take_tensor(t, "gru.bias_hh_l" + k, {3 * H});
     L.hh.in = static_cast<int>(H);
     L.hh.out = static_cast<int>(3 * H);
+    L.ih.transpose();  // 全部时间步一次算：成块的 gemm；hh 每步只有一行，逐行的 matvec 即可
     m.layers_.push_back(std::move(L));
   }
   if (H != d) m.proj_ = take_linear(t, "proj", H, d);

@@ -37,7 +37,14 @@ void layer_norm_rows(const float* x, int rows, int d, const float* w, const floa
 }
 
 void LinearWeights::apply(const float* x, int rows, float* y) const {
+  if (!wt.empty()) return linear_rows_t(x, rows, in, wt.data(), out, b.empty() ? nullptr : b.data(), out, y);
   linear_rows(x, rows, in, w.data(), b.empty() ? nullptr : b.data(), out, y);
+}
+
+void LinearWeights::transpose() {
+  wt.resize(w.size());
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < in; ++i) wt[static_cast<size_t>(i) * out + o] = w[static_cast<size_t>(o) * in + i];
 }
 
 Matrix embedding_rows(const std::vector<float>& emb, int64_t rows, int64_t cols) {
@@ -58,6 +65,7 @@ LinearWeights take_linear(const TensorMap& t, const std::string& prefix, int64_t
   l.b = take_tensor(t, prefix + ".bias", {out});
   l.in = static_cast<int>(in);
   l.out = static_cast<int>(out);
+  l.transpose();
   return l;
 }
 

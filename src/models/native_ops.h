@@ -27,9 +27,12 @@ struct NormWeights {
 // 线性层的权重（PyTorch 布局：weight [out, in]，bias [out]）。
 struct LinearWeights {
   std::vector<float> w, b;
+  std::vector<float> wt;  // w 的转置 [in, out]（transpose() 填写；有它时 apply 用成块的 gemm_nn）
   int in = 0, out = 0;
   // Y[rows, out] = X[rows, in]·Wᵀ + b
   void apply(const float* x, int rows, float* y) const;
+  // 由 w 算出 wt（take_linear 会调用；手工填写 w 之后调用它）。
+  void transpose();
 };
 
 // 嵌入表 emb（[rows + 1, cols]，最后一行为填充）的前 rows 行，作为打分用的物品矩阵。

@@ -13,7 +13,7 @@ namespace {
 
 // 每个线程一份的临时缓冲，避免每次请求分配内存。
 struct Scratch {
-  std::vector<float> x, a, kv, q, att, tmp, y, f, p;
+  std::vector<float> x, a, kv, q, att, tmp, y, f, kt, s;
 };
 
 }  // namespace
@@ -58,7 +58,6 @@ void SasRecModel::forward(const int32_t* c, int n, bool all_rows, float* out) co
   s.tmp.resize(td);
   s.y.resize(td);
   s.f.resize(static_cast<size_t>(T) * F);
-  s.p.resize(static_cast<size_t>(T));
 
   // 输入：物品嵌入 × sqrt(d) + 右对齐的位置嵌入。
   const float emb_scale = std::sqrt(static_cast<float>(d));
@@ -91,30 +90,31 @@ void SasRecModel::forward(const int32_t* c, int n, bool all_rows, float* out) co
       q_in = s.a.data();
     }
     // K、V：in_proj 的第 d..3d 行；Q：前 d 行，只算需要的行。
-    linear_rows(kv_in, T, d, W.in_proj.w.data() + static_cast<size_t>(d) * d, W.in_proj.b.data() + d, 2 * d,
-                s.kv.data());
-    linear_rows(q_in, R, d, W.in_proj.w.data(), W.in_proj.b.data(), d, s.q.data());
-    // 因果注意力：第 i 行只看 j <= i。
-    for (int r = 0; r < R; ++r) {
-      const int i = q0 + r;
-      for (int h = 0; h < H; ++h) {
-        const float* q = &s.q[static_cast<size_t>(r) * d + h * dh];
-        float mx = -INFINITY;
-        for (int j = 0; j <= i; ++j) {
-          s.p[static_cast<size_t>(j)] = dot(q, &s.kv[static_cast<size_t>(j) * 2 * d + h * dh], dh) * scale;
-          mx = std::max(mx, s.p[static_cast<size_t>(j)]);
-        }
-        float sum = 0;
-        for (int j = 0; j <= i; ++j) sum += (s.p[static_cast<size_t>(j)] = std::exp(s.p[static_cast<size_t>(j)] - mx));
-        const float inv = 1.0f / sum;
-        float* o = &s.att[static_cast<size_t>(r) * d + h * dh];
-        std::fill(o, o + dh, 0.0f);
-        for (int j = 0; j <= i; ++j) {
-          const float pj = s.p[static_cast<size_t>(j)] * inv;
-          const float* v = &s.kv[static_cast<size_t>(j) * 2 * d + d + h * dh];
-          for (int e = 0; e < dh; ++e) o[e] += pj * v[e];
-        }
+    // wt [d, 3d]：前 d 列是 Q，后 2d 列是 K、V。
+    linear_rows_t(kv_in, T, d, W.in_proj.wt.data() + d, 3 * d, W.in_proj.b.data() + d, 2 * d, s.kv.data());
+    linear_rows_t(q_in, R, d, W.in_proj.wt.data(), 3 * d, W.in_proj.b.data(), d, s.q.data());
+    // 因果注意力（第 i 行只看 j <= i），每个头两次成块的矩阵乘法：S = Q_h·K_hᵀ，O_h = softmax(S)·V_h。
+    // K_h 先转置成 [dh, T]；S 的 j > i 部分置 0，第二次乘法就只累加 j <= i（与逐行循环的结果只差舍入）。
+    s.kt.resize(static_cast<size_t>(dh) * T);
+    s.s.resize(static_cast<size_t>(R) * T);
+    for (int h = 0; h < H; ++h) {
+      for (int j = 0; j < T; ++j) {
+        const float* k = &s.kv[static_cast<size_t>(j) * 2 * d + h * dh];
+        for (int e = 0; e < dh; ++e) s.kt[static_cast<size_t>(e) * T + j] = k[e];
       }
+      gemm_nn(s.q.data() + h * dh, d, s.kt.data(), T, s.s.data(), T, R, T, dh);
+      for (int r = 0; r < R; ++r) {
+        const int i = q0 + r;
+        float* p = &s.s[static_cast<size_t>(r) * T];
+        float mx = -INFINITY;
+        for (int j = 0; j <= i; ++j) mx = std::max(mx, p[j] *= scale);
+        float sum = 0;
+        for (int j = 0; j <= i; ++j) sum += (p[j] = std::exp(p[j] - mx));
+        const float inv = 1.0f / sum;
+        for (int j = 0; j <= i; ++j) p[j] *= inv;
+        std::fill(p + i + 1, p + T, 0.0f);
+      }
+      gemm_nn(s.s.data(), T, s.kv.data() + d + h * dh, 2 * d, s.att.data() + h * dh, d, R, dh, T);
     }
     W.out_proj.apply(s.att.data(), R, s.tmp.data());
     // 残差：paper 接在 LN1(x) 上，pre / post 接在 x 上；post 之后再 LN1。
