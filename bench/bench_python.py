@@ -4,8 +4,10 @@
   1. seqrec: Model.recommend_batch (encode + scan + top-k in C++, threads, no GIL);
   2. HTTP: the same requests through `seqrec serve`'s POST /recommend/batch (256 per call, one client);
   3. NumPy scoring: Model.encode (seqrec's forward pass) then NumPy scores the exported item vectors,
-     masks the history and takes the top 10 (argpartition + sort).
-Prints wall seconds (best of REPEAT) and users/s for each, and checks that 1 and 2 agree.
+     masks the history and takes the top 10 (argpartition + sort);
+  4. PyTorch end to end: Model.to_torch()'s forward pass on padded batches of 256, scores against the
+     exported item vectors, history masked, torch.topk (torch.no_grad, THREADS intra-op threads).
+Prints wall seconds (best of REPEAT) and users/s for each, and checks that they agree.
 
 Usage: bench/bench_python.py [--epochs 3] [--threads 2] [--repeat 3]
 Needs ../shared/data/ml-1m-seq (skips without it) and PYTHONPATH=build/python (or scripts/install_python.sh).
@@ -109,15 +111,50 @@ def main():
         return np.take_along_axis(top, order, 1)
 
     t3, top = best(numpy_scoring, a.repeat)
+
+    # 4. PyTorch：to_torch() 的前向 + 打分 + 屏蔽历史 + topk，整批在 PyTorch 里（张量事先建好，不计时）
+    import torch
+
+    torch.set_num_threads(a.threads)
+    net = m.to_torch()
+    vt = torch.from_numpy(np.array(v))  # 一份可写的副本（item_vectors 是只读视图）
+    user_index = {u: i for i, u in enumerate(m.users)}
+    chunks = []
+    for s0 in range(0, n, 256):
+        rows = seen[s0:s0 + 256]
+        width = min(max(len(h) for h in rows), 200)
+        items = torch.full((len(rows), width), -1, dtype=torch.long)
+        mask = torch.zeros((len(rows), len(m.items)), dtype=torch.bool)
+        for r, h in enumerate(rows):
+            tail = h[-width:]
+            if len(tail):
+                items[r, width - len(tail):] = torch.from_numpy(tail)
+            mask[r, torch.from_numpy(h.astype(np.int64))] = True
+        us = torch.tensor([user_index.get(u, -1) for u in users[s0:s0 + 256]])
+        chunks.append((items, us, mask))
+
+    def torch_all():
+        out = []
+        with torch.no_grad():
+            for items, us, mask in chunks:
+                sc = net(items, us) @ vt.T
+                out.append(sc.masked_fill(mask, float("-inf")).topk(10, dim=1).indices)
+        return torch.cat(out).numpy()
+
+    t4, ttop = best(torch_all, a.repeat)
     print()
     print("| way | wall s (best of %d) | users/s |" % a.repeat)
     print("|---|---|---|")
     print(f"| seqrec `Model.recommend_batch` ({a.threads} threads) | {t1:.3f} | {n / t1:,.0f} |")
     print(f"| `seqrec serve` POST /recommend/batch, 256 per call, one client | {t2:.3f} | {n / t2:,.0f} |")
     print(f"| `Model.encode` + NumPy scoring of the exported vectors | {t3:.3f} | {n / t3:,.0f} |")
+    print(f"| PyTorch: `Model.to_torch()` forward + scoring + `topk`, batches of 256 | {t4:.3f} | {n / t4:,.0f} |")
+    print(f"\nseqrec is {t4 / t1:.1f}x the PyTorch implementation")
     print(f"\nseqrec and HTTP give the same top-10 for {agree} of {n} users")
     same = sum(list(ids[i]) == [m.items[j] for j in top[i]] for i in range(n))
     print(f"NumPy scoring gives the same top-10 as seqrec for {same} of {n} users")
+    same = sum(list(ids[i]) == [m.items[j] for j in ttop[i]] for i in range(n))
+    print(f"PyTorch gives the same top-10 as seqrec for {same} of {n} users (ties and 1e-6 rounding may reorder)")
 
 
 if __name__ == "__main__":

@@ -114,8 +114,9 @@ def main():
                 if argv[0] == "seqrec":
                     argv[0] = "./build/seqrec"  # 文档里不带路径的 seqrec 即构建出的程序
                 # 写到系统目录的例子（/tmp/quick、DEPLOY.md 的 /srv/models/...）改写到临时目录里。
+                # 参数里的路径也改（python3 -c "...'/tmp/x'..."）：不跟在字母、数字、点或斜杠后面的 /tmp/。
                 for root in ("/tmp/", "/srv/"):
-                    argv = [a.replace(root, tmp + root) if a.startswith(root) else a for a in argv]
+                    argv = [re.sub(r"(?<![\w/.])" + root, lambda _: tmp + root, a) for a in argv]
                     os.makedirs(os.path.join(tmp, root.strip("/"), "models"), exist_ok=True)
                 is_train = len(argv) > 1 and argv[0].endswith("seqrec") and argv[1] == "train"
                 parse_only = any(p in a for a in argv for p in missing)

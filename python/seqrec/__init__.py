@@ -93,7 +93,21 @@ def _to_torch(self):
     return torch_modules.build(config, {k: torch.tensor(v) for k, v in weights.items()})
 
 
+def _train_log(self):
+    """The training log (``train_log.jsonl``) as a list of dicts, one per epoch: ``epoch``, ``loss``,
+    ``samples_per_second`` and, on evaluated epochs, ``valid_HR@10``, ``valid_NDCG@10``, ...
+    Empty for a model directory without a log."""
+    import json
+
+    path = _os.path.join(self.dir, "train_log.jsonl")
+    if not _os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 Model.to_torch = _to_torch
+Model.train_log = property(_train_log)
 
 
 def _flag_args(options):

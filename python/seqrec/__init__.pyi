@@ -43,6 +43,8 @@ class Model:
     def encode(
         self, histories: Iterable[Iterable[Id]], users: Optional[Sequence[Id]] = None, threads: int = 0
     ) -> np.ndarray: ...
+    @property
+    def train_log(self) -> list[dict[str, Any]]: ...
     def to_torch(self) -> Any: ...  # torch.nn.Module (seqrec.torch_modules)
 
 class Evaluation(dict[str, Any]):

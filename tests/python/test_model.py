@@ -118,7 +118,7 @@ def test_bad_input_raises_seqrec_error_with_the_cli_message(model, tmp_path):
 
 
 def test_docs_walkthrough_runs_as_written(model_dir, tmp_path, capsys):
-    # docs/PYTHON.md 的 Python 代码块按顺序在同一个命名空间里运行（数据换成这里生成的，模型写进临时目录）。
+    # docs/PYTHON.md 的 Python 代码块按顺序在同一个命名空间里运行（数据换成这里生成的，/tmp/py-* 换成临时目录）。
     pytest.importorskip("pandas")
     import re
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -126,9 +126,10 @@ def test_docs_walkthrough_runs_as_written(model_dir, tmp_path, capsys):
     code = re.findall(r"```python\n(.*?)```", text, re.S)
     assert len(code) >= 4
     ns = {}
+    run("generate-sessions", "--out", str(tmp_path / "py-sessions.jsonl"), "--sessions", "300", "--items", "200")
     for block in code:
         block = block.replace("/tmp/py-ratings.csv", os.path.join(os.path.dirname(model_dir), "ratings.csv"))
-        exec(compile(block.replace("/tmp/py-model", str(tmp_path / "py-model")), "docs/PYTHON.md", "exec"), ns)
+        exec(compile(block.replace("/tmp/py-", str(tmp_path / "py-")), "docs/PYTHON.md", "exec"), ns)
     out = capsys.readouterr().out
     assert "error:" in out and "no-such-model" in out
 
