@@ -36,11 +36,13 @@ nlohmann::ordered_json evaluate_and_report(const SequenceData& data, const CaseR
                  data.train_end.empty() ? "leave-one-out" : "temporal split", opt.method.c_str(), e.cases.size(),
                  secs, metrics_table({{"model", mm}, {"most-popular", pm}}, opt.ks).c_str());
     nlohmann::ordered_json m = {{"model", mm}, {"most_popular", pm}};
-    if (!opt.length_buckets.empty()) {
-      const auto by_len = summarize_by_history_length(e.model_ranks, e.cases, opt.ks, opt.length_buckets);
+    // 按历史长度分组的指标总写进 manifest（seqrec report 与控制台画它）；只在要求时打印。
+    const std::vector<int> buckets = opt.length_buckets.empty() ? std::vector<int>{5, 20} : opt.length_buckets;
+    const auto by_len = summarize_by_history_length(e.model_ranks, e.cases, opt.ks, buckets);
+    if (!opt.length_buckets.empty())
       std::fprintf(out, "by history length:\n%s", metrics_table(history_rows(by_len, "model, "), opt.ks).c_str());
-      m["model_by_history_length"] = by_len;
-    }
+    m["model_by_history_length"] = by_len;
+    m["most_popular_by_history_length"] = summarize_by_history_length(e.popular_ranks, e.cases, opt.ks, buckets);
     for (const auto& [k, v] : opt.extra.items()) m[k] = v;
     if (opt.timing) m["seconds"] = e.seconds;
     std::fflush(out);  // 一次评估可能要几分钟：输出重定向到文件时也让表格立即可见

@@ -32,7 +32,7 @@ SplitEvaluation evaluate_split(const SequenceData& data, SplitPart part, const C
 // train 结束时的报告选项。
 struct EvalReportOptions {
   std::vector<int> ks = {1, 5, 10, 20, 50};
-  std::vector<int> length_buckets;  // 非空时再按历史长度分组打印一张表（如 {5, 20}）
+  std::vector<int> length_buckets;  // 非空时再按历史长度分组打印一张表（如 {5, 20}）；指标里总有分组（空 = {5, 20}）
   std::string method;               // 表头里的方法，如 "full ranking over 1000 items"
   bool timing = false;              // 表头与指标里写出模型所用的秒数
   nlohmann::ordered_json extra;     // 每个划分的指标里附加的字段（如束宽），写在 seconds 之前
