@@ -143,6 +143,15 @@ ItemContent parse_csv(const std::string& text, const std::string& what, const Co
           if (k < 0) throw Error(concat(what, ":", no, ": no column '", c, "' (--content-cols) in the header"));
           text_cols.push_back(k);
         }
+      } else if (opt.title_only) {
+        // 物品标题（train --item-titles）：表头里的标题列，否则 ID 列之后的第一列（如 ml-1m 的 movies.dat）。
+        int k = -1;
+        for (const char* a : {"title", "Title", "name", "product_title", "item_name"})
+          if (k < 0) k = col_of(a);
+        if (k < 0)
+          for (int i = 0; i < static_cast<int>(f.size()) && k < 0; ++i)
+            if (i != id_col) k = i;
+        if (k >= 0) text_cols.push_back(k);
       } else {
         for (int i = 0; i < static_cast<int>(f.size()); ++i)
           if (i != id_col) text_cols.push_back(i);
@@ -313,6 +322,20 @@ std::vector<std::string> align_content(const ItemContent& content, const IdMap& 
     *missing = 0;
     for (char h : has) *missing += h ? 0 : 1;
   }
+  return out;
+}
+
+nlohmann::json read_item_titles(const std::string& path, const IdMap& items, int64_t* matched) {
+  ContentOptions o;
+  o.title_only = true;
+  const ItemContent c = read_item_content(path, o);
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t i = 0; i < c.ids.size(); ++i)
+    if (!c.texts[i].empty() && items.find(c.ids[i]) >= 0) out[c.ids[i]] = c.texts[i];
+  if (out.empty())
+    throw Error(concat("--item-titles ", path, ": none of its ", c.ids.size(), " rows names an item of the training "
+                       "data (wrong file, or the item ids are in another column?)"));
+  if (matched) *matched = static_cast<int64_t>(out.size());
   return out;
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct ContentOptions {
   std::vector<std::string> text_cols;     // CSV：拼成文本的列（空 = 除 ID 列外的全部列）
   std::vector<std::string> json_fields;   // JSON 对象值：拼成文本的字段（空 = 见文件头注释）
   std::string sep = "auto";               // CSV 分隔符（auto 按首行推断）
+  bool title_only = false;                // CSV：只取标题一列（表头里的 title / name，无表头时 ID 之后的第一列）
 };
 
 // 读取结果：按文件中的顺序。
@@ -47,6 +49,10 @@ ItemContent parse_item_content(const std::string& text, const std::string& what,
 // 按数据集的物品映射对齐：返回 [items.size()] 个文本（第 i 个是内部下标 i 的物品），没有内容的
 // 物品为空串；missing（可为空）返回这样的物品数。
 std::vector<std::string> align_content(const ItemContent& content, const IdMap& items, int64_t* missing);
+
+// 物品标题（train --item-titles）：读 path（title_only），只留 items 里有的物品，返回 {外部 ID: 标题}；
+// matched（可为空）返回有标题的物品数。文件里一个模型物品都对不上时报错（多半是文件或 ID 列不对）。
+nlohmann::json read_item_titles(const std::string& path, const IdMap& items, int64_t* matched);
 
 // 文本规范化（读取器内部使用，公开以便测试）：HTML 实体解码、控制字符换成空格、空白压缩、去首尾空白。
 std::string normalize_text(const std::string& s);

@@ -354,6 +354,16 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   if (!opt.data.empty()) info.data_options["data"] = opt.data;
   info.metrics = {{"holdout", {{"candidate", s_cand}, {"current", s_cur}, {"most_popular", s_pop}}}};
   info.lineage = lin;
+  // 父模型的物品标题带到候选里（只留这次数据里有的物品）：控制台在重新训练之后仍按标题显示。
+  if (parent->manifest.contains("item_titles")) {
+    const nlohmann::json all = nlohmann::json::parse(read_file((fs::path(opt.current) / "item_titles.json").string()));
+    info.item_titles = nlohmann::json::object();
+    for (const auto& [id, t] : all.items())
+      if (data.items.find(id) >= 0) info.item_titles[id] = t;
+    info.titles_info = parent->manifest["item_titles"];
+    info.titles_info["items_with_title"] = info.item_titles.size();
+    info.titles_info["inherited_from"] = parent->version;
+  }
   export_model(opt.out, info);
   out.seconds = now_seconds() - t0;
   out.peak_rss_mib = peak_rss_mib();

@@ -100,8 +100,14 @@ void export_model(const std::string& dir, const ExportInfo& info) {
     m["serving"] = serving_defaults(*info.data);
     m["metrics"] = info.metrics;
     if (!info.lineage.is_null()) m["lineage"] = info.lineage;
-    m["files"] = file_checksums(stage, {"model.safetensors", "item_embeddings.npy", "user_map.json",
-                                        "item_map.json", "popularity.json", "train_log.jsonl", "queries.npy"});
+    std::vector<std::string> files = {"model.safetensors", "item_embeddings.npy", "user_map.json", "item_map.json",
+                                      "popularity.json",   "train_log.jsonl",     "queries.npy"};
+    if (info.item_titles.is_object() && !info.item_titles.empty()) {
+      write_file_atomic(path("item_titles.json"), info.item_titles.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      files.push_back("item_titles.json");
+      m["item_titles"] = info.titles_info;
+    }
+    m["files"] = file_checksums(stage, files);
     write_file_atomic(path("manifest.json"), m.dump(2));  // 最后写 manifest：有它才算完整
     fsync_path(stage);
     publish_dir(stage, dir);

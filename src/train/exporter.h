@@ -26,6 +26,8 @@ struct ExportInfo {
   nlohmann::json data_options;  // 数据来源与读取/过滤选项
   nlohmann::json metrics;       // 验证/测试指标（模型与基线）
   nlohmann::json lineage;       // seqrec retrain 的来历（父模型、事件范围、热启动、质量门）；null = 不写
+  nlohmann::json item_titles;   // 物品 ID → 标题（train --item-titles）；非空时写 item_titles.json（控制台显示）
+  nlohmann::json titles_info;   // manifest 的 item_titles 段（来源文件、有标题的物品数）
 };
 
 // 训练数据的重复率低于这个值时（用户几乎不回头再看同一个物品，如 MovieLens），服务默认不推荐请求里点过的物品。
