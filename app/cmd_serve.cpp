@@ -149,6 +149,9 @@ void run_serve(ServeFlags f, const CLI::App* cmd) {
   else
     std::fprintf(stderr, "listening on http://%s:%d (one thread per connection, at most %d)\n", f.opt.host.c_str(), port,
                  f.opt.max_connections);
+  if (f.opt.console)
+    std::fprintf(stderr, "console at http://%s:%d/console%s\n", f.opt.host.c_str(), port,
+                 f.opt.admin_token.empty() ? "" : " (its data needs the admin token)");
   // 信号等待线程在第一次加载之前就开始工作：加载中收到 SIGTERM 也立即排空退出，不等加载完。
   // SIGHUP → 后台重新加载；SIGINT/SIGTERM → 排空并退出。
   std::thread waiter([&server, &slot, set] {
@@ -333,6 +336,9 @@ void setup_serve(CLI::App& app) {
   cmd->add_option("--retrain-data", r.retrain.data,
                   "background retraining: also train on this interactions file (erased users are left out)");
   cmd->add_option("--access-log", f->opt.access_log, "JSON-lines access log: - (stderr) or a file to append to (default: off)");
+  cmd->add_flag("!--no-console", f->opt.console,
+                "turn off the web console at GET /console (try recommendations, the model, service counters, "
+                "histories; its data needs --admin-token when one is set)");
   cmd->callback([f, cmd] { run_serve(*f, cmd); });
 }
 

@@ -1,19 +1,19 @@
 // `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec / lightgcn / colarec）→ 评估（含最热门基线）→ 原子导出模型目录。
-#include <filesystem>
 #include <algorithm>
-#include <map>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <utility>
 #include <vector>
 
 #include "commands.h"
-#include "data/item_content.h"
 #include "core/blas_core.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/progress.h"
+#include "data/item_content.h"
 #include "data_flags.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"

@@ -24,6 +24,7 @@ void setup_generate_sessions(CLI::App& app);
 void setup_split_sessions(CLI::App& app);
 void setup_covisit(CLI::App& app);
 void setup_candidates(CLI::App& app);
+void setup_report(CLI::App& app);
 void setup_retrain(CLI::App& app);
 void setup_export(CLI::App& app);  // 只在带训练的 seqrec 里
 

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   seqrec::app::setup_split_sessions(app);
   seqrec::app::setup_covisit(app);
   seqrec::app::setup_candidates(app);
+  seqrec::app::setup_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ConversionError& e) {

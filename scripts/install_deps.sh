@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# 安装构建与运行 seqrec 所需的全部 Debian 软件包（幂等：已安装则跳过 apt）。
+# 安装构建与运行 seqrec 所需的全部 Debian 软件包（幂等：已安装则跳过 apt），以及 npm 上的前端依赖
+# （web/package-lock.json 锁定的 Chart.js，构建进程序；已装好则跳过）。
 # 用法：scripts/install_deps.sh [额外的包名 ...]
 set -euo pipefail
 
@@ -22,6 +23,7 @@ PKGS=(
   pybind11-dev python3-pytest python3-pandas python3-tqdm  # Python 包 seqrec（python/*.cpp）、pytest 用例、DataFrame 输入、进度条
   python3-pip python3-venv python3-setuptools  # pip install . --no-build-isolation（不联网；tests/python/test_install.py）
   python3-torch                            # Model.to_torch() 与 seqrec_torch.py（与链接的 LibTorch 同一版本 1.13）
+  chromium chromium-driver python3-selenium  # 浏览器测试（tests/python/test_console.py）：无头 Chromium 打开控制台与报告
   nginx-light wrk                          # 部署测试（tests/deploy）：两个副本在 nginx 后面；负载由 wrk 产生
   "$@"
 )
@@ -30,12 +32,21 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm（前端依赖用）：机器上已有 Node.js 自带的 npm 时不再装 Debian 的。
+command -v npm > /dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install_deps: all ${#PKGS[@]} packages already installed"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install_deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install_deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+
+# 控制台与 seqrec report 的图表库：按 web/package-lock.json 安装到 web/node_modules（CMake 把它构建进程序）。
+WEB="$(cd "$(dirname "$0")/.." && pwd)/web"
+if [ ! -f "$WEB/node_modules/chart.js/dist/chart.umd.min.js" ]; then
+  echo "install_deps: npm ci in $WEB (Chart.js for the console and reports)"
+  npm ci --prefix "$WEB" --no-audit --no-fund
+fi

@@ -109,6 +109,8 @@ nlohmann::ordered_json BackgroundRetrainer::status() const {
   j["events_since_last_start"] = events_since_;
   j["runs"] = {{"promoted", counters_.promoted}, {"rejected", counters_.rejected}, {"failed", counters_.failed}};
   j["last"] = last_;
+  j["history"] = nlohmann::ordered_json::array();
+  for (const auto& r : history_) j["history"].push_back(r);
   return j;
 }
 
@@ -149,6 +151,8 @@ void BackgroundRetrainer::loop() {
       counters_.last_candidate = r["gate"].value("candidate", 0.0);
       counters_.last_current = r["gate"].value("current", 0.0);
     }
+    history_.push_back(r);  // 最近 kRetrainHistory 次（控制台列出每次的质量门决定）
+    while (history_.size() > kRetrainHistory) history_.pop_front();
     last_ = std::move(r);
     done_cv_.notify_all();
   }

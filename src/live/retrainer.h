@@ -6,6 +6,7 @@
 // 目录只保留正在服务的模型、它的父模型与最近一个被拒绝的候选，其余的 retrain-* 目录删除。
 #pragma once
 
+#include <deque>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -67,6 +68,8 @@ class BackgroundRetrainer : public RetrainHook {
   uint64_t runs_ = 0;
   RetrainCounters counters_;
   nlohmann::ordered_json last_; // 最近一次的结果（null = 还没有）
+  std::deque<nlohmann::ordered_json> history_;  // 最近几次的结果，旧的在前（status() 的 history）
+  static constexpr size_t kRetrainHistory = 50;
   std::thread thread_;
 };
 

@@ -217,6 +217,8 @@ const std::vector<HttpServer::RouteEntry>& HttpServer::routes() {
       {"/events", "POST", Auth::kEvents, &HttpServer::on_events},
       {"/users/{id}/history", "GET", Auth::kEvents, &HttpServer::on_user_history},
       {"/users/{id}", "DELETE", Auth::kEvents, &HttpServer::on_user_erase},
+      {"/console", "GET", Auth::kNone, &HttpServer::on_console},
+      {"/console/{id}", "GET", Auth::kNone, &HttpServer::on_console_file},
   };
   return table;
 }
@@ -302,9 +304,7 @@ HttpResponse HttpServer::handle(const HttpRequest& req) {
     if (route.auth == Auth::kAdmin) {  // 先查令牌：没有令牌的人看不到管理路由接受什么方法
       if (opt_.admin_token.empty())
         return error_response(403, "admin routes are disabled: start seqrec serve with --admin-token or SEQREC_ADMIN_TOKEN");
-      const std::string prefix = "Bearer ";
-      const std::string& a = req.authorization;
-      if (a.compare(0, prefix.size(), prefix) != 0 || !same_secret(a.substr(prefix.size()), opt_.admin_token))
+      if (!admin_authorized(req))
         return error_response(401, "admin routes need the header 'Authorization: Bearer <admin token>'");
     }
     if (!found) {
@@ -539,6 +539,13 @@ HttpResponse HttpServer::on_user_erase(const HttpRequest& req) {
   HttpResponse res;
   res.body = dump_json(nlohmann::ordered_json{{"user_id", req.param}, {"erased_events", n}});
   return res;
+}
+
+bool HttpServer::admin_authorized(const HttpRequest& req) const {
+  const std::string prefix = "Bearer ";
+  const std::string& a = req.authorization;
+  return !opt_.admin_token.empty() && a.compare(0, prefix.size(), prefix) == 0 &&
+         same_secret(a.substr(prefix.size()), opt_.admin_token);
 }
 
 HttpResponse HttpServer::on_status(const HttpRequest&) {

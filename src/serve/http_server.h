@@ -75,6 +75,7 @@ struct ServeOptions {
   // consumed_types 解析 auto 之后的名字列表。
   std::vector<std::string> resolved_consumed_types() const;
   std::string access_log;          // 访问日志：空 = 关闭，"-" = stderr，否则为文件路径（追加）
+  bool console = true;             // GET /console 的网页控制台（--no-console 关闭）
   void validate() const;
   // 实际使用的线程数（解析 threads=0）。
   int resolved_threads() const;
@@ -170,6 +171,10 @@ class HttpServer {
   HttpResponse on_events(const HttpRequest& req);
   HttpResponse on_user_history(const HttpRequest& req);
   HttpResponse on_user_erase(const HttpRequest& req);
+  HttpResponse on_console(const HttpRequest& req);       // console.cpp
+  HttpResponse on_console_file(const HttpRequest& req);  // console.cpp
+  // 请求带着正确的管理令牌（'Authorization: Bearer <admin token>'）。
+  bool admin_authorized(const HttpRequest& req) const;
   // 按用户 ID 推荐：存储里的最近历史放在请求的点击之前，消费过的物品（consumed_types）加进排除名单。
   void add_stored_history(RecommendRequest& r) const;
   // 请求没给的字段按服务端选项补上（目前是 --exclude-clicked）。
