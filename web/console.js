@@ -212,7 +212,7 @@
     const grid = $("service-charts");
     const line = (label, color) => ({ label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: 0 });
     const axes = (y) => ({ x: { type: "linear", title: { display: true, text: "seconds" } }, y: { beginAtZero: true, title: { display: true, text: y } } });
-    svc.rate = chart(grid, "Requests per second", { type: "line", data: { datasets: [line("requests/s", "#2563eb"), line("errors/s", "#dc2626")] }, options: { scales: axes("per second") } });
+    svc.rate = chart(grid, "Requests and events per second", { type: "line", data: { datasets: [line("requests/s", "#2563eb"), line("errors/s", "#dc2626"), line("events stored/s", "#16a34a")] }, options: { scales: axes("per second") } });
     svc.lat = chart(grid, "Latency (ms) over the last interval", { type: "line", data: { datasets: [line("p50", "#16a34a"), line("p95", "#ea580c"), line("p99", "#9333ea")] }, options: { scales: axes("ms") } });
     svc.t0 = performance.now();
     pollService();
@@ -229,6 +229,8 @@
     const now = performance.now();
     const total = sum(ms, "seqrec_http_requests_total");
     const errors = sum(ms, "seqrec_http_requests_total", (l) => l.code >= "400");
+    const hasEvents = ms.some((m) => m.name === "seqrec_events_total");
+    const events = sum(ms, "seqrec_events_total", (l) => l.outcome === "stored");
     const b = buckets(ms, null);
     const interval = svc.prevBuckets ? buckets(ms, svc.prevBuckets) : b;
     const p = (q) => { const v = quantile(q, interval); return v === null ? null : v * 1000; };
@@ -240,13 +242,16 @@
       stat("p50 / p99 ms", `${fmt(p(0.5), 2)} / ${fmt(p(0.99), 2)}`),
       stat("reloads ok / failed", `${fmt(sum(ms, "seqrec_model_reloads_total", (l) => l.result === "success"))} / ${fmt(sum(ms, "seqrec_model_reloads_total", (l) => l.result === "failure"))}`),
       stat("model", info ? `${info.labels.model_type} ${info.labels.version}` : "–"),
-      stat("memory MiB", fmt(sum(ms, "process_resident_memory_bytes") / 1048576, 0)));
+      stat("memory MiB", fmt(sum(ms, "process_resident_memory_bytes") / 1048576, 0)),
+      hasEvents ? stat("events stored", fmt(events)) : null,
+      hasEvents ? stat("retrains promoted / rejected", `${fmt(sum(ms, "seqrec_retrains_total", (l) => l.result === "promoted"))} / ${fmt(sum(ms, "seqrec_retrains_total", (l) => l.result === "rejected"))}`) : null);
     if (svc.prev) {
       const dt = (now - svc.prevT) / 1000;
       const x = (now - svc.t0) / 1000;
       const push = (ch, i, y) => { const d = ch.data.datasets[i].data; d.push({ x, y }); if (d.length > 90) d.shift(); };
       push(svc.rate, 0, (total - svc.prev.total) / dt);
       push(svc.rate, 1, (errors - svc.prev.errors) / dt);
+      if (hasEvents) push(svc.rate, 2, (events - svc.prev.events) / dt);
       push(svc.lat, 0, p(0.5));
       push(svc.lat, 1, p(0.95));
       push(svc.lat, 2, p(0.99));
@@ -257,7 +262,7 @@
     $("service-routes").replaceChildren(table(["route", "requests", "errors"], routes.map((r) => [r,
       fmt(sum(ms, "seqrec_http_requests_total", (l) => l.route === r)),
       fmt(sum(ms, "seqrec_http_requests_total", (l) => l.route === r && l.code >= "400"))])));
-    svc.prev = { total, errors };
+    svc.prev = { total, errors, events };
     svc.prevT = now;
     svc.prevBuckets = b;
   }
@@ -297,6 +302,17 @@
           ? table(["started", "result", `candidate ${r.gate_metric}`, "current", "most-popular", "reason"], runs.map((x) => [x.started_at || "", x.result || "",
             fmt(x.gate?.candidate), fmt(x.gate?.current), fmt(x.gate?.most_popular), el("span", {}, x.gate?.reason || x.error || "")]))
           : el("p", { class: "note" }, "No retraining has run since the service started."));
+      // 每次重新训练的质量门：候选、当前模型与最热门基线在留出事件上的指标（旧的在左）
+      if (runs.length) {
+        const old = runs.slice().reverse();
+        const grid = el("div", { class: "charts" });
+        box.append(grid);
+        const set = (label, key, color) => ({ label, borderColor: color, backgroundColor: color, tension: 0,
+          data: old.map((x, i) => ({ x: i + 1, y: x.gate ? x.gate[key] : null })) });
+        chart(grid, `Quality gate per retrain (${r.gate_metric} on the newest events)`, { type: "line",
+          data: { datasets: [set("candidate", "candidate", "#2563eb"), set("current", "current", "#dc2626"), set("most-popular", "most_popular", "#6b7280")] },
+          options: { scales: { x: { type: "linear", title: { display: true, text: "retrain" }, ticks: { precision: 0 } }, y: { title: { display: true, text: r.gate_metric } } } } });
+      }
     } catch (e) {
       box.replaceChildren(el("p", { class: "error" }, "GET /admin/status: " + e.message));
     }

@@ -253,3 +253,47 @@ def test_item_titles_from_a_headerless_dat_file(tmp_path):
     p = subprocess.run([SEQREC, "train", "--data", str(tmp_path / "r.csv"), "--out", str(tmp_path / "m2"), "--epochs", "1",
                         "--quiet", "--item-titles", str(tmp_path / "other.csv")], capture_output=True, text=True)
     assert p.returncode != 0 and "none of its 1 rows names an item" in p.stderr and not (tmp_path / "m2").exists()
+
+
+def test_live_views_history_events_and_retrains(models, browser, tmp_path):
+    # 带事件存储与后台重新训练的服务：历史（带标题）、事件计数、每次重新训练的质量门表与图
+    js_errors(browser)
+    srv = Server(models["sasrec"], "--store", str(tmp_path / "store"), "--retrain-dir", str(tmp_path / "retrained"),
+                 "--retrain-epochs", "1", "--admin-token", "tok")
+    try:
+        rows = [line.split(",") for line in open(os.path.join(os.path.dirname(models["sasrec"]), "ratings.csv"))][1:]
+        events = [{"user_id": u, "item_id": i, "type": "clicks", "ts": int(float(t)) * 1000} for u, i, *_, t in rows]
+        for s in range(0, len(events), 200):  # 每个请求至多 --max-batch（256）个事件
+            srv.post("/events", {"events": events[s:s + 200]})
+        req = urllib.request.Request(srv.url + "/admin/retrain", b'{"wait": true}',
+                                     {"Content-Type": "application/json", "Authorization": "Bearer tok"})
+        result = json.loads(urllib.request.urlopen(req, timeout=300).read())
+        assert result["result"] in ("promoted", "rejected"), result  # 质量门真的比较过
+        user = rows[0][0]
+        browser.get(srv.url + "/console#users")
+        wait = WebDriverWait(browser, 30)
+        wait.until(lambda b: b.find_element(By.ID, "token-form").is_displayed())
+        browser.find_element(By.ID, "token").send_keys("tok", Keys.ENTER)
+        wait.until(lambda b: "items" in b.find_element(By.ID, "model-meta").text)
+        browser.find_element(By.ID, "tab-try").click()
+        browser.find_element(By.ID, "tab-users").click()  # 有了令牌之后重新读 /admin/status
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#retrain-status tbody tr"))
+        status = browser.find_element(By.ID, "retrain-status").text
+        assert result["result"] in status
+        assert browser.execute_script(
+            "const c = document.querySelector('#retrain-status canvas'); const ch = c && Chart.getChart(c);"
+            " return ch && ch.data.datasets.every(d => d.data.length === 1 && d.data[0].y !== null)")
+        browser.find_element(By.ID, "history-user").send_keys(user, Keys.ENTER)
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#history-result tbody tr"))
+        mine = [e for e in events if e["user_id"] == user][-50:]
+        shown = [tr.find_elements(By.CSS_SELECTOR, "td")[0].text
+                 for tr in browser.find_elements(By.CSS_SELECTOR, "#history-result tbody tr")]
+        assert shown == [e["item_id"] for e in mine]
+        assert models["titles"][mine[0]["item_id"]] in browser.find_element(By.ID, "history-result").text
+        browser.find_element(By.ID, "tab-service").click()
+        wait.until(lambda b: "events stored" in b.find_element(By.ID, "service-stats").text)
+        assert f"{len(events):,}" in browser.find_element(By.ID, "service-stats").text
+        assert js_errors(browser) == []
+        browser.execute_script("sessionStorage.clear()")
+    finally:
+        srv.stop()
