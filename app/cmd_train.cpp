@@ -21,6 +21,7 @@
 #include "models/encoder.h"
 #include "models/registry.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/exporter.h"
 #include "train/trainer.h"
 #include "train_genrec.h"
@@ -33,6 +34,9 @@ namespace {
 // train 子命令的全部选项。模型与训练选项先按 --model 取默认值，再用命令行上给出的选项覆盖。
 struct TrainFlags {
   DataFlags data;
+  // 多进程数据并行（默认取 torchrun 的环境变量 RANK、WORLD_SIZE、MASTER_ADDR、MASTER_PORT）
+  int world_size = 0, rank = -1, dist_timeout = 300;
+  std::string master;
   std::string model_type = model_kinds().front().name;
   ModelConfig model;   // 命令行解析的值（只有给出的选项会被采用）
   TrainOptions train;  // 同上
@@ -167,8 +171,34 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     check_init_from_flags(f.genrec, cfg, cmd);
   }
   topt.validate();
+  // 多进程：先加入进程组（等齐全部进程），再读数据。只有 rank 0 写输出目录与检查点。
+  DistOptions dist = DistOptions::from_env();
+  if (f.world_size > 0) dist.world_size = f.world_size;
+  if (f.rank >= 0) dist.rank = f.rank;
+  if (!f.master.empty()) {
+    const size_t colon = f.master.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      throw Error(concat("--master must be HOST:PORT, got '", f.master, "'"));
+    dist.master_addr = f.master.substr(0, colon);
+    const std::string port = f.master.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(concat("--master: '", port, "' is not a port number"));
+    dist.master_port = std::stoi(port);
+  }
+  dist.timeout_s = f.dist_timeout;
+  dist.validate();
+  if (dist.world_size > 1) {
+    if (generative)
+      throw Error("multi-process training covers the vector models (long_short, sasrec, gru4rec, lightgcn); "
+                  "colarec trains in one process for now");
+    std::fprintf(stderr, "rank %d of %d: joining the process group at %s:%d\n", dist.rank, dist.world_size,
+                 dist.master_addr.c_str(), dist.master_port);
+    topt.dist = DistGroup::connect(dist);
+    if (dist.rank != 0) topt.progress = false;
+  }
+  const bool lead = dist.world_size == 1 || dist.rank == 0;
   // 读数据之前就确认输出目录能被替换、上级目录可写，避免训练完才失败。
-  check_output_dir(f.out);
+  if (lead) check_output_dir(f.out);
   if (f.no_checkpoint && f.resume) throw Error("--resume needs the checkpoint that --no-checkpoint turns off");
   if (!f.no_checkpoint) {
     topt.checkpoint = checkpoint_path_for(f.out);
@@ -225,6 +255,10 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   {
     const StopTrainingOnSignal stop_on_signal;  // 只在训练期间：Ctrl-C 让本轮结束后停下，仍导出最佳一轮
     res = train_model(data, cfg, topt, on_epoch);
+  }
+  if (!lead) {  // 其余进程到此为止：rank 0 评估并导出
+    std::fprintf(stderr, "rank %d: training done (%d epochs); rank 0 evaluates and exports\n", dist.rank, res.epochs_run);
+    return;
   }
   print_train_summary(res);
 
@@ -371,6 +405,15 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--threads", t.threads, "training threads (data-parallel shards) [2]");
   cmd->add_option("--log", f->log, "append one JSON line per epoch to this file while training "
                                    "(the model directory also gets train_log.jsonl)");
+  const char* dg = "Training on several processes";
+  cmd->add_option("--world-size", f->world_size, "processes training together (default: WORLD_SIZE, else 1); "
+                                                 "'seqrec launch --nproc N -- train ...' sets it")->group(dg);
+  cmd->add_option("--rank", f->rank, "this process's rank in [0, world size) (default: RANK)")->group(dg);
+  cmd->add_option("--master", f->master, "HOST:PORT where rank 0 listens (default: MASTER_ADDR:MASTER_PORT, "
+                                         "127.0.0.1:29500)")->group(dg);
+  cmd->add_option("--dist-timeout", f->dist_timeout, "seconds to wait for the other processes, at start and at "
+                                                     "every gradient exchange, before stopping with an error")
+      ->capture_default_str()->group(dg);
   cmd->add_option("--item-titles", f->item_titles,
                   "item metadata file (e.g. MovieLens movies.csv or ml-1m movies.dat): titles kept in the model "
                   "directory (item_titles.json) for the console and reports");

@@ -27,6 +27,7 @@ void setup_candidates(CLI::App& app);
 void setup_report(CLI::App& app);
 void setup_retrain(CLI::App& app);
 void setup_export(CLI::App& app);  // 只在带训练的 seqrec 里
+void setup_launch(CLI::App& app);  // 同上
 
 // 子命令可以要求一个非零的退出码（不是错误，如 retrain 的质量门拒绝了候选：3）；main 返回它。
 void set_exit_status(int code);

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   seqrec::app::setup_train(app);
   seqrec::app::setup_retrain(app);
   seqrec::app::setup_export(app);
+  seqrec::app::setup_launch(app);
   seqrec::app::install_retrain_support();
 #endif
   seqrec::app::setup_eval(app);

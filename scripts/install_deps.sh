@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git
   libtorch-dev                             # LibTorch（训练）
+  libgloo-dev                              # c10d 的 ProcessGroupGloo 需要的 Gloo 头文件（多进程训练）
   libopenblas0-openmp libopenblas-openmp-dev  # 优化的 BLAS：LibTorch 使用系统 BLAS，默认的参考实现慢约 16 倍
   libcpp-httplib-dev                       # 测试中的 HTTP 客户端
   nlohmann-json3-dev libcli11-dev

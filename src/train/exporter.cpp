@@ -37,6 +37,7 @@ nlohmann::ordered_json training_result_json(const TrainResult& r) {
                                {"samples_per_second", r.samples_per_second},
                                {"interrupted", r.interrupted}};
   if (r.resumed_after_epoch > 0) j["resumed_after_epoch"] = r.resumed_after_epoch;  // 只在续训时写出
+  if (!r.distributed.is_null()) j["distributed"] = r.distributed;  // 多进程训练：进程数与批的切法
   return j;
 }
 

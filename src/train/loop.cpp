@@ -11,10 +11,12 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/kernels.h"
 #include "core/progress.h"
 #include "eval/evaluator.h"
 #include "eval/metrics.h"
 #include "models/encoder.h"
+#include "train/distributed.h"
 #include "train/lr_schedule.h"
 
 namespace seqrec {
@@ -61,19 +63,25 @@ std::vector<std::pair<int64_t, int64_t>> epoch_batches(const LoopSpec& spec, con
   return batches;
 }
 
-// 一批的前向 / 反向：按线程数切成连续的行分片，每个线程单线程地算损失与梯度；返回各分片损失之和。
+// 一批的前向 / 反向：整批切成 ranks × threads 个连续的行分片（单进程时 ranks = 1），本进程算第
+// rank × threads 起的 threads 个，每个线程单线程地算损失与梯度；返回这些分片损失之和。分片的边界与 dropout
+// 种子只取决于全局的分片号，所以 R 个进程 × T 个线程与 1 个进程 × R·T 个线程算的是同样的分片。
 // 任何分片失败都抛出 Error（其余分片照常结束，不留下悬空线程）。
 double batch_loss_and_grads(const LoopSpec& spec, const TrainOptions& opt, uint64_t step, int64_t rows,
                             std::vector<std::vector<torch::Tensor>>* grads) {
-  const int W = static_cast<int>(std::min<int64_t>(opt.threads, rows));
+  const int ranks = opt.dist ? opt.dist->world_size() : 1, rank = opt.dist ? opt.dist->rank() : 0;
+  const int64_t total = std::min<int64_t>(static_cast<int64_t>(opt.threads) * ranks, rows);  // 全局分片数
+  const int64_t first = std::min<int64_t>(static_cast<int64_t>(opt.threads) * rank, total);
+  const int W = static_cast<int>(std::min<int64_t>(opt.threads, total - first));  // 本进程的分片数（可为 0）
   grads->assign(static_cast<size_t>(W), {});
   std::vector<double> shard_loss(static_cast<size_t>(W), 0.0);
   std::vector<std::string> shard_err(static_cast<size_t>(W));
   auto run_shard = [&](int w) {
     try {
       at::set_num_threads(1);  // OpenMP 线程数是线程局部的：分片线程内的算子也必须单线程
-      DropoutRng gen{opt.seed * 1000003ULL + step * 64ULL + static_cast<uint64_t>(w), 0};
-      auto loss = spec.shard_loss(rows * w / W, rows * (w + 1) / W, &gen);
+      const int64_t g = first + w;  // 全局分片号
+      DropoutRng gen{opt.seed * 1000003ULL + step * 64ULL + static_cast<uint64_t>(g), 0};
+      auto loss = spec.shard_loss(rows * g / total, rows * (g + 1) / total, &gen);
       (*grads)[static_cast<size_t>(w)] = torch::autograd::grad({loss}, spec.params, {}, false, false, true);
       shard_loss[static_cast<size_t>(w)] = loss.item<double>();
     } catch (const std::exception& e) {
@@ -82,13 +90,64 @@ double batch_loss_and_grads(const LoopSpec& spec, const TrainOptions& opt, uint6
   };
   std::vector<std::thread> pool;
   for (int w = 1; w < W; ++w) pool.emplace_back(run_shard, w);
-  run_shard(0);
+  if (W > 0) run_shard(0);
   for (auto& t : pool) t.join();
   for (const auto& e : shard_err)
     if (!e.empty()) throw Error(concat("training step failed: ", e));
   double lv = 0;
   for (double l : shard_loss) lv += l;
   return lv;
+}
+
+// 多进程：本进程各分片的梯度按顺序相加，连同“这个参数有梯度”的标记与损失拼成一个连续的缓冲，一次
+// all-reduce 求和，再拆回每个参数（所有进程都没有梯度的参数仍是未定义的，优化器照旧跳过它）。
+// 返回全部进程的损失之和；grads 换成一个分片（全局的梯度和），各进程的优化步因此完全相同。
+double allreduce_grads(const LoopSpec& spec, DistGroup& dist, double local_loss,
+                       std::vector<std::vector<torch::Tensor>>* grads) {
+  const size_t P = spec.params.size();
+  int64_t n = 0;
+  for (const auto& p : spec.params) n += p.numel();
+  torch::Tensor flat = torch::zeros({n + static_cast<int64_t>(P) + 1}, torch::kFloat32);
+  float* f = flat.data_ptr<float>();
+  int64_t off = 0;
+  for (size_t i = 0; i < P; ++i) {
+    const int64_t m = spec.params[i].numel();
+    for (const auto& sg : *grads)
+      if (sg[i].defined()) {
+        add_into(f + off, sg[i].contiguous().data_ptr<float>(), m);
+        f[n + static_cast<int64_t>(i)] = 1.0f;
+      }
+    off += m;
+  }
+  f[n + static_cast<int64_t>(P)] = static_cast<float>(local_loss);
+  dist.allreduce_sum(flat, "the gradients");
+  std::vector<torch::Tensor> out(P);
+  off = 0;
+  for (size_t i = 0; i < P; ++i) {
+    const int64_t m = spec.params[i].numel();
+    if (f[n + static_cast<int64_t>(i)] > 0) out[i] = flat.slice(0, off, off + m).view(spec.params[i].sizes()).clone();
+    off += m;
+  }
+  grads->assign(1, std::move(out));
+  return static_cast<double>(f[n + static_cast<int64_t>(P)]);
+}
+
+// 多进程：把 rank 0 的参数复制到每个进程（初始值、热启动与续训之后各进程完全一致）。
+void broadcast_params(const LoopSpec& spec, DistGroup& dist) {
+  torch::NoGradGuard ng;
+  for (const auto& p : spec.params) {
+    torch::Tensor t = p.detach().contiguous().clone();
+    dist.broadcast(t, "the initial weights");
+    p.detach().copy_(t);
+  }
+}
+
+// 多进程：rank 0 的一组小数（停止、早停、最佳一轮……）发给每个进程。
+std::vector<double> broadcast_values(DistGroup& dist, std::vector<double> v, const char* what) {
+  torch::Tensor t = torch::from_blob(v.data(), {static_cast<int64_t>(v.size())}, torch::kFloat64).clone();
+  dist.broadcast(t, what);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = t[static_cast<int64_t>(i)].item<double>();
+  return v;
 }
 
 }  // namespace
@@ -122,6 +181,9 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   // 热启动：在随机初始值上换入上一个模型的行（续训时检查点会再覆盖它们）。
   if (opt.warm_start) module_load_tensors(*spec.module, opt.warm_start(module_to_tensors(*spec.module)));
   if (opt.resume) restore_loop_checkpoint(spec, opt, &st, &optim, &res);
+  DistGroup* dist = opt.dist.get();
+  const bool lead = !dist || dist->rank() == 0;  // 只有 rank 0 验证、写检查点、报告
+  if (dist) broadcast_params(spec, *dist);
   std::vector<std::vector<torch::Tensor>> grads;
   for (int epoch = st.first_epoch; epoch <= opt.epochs; ++epoch) {
     spec.module->train();
@@ -133,7 +195,8 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
     int64_t done = 0, positions = 0;
     for (const auto& [b0, nb] : batches) {
       spec.prepare(st.order.data() + b0, nb, st.rng);
-      const double lv = batch_loss_and_grads(spec, opt, st.step, nb, &grads);
+      double lv = batch_loss_and_grads(spec, opt, st.step, nb, &grads);
+      if (dist) lv = allreduce_grads(spec, *dist, lv, &grads);
       if (scheduled) {
         lr_now = opt.lr * schedule.factor(static_cast<int64_t>(st.step));
         optim.set_lr(lr_now);
@@ -155,8 +218,14 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
                                   {"samples_per_second", done / epoch_s}};
     if (scheduled) rec["lr"] = lr_now;  // 本轮最后一步的学习率
     // 收到停止请求：本轮也验证（它可能是最佳的一轮），然后结束。
-    const bool interrupted = training_stop_requested() ||
-                             (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < opt.epochs);
+    bool interrupted = training_stop_requested() ||
+                       (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < opt.epochs);
+    if (dist) {  // 任何一个进程收到停止请求，全组在同一轮停下
+      torch::Tensor flag = torch::full({1}, interrupted ? 1.0f : 0.0f);
+      dist->allreduce_sum(flag, "the stop flag");
+      interrupted = flag.item<float>() > 0;
+      rec["allreduce_seconds"] = dist->seconds();
+    }
     const bool scheduled_eval = epoch % opt.eval_every == 0 || epoch == opt.epochs;
     bool stop = interrupted, patience_out = false;
     if (interrupted) {
@@ -164,12 +233,12 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
       rec["interrupted"] = true;
     }
     // 计划外的验证（只因停止请求）不进检查点：检查点写在它之前，续训与不中断的训练走同一条路。
-    const bool checkpoint_before_eval = !opt.checkpoint.empty() && interrupted && !scheduled_eval;
+    const bool checkpoint_before_eval = lead && !opt.checkpoint.empty() && interrupted && !scheduled_eval;
     if (checkpoint_before_eval) {
       rec["elapsed_seconds"] = st.elapsed();
       save_loop_checkpoint(spec, opt, st, optim, res, epoch, false, res.epoch_log + rec.dump() + "\n");
     }
-    if (scheduled_eval || interrupted) {
+    if ((scheduled_eval || interrupted) && lead) {
       prog.phase("validating");  // 验证可能要不少时间：进度行说明在做什么
       spec.module->eval();
       TensorMap w = spec.weights();
@@ -189,13 +258,33 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
         stop = patience_out = true;
       }
     }
+    if (dist && (scheduled_eval || interrupted)) {  // rank 0 的决定（早停、最佳一轮）发给其余进程
+      const auto v = broadcast_values(*dist, {stop ? 1.0 : 0.0, patience_out ? 1.0 : 0.0, static_cast<double>(res.best_epoch)},
+                                      "the validation decision");
+      stop = v[0] > 0;
+      patience_out = v[1] > 0;
+      res.best_epoch = static_cast<int>(v[2]);
+    }
     prog.finish();
     rec["elapsed_seconds"] = st.elapsed();
     res.epoch_log += rec.dump() + "\n";
-    if (!opt.checkpoint.empty() && !checkpoint_before_eval)
+    if (lead && !opt.checkpoint.empty() && !checkpoint_before_eval)
       save_loop_checkpoint(spec, opt, st, optim, res, epoch, patience_out || epoch == opt.epochs, res.epoch_log);
-    if (on_epoch) on_epoch(rec);
+    if (on_epoch && lead) on_epoch(rec);
     if (stop) break;
+  }
+  if (dist) {
+    const int64_t P = static_cast<int64_t>(spec.params.size());
+    int64_t n = 0;
+    for (const auto& p : spec.params) n += p.numel();
+    res.distributed = {{"world_size", dist->world_size()},
+                       {"threads_per_process", opt.threads},
+                       {"batch_split", concat("each batch of --batch ", opt.batch_size, " units is cut into ",
+                                              dist->world_size(), " x ", opt.threads, " contiguous row shards; process r "
+                                              "computes shards r*threads .. r*threads+threads-1; gradients summed by "
+                                              "one Gloo all-reduce per step")},
+                       {"allreduce_bytes_per_step", (n + P + 1) * 4},
+                       {"allreduce_seconds", dist->seconds()}};
   }
   res.train_seconds = st.elapsed();
   res.seconds_per_epoch = st.train_time_sum / res.epochs_run;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -17,6 +18,8 @@
 #include "models/model_config.h"
 
 namespace seqrec {
+
+class DistGroup;  // train/distributed.h
 
 // 训练选项（全部有默认值，写入 manifest）。
 struct TrainOptions {
@@ -56,6 +59,9 @@ struct TrainOptions {
   // 热启动（seqrec retrain）：非空时，模型按随机初始化建好之后以它的全部权重（safetensors 命名）调用一次，
   // 返回的权重（形状必须相同）替换初始值再开始训练。不写入 manifest（来源记在 lineage 里）。
   std::function<TensorMap(const TensorMap& fresh)> warm_start;
+  // 多进程数据并行（seqrec launch / torchrun 的环境变量；见 distributed.h）：非空时每批按 进程数 × threads
+  // 个分片切开，本进程只算自己的分片，梯度经 Gloo 求和；只有 rank 0 验证、写检查点。不写入选项的 JSON。
+  std::shared_ptr<DistGroup> dist;
 
   // 按模型类型给出训练默认值（sasrec 为论文设置：lr 1e-3、batch 128、β2 0.98、dropout 0.2）。
   static TrainOptions defaults_for(const std::string& model_type);
@@ -83,6 +89,7 @@ struct TrainResult {
   int64_t samples_per_epoch = 0;
   bool interrupted = false;       // 因 request_training_stop()（SIGINT/SIGTERM）或 stop_after_epoch 提前结束
   int resumed_after_epoch = 0;    // 从检查点续训时，检查点的轮数（0 = 没有续训）
+  nlohmann::json distributed;     // 多进程训练时：进程数、每进程线程数、批的切法、每步同步的字节数（否则 null）
 };
 
 // 请求正在进行的训练在本轮结束后停下：该轮照常验证，然后返回目前最佳一轮的权重（照常导出）。
