@@ -31,6 +31,7 @@ SKIP = [
     (r"(curl|systemctl|ln|for|done|jq)\b", "a deployment snippet; the service is tested by tests/test_serve.cpp and tests/deploy"),
     (r"scripts/install_python\.sh", "installs into the system Python; tests/python covers the package"),
     (r"(\S*python3 -m venv|\S*/bin/pip)\b", "a pip install from the checkout; tests/python/test_install.py runs it"),
+    (r"RANK=\d+ WORLD_SIZE=", "one rank of a training spread over machines; tests/python/test_distributed.py runs such groups"),
 ]
 # 需要真实数据的路径与占位的目录名：按 parse 处理。events/ 是运行中的 seqrec serve --store 写下的事件存储
 # （serve 命令在这里跳过，所以它不存在）；redis:// 是部署里共用的 Redis（测试不运行它）。

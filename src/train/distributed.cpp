@@ -68,10 +68,15 @@ std::shared_ptr<DistGroup> DistGroup::connect(const DistOptions& o) {
     g->impl_->store = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
     auto opts = c10d::ProcessGroupGloo::Options::create();
     opts->timeout = timeout;
-    // 本进程用哪个地址收发：与 master 同一台机器时用 master 的地址，否则按主机名解析（与 torchrun 相同）。
-    opts->devices.push_back(o.master_addr == "127.0.0.1" || o.master_addr == "localhost"
-                                ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                : c10d::ProcessGroupGloo::createDefaultDevice());
+    // 本进程用哪个网卡收发（与 PyTorch 相同的约定）：GLOO_SOCKET_IFNAME 指定的网卡；master 在本机回环
+    // 地址上时用回环；否则按本机主机名解析出的地址。
+    const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+    if (ifname && *ifname)
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (o.master_addr == "127.0.0.1" || o.master_addr == "localhost")
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     g->impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->impl_->store, o.rank, o.world_size, opts);
   } catch (const std::exception& e) {
     throw Error(concat("rank ", o.rank, " of ", o.world_size, ": cannot join the process group at ", o.master_addr, ":",

@@ -111,3 +111,37 @@ def test_bad_distributed_options(ratings, tmp_path):
             "--master", "127.0.0.1:29731", "--dist-timeout", "3", ok=False)
     assert p.returncode != 0 and "cannot join the process group" in p.stderr and time.time() - t0 < 60
     assert not (tmp_path / "x").exists()
+
+
+def test_two_network_namespaces_need_only_tcp(ratings, tmp_path):
+    # 两个网络命名空间（测试自己建、自己删），之间只有一对 veth 与 10.77.x 地址：rank 0 与 rank 1 各在一边，
+    # 只靠 TCP 通信；结果与单进程 2 线程逐位相同。需要 root 与 iproute2（CI 以 root 运行）。
+    if os.geteuid() != 0 or subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
+        pytest.skip("needs root and iproute2 to make network namespaces")
+    tag = f"sq{os.getpid() % 100000}"
+    ns = [f"{tag}a", f"{tag}b"]
+    sh = lambda *a: subprocess.run(a, check=True, capture_output=True)
+    try:
+        for n in ns:
+            sh("ip", "netns", "add", n)
+        sh("ip", "link", "add", f"{tag}0", "type", "veth", "peer", "name", f"{tag}1")
+        for i, n in enumerate(ns):
+            sh("ip", "link", "set", f"{tag}{i}", "netns", n)
+            sh("ip", "-n", n, "addr", "add", f"10.77.0.{i + 1}/24", "dev", f"{tag}{i}")
+            sh("ip", "-n", n, "link", "set", f"{tag}{i}", "up")
+            sh("ip", "-n", n, "link", "set", "lo", "up")
+        procs = []
+        for i, n in enumerate(ns):
+            env = dict(os.environ, GLOO_SOCKET_IFNAME=f"{tag}{i}")
+            procs.append(subprocess.Popen(
+                ["ip", "netns", "exec", n, SEQREC, "train", "--data", ratings, "--out", str(tmp_path / f"m{i}"),
+                 "--threads", "1", "--world-size", "2", "--rank", str(i), "--master", "10.77.0.1:29577",
+                 "--dist-timeout", "60", *TRAIN], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outs
+        assert not (tmp_path / "m1").exists()  # 只有 rank 0 导出
+        run("train", "--data", ratings, "--out", str(tmp_path / "one"), "--threads", "2", *TRAIN)
+        assert max_diff(weights(tmp_path / "one"), weights(tmp_path / "m0")) == 0.0
+    finally:
+        for n in ns:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
