@@ -188,9 +188,6 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   dist.timeout_s = f.dist_timeout;
   dist.validate();
   if (dist.world_size > 1) {
-    if (generative)
-      throw Error("multi-process training covers the vector models (long_short, sasrec, gru4rec, lightgcn); "
-                  "colarec trains in one process for now");
     std::fprintf(stderr, "rank %d of %d: joining the process group at %s:%d\n", dist.rank, dist.world_size,
                  dist.master_addr.c_str(), dist.master_port);
     topt.dist = DistGroup::connect(dist);

@@ -183,6 +183,10 @@ void run_train_genrec(const GenRecFlags& f, const SequenceData& data, const Mode
     const StopTrainingOnSignal stop_on_signal;  // 只在训练期间：Ctrl-C 让本轮结束后停下，仍导出最佳一轮
     res = pipeline.train(on_epoch);
   }
+  if (!t.lead()) {  // 多进程：其余进程到此为止，rank 0 评估并导出
+    std::fprintf(stderr, "training done (%d epochs); rank 0 evaluates and exports\n", res.epochs_run);
+    return;
+  }
   print_train_summary(res);
   Progress after("best epoch", 0, t.progress && Progress::stderr_is_tty());
   // 评估时表格会打印到 stdout：这一步的说明单独占一行，不用会被覆盖的进度行。

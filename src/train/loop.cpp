@@ -292,6 +292,8 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   return res;
 }
 
+bool TrainOptions::lead() const { return !dist || dist->rank() == 0; }
+
 // 设置线程：并行方式是数据并行（每个线程一个分片），算子内部与 BLAS 都保持单线程。
 void init_threads(const TrainOptions& opt) {
   torch::manual_seed(opt.seed);

@@ -65,6 +65,8 @@ struct TrainOptions {
 
   // 按模型类型给出训练默认值（sasrec 为论文设置：lr 1e-3、batch 128、β2 0.98、dropout 0.2）。
   static TrainOptions defaults_for(const std::string& model_type);
+  // 这个进程负责验证、检查点、评估与导出（单进程，或多进程里的 rank 0）。
+  bool lead() const;
   void validate() const;
   // 写入日志与 manifest 的选项；只对 model_type 起作用的选项才写出（如 user_dropout 只属于 long_short）。
   nlohmann::json to_json(const std::string& model_type) const;

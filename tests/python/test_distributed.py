@@ -145,3 +145,21 @@ def test_two_network_namespaces_need_only_tcp(ratings, tmp_path):
     finally:
         for n in ns:
             subprocess.run(["ip", "netns", "del", n], capture_output=True)
+
+
+def test_colarec_two_processes_equal_two_threads(ratings, tmp_path):
+    # 生成式模型：语义 ID 与内容记号在每个进程里以同样的方式算出，训练循环同上；只有 rank 0 评估（束搜索）与导出
+    items = sorted({line.split(",")[1] for line in open(ratings).read().splitlines()[1:]}, key=int)
+    content = tmp_path / "content.json"
+    content.write_text(json.dumps({i: f"gadget model{i} for group{int(i) % 6} brand{int(i) % 4}" for i in items}))
+    run("train", "--data", ratings, "--out", str(tmp_path / "lg"), "--model", "lightgcn", "--epochs", "2", "--dim", "8",
+        "--quiet")
+    args = ["--model", "colarec", "--content", str(content), "--sid-from", str(tmp_path / "lg"), "--sid-k", "4",
+            "--sid-levels", "3", "--vocab-size", "40", "--tokenizer", "word", "--epochs", "2", "--dim", "16",
+            "--heads", "2", "--ffn-dim", "32", "--layers", "1", "--dec-layers", "1", "--max-len", "5", "--beam", "10",
+            "--quiet"]
+    run("train", "--data", ratings, "--out", str(tmp_path / "one"), "--threads", "2", *args)
+    run("launch", "--nproc", "2", "--", "train", "--data", ratings, "--out", str(tmp_path / "two"), "--threads", "1", *args)
+    assert max_diff(weights(tmp_path / "one"), weights(tmp_path / "two")) == 0.0
+    m = json.load(open(tmp_path / "two" / "manifest.json"))
+    assert m["model_type"] == "colarec" and m["training_result"]["distributed"]["world_size"] == 2
