@@ -163,3 +163,27 @@ def test_colarec_two_processes_equal_two_threads(ratings, tmp_path):
     assert max_diff(weights(tmp_path / "one"), weights(tmp_path / "two")) == 0.0
     m = json.load(open(tmp_path / "two" / "manifest.json"))
     assert m["model_type"] == "colarec" and m["training_result"]["distributed"]["world_size"] == 2
+
+
+def test_a_hung_rank_stops_the_group_within_the_timeout(ratings, tmp_path):
+    # 一个进程卡住（SIGSTOP：还活着但不再回应）：其余进程在 --dist-timeout 内报错，launch 把卡住的进程杀掉
+    out = tmp_path / "m"
+    p = subprocess.Popen([SEQREC, "launch", "--nproc", "2", "--", "train", "--data", ratings, "--out", str(out),
+                          "--threads", "1", "--dist-timeout", "5", *TRAIN[:-3], "--epochs", "200", "--no-checkpoint"],
+                         stderr=subprocess.PIPE, text=True)
+    pids = None
+    for line in p.stderr:
+        m = re.search(r"pids of ranks 0\.\.1: (\d+) (\d+)", line)
+        if m:
+            pids = [int(m.group(1)), int(m.group(2))]
+        if pids and "joining the process group" in line:
+            break
+    time.sleep(3)
+    t0 = time.time()
+    os.kill(pids[1], signal.SIGSTOP)
+    err = p.stderr.read()
+    assert p.wait(timeout=120) != 0
+    assert time.time() - t0 < 60
+    assert "rank 0: all-reduce of" in err and "timeout 5 s" in err
+    assert "launch: rank 0 exited with status 1" in err
+    assert not out.exists()
