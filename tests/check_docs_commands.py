@@ -120,6 +120,10 @@ def main():
                     argv = [re.sub(r"(?<![\w/.])" + root, lambda _: tmp + root, a) for a in argv]
                     os.makedirs(os.path.join(tmp, root.strip("/"), "models"), exist_ok=True)
                 is_train = len(argv) > 1 and argv[0].endswith("seqrec") and argv[1] == "train"
+                # seqrec launch --nproc N -- train ...：同样是一次训练（每个进程读数据；错误出在进程自己的输出里）
+                is_launch = (len(argv) > 3 and argv[0].endswith("seqrec") and argv[1] == "launch" and "--" in argv
+                             and argv[argv.index("--") + 1:argv.index("--") + 2] == ["train"])
+                is_train = is_train or is_launch
                 parse_only = any(p in a for a in argv for p in missing)
                 if is_train:
                     argv += ["--epochs", "1"]
@@ -135,7 +139,9 @@ def main():
                 last = (r.stdout.strip().splitlines() or [""])[-1]
                 if parse_only:
                     counts["parse"] += 1
-                    ok = r.returncode == 1 and "error:" in r.stdout and any(p in last for p in missing)
+                    lines = r.stdout.splitlines() if is_launch else [last]
+                    ok = r.returncode == 1 and "error:" in r.stdout and any(
+                        p in line for line in lines for p in missing)
                     print(f"{'parse ' if ok else 'FAIL  '} {rel}: {shown}\n         ({last})")
                 else:
                     counts["run"] += 1
