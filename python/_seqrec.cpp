@@ -296,14 +296,11 @@ item is ``vec @ item_vectors[i]`` (``"dot"``) or its cosine (``"cosine"``, see
     const auto it = setups.find(name);
     if (it == setups.end()) throw Error(concat("run_command: no subcommand '", name, "' here"));
     std::optional<nlohmann::ordered_json> result;
+    struct HookGuard {  // 结束（包括出错）时清掉钩子
+      ~HookGuard() { app::json_result_hook() = nullptr; }
+    } guard;
     app::json_result_hook() = [&](const nlohmann::ordered_json& j) { result = j; };
-    try {
-      pycli::run_subcommand(it->second, name, args);
-    } catch (...) {
-      app::json_result_hook() = nullptr;
-      throw;
-    }
-    app::json_result_hook() = nullptr;
+    pycli::run_subcommand(it->second, name, args);
     return result ? to_python(*result) : py::object(py::none());
   }, py::arg("name"), py::arg("args"));
 

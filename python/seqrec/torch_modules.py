@@ -50,15 +50,17 @@ def _attention(q, k, v, heads, allowed):
     return (s.softmax(-1) @ v).transpose(1, 2).reshape(b, tq, d)
 
 
-class _LongShortLayer(nn.Module):
-    """Pre-norm Transformer layer: x + out_proj(attn(ln1(x))), then x + ffn2(gelu(ffn1(ln2(x))))."""
+class _Block(nn.Module):
+    """The weights of one Transformer layer: ln1, in_proj (Q, K, V stacked), out_proj, ln2, ffn1, ffn2.
+    Each model's forward decides where the LayerNorms go (long_short: pre-norm with GELU; SASRec: by
+    ``norm``, with ReLU); eps is 1e-5 for long_short and 1e-8 for SASRec, as seqrec trains them."""
 
-    def __init__(self, dim, ffn_dim):
+    def __init__(self, dim, ffn_dim, eps):
         super().__init__()
-        self.ln1 = nn.LayerNorm(dim, eps=1e-5)
+        self.ln1 = nn.LayerNorm(dim, eps=eps)
         self.in_proj = nn.Linear(dim, 3 * dim)
         self.out_proj = nn.Linear(dim, dim)
-        self.ln2 = nn.LayerNorm(dim, eps=1e-5)
+        self.ln2 = nn.LayerNorm(dim, eps=eps)
         self.ffn1 = nn.Linear(dim, ffn_dim)
         self.ffn2 = nn.Linear(ffn_dim, dim)
 
@@ -78,7 +80,7 @@ class LongShortTransformer(nn.Module):
         self.item_emb = nn.Parameter(torch.zeros(cfg["num_items"] + 1, d))
         self.user_emb = nn.Parameter(torch.zeros(cfg["num_users"] + 1, d))
         self.pos_emb = nn.Parameter(torch.zeros(self.max_len + 1, d))
-        self.layers = nn.ModuleList(_LongShortLayer(d, f) for _ in range(cfg["layers"]))
+        self.layers = nn.ModuleList(_Block(d, f, 1e-5) for _ in range(cfg["layers"]))
         self.ln_f = nn.LayerNorm(d, eps=1e-5)
 
     def forward(self, items, users=None):
@@ -103,19 +105,6 @@ class LongShortTransformer(nn.Module):
         return self.item_emb[:-1]
 
 
-class _SasRecBlock(nn.Module):
-    """One SASRec block: attention and a ReLU feed-forward, LayerNorms placed by ``norm``."""
-
-    def __init__(self, dim, ffn_dim):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(dim, eps=1e-8)
-        self.in_proj = nn.Linear(dim, 3 * dim)
-        self.out_proj = nn.Linear(dim, dim)
-        self.ln2 = nn.LayerNorm(dim, eps=1e-8)
-        self.ffn1 = nn.Linear(dim, ffn_dim)
-        self.ffn2 = nn.Linear(ffn_dim, dim)
-
-
 class SASRec(nn.Module):
     """SASRec (Kang & McAuley 2018): item_emb * sqrt(dim) + right-aligned pos_emb, causal
     self-attention blocks; the user vector is the last position's output.
@@ -131,7 +120,7 @@ class SASRec(nn.Module):
         self.heads, self.max_len, self.norm = cfg["heads"], cfg["max_len"], cfg.get("norm", "paper")
         self.item_emb = nn.Parameter(torch.zeros(cfg["num_items"] + 1, d))
         self.pos_emb = nn.Parameter(torch.zeros(self.max_len, d))
-        self.blocks = nn.ModuleList(_SasRecBlock(d, f) for _ in range(cfg["layers"]))
+        self.blocks = nn.ModuleList(_Block(d, f, 1e-8) for _ in range(cfg["layers"]))
         self.ln_f = nn.LayerNorm(d, eps=1e-8)
 
     def forward(self, items, users=None):

@@ -1,12 +1,11 @@
 // 控制台的路由（GET /console、GET /console/{file}）：静态文件来自构建进程序的 web_assets；
 // 两个数据文件（model.json、catalog.json）由当前模型生成，服务有管理令牌时要求它。
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/files.h"
 #include "serve/http_server.h"
+#include "serve/report.h"
 #include "serve/web_assets.h"
 
 namespace seqrec {
@@ -17,28 +16,11 @@ namespace {
 constexpr size_t kConsoleItems = 50000;
 constexpr size_t kConsoleUsers = 10000;
 
+// 200 与 JSON 体。
 HttpResponse json_response(const nlohmann::json& j) {
   HttpResponse r;
-  r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = dump_json(j);
   return r;
-}
-
-HttpResponse console_error(int status, const std::string& msg) {
-  HttpResponse r;
-  r.status = status;
-  r.body = json_error_body(msg);
-  return r;
-}
-
-// train_log.jsonl 的每一行（坏行跳过：日志只是给人看的曲线）。
-nlohmann::json read_train_log(const std::string& dir) {
-  nlohmann::json out = nlohmann::json::array();
-  std::ifstream in(dir + "/train_log.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object()) out.push_back(std::move(j));
-  }
-  return out;
 }
 
 }  // namespace
@@ -50,7 +32,7 @@ HttpResponse HttpServer::on_console(const HttpRequest& req) {
 }
 
 HttpResponse HttpServer::on_console_file(const HttpRequest& req) {
-  if (!opt_.console) return console_error(404, "the console is turned off (seqrec serve --no-console)");
+  if (!opt_.console) return error_response(404, "the console is turned off (seqrec serve --no-console)");
   if (const WebAsset* a = find_web_asset(req.param)) {
     HttpResponse r;
     r.content_type = std::string(a->content_type);
@@ -58,12 +40,12 @@ HttpResponse HttpServer::on_console_file(const HttpRequest& req) {
     return r;
   }
   if (req.param != "model.json" && req.param != "catalog.json")
-    return console_error(404, concat("no console file '", req.param, "'"));
+    return error_response(404, concat("no console file '", req.param, "'"));
   // 数据文件：服务有管理令牌时要求它（控制台页面向用户要令牌，放在这个标签页的 sessionStorage 里）。
   if (!opt_.admin_token.empty() && !admin_authorized(req))
-    return console_error(401, "the console's data needs the header 'Authorization: Bearer <admin token>'");
+    return error_response(401, "the console's data needs the header 'Authorization: Bearer <admin token>'");
   const auto b = slot_.current();
-  if (!b) return console_error(503, "model not loaded yet (see GET /health/ready)");
+  if (!b) return error_response(503, "model not loaded yet (see GET /health/ready)");
   if (req.param == "model.json") {
     nlohmann::json j = {{"dir", b->dir}, {"version", b->version}, {"manifest", b->manifest}, {"train_log", read_train_log(b->dir)}};
     auto r = json_response(j);

@@ -51,7 +51,8 @@ std::vector<std::string> split_names(const std::string& s) {
   return out;
 }
 
-// 只有状态码与错误消息的响应。
+}  // namespace
+
 HttpResponse error_response(int status, const std::string& msg) {
   HttpResponse r;
   r.status = status;
@@ -59,8 +60,9 @@ HttpResponse error_response(int status, const std::string& msg) {
   return r;
 }
 
-// JSON 文本：非法 UTF-8（例如请求路径里的 %ff、物品 ID 里的二进制字节）用替换字符输出，而不是抛出异常。
 std::string dump_json(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+namespace {
 
 // 客户端地址（文本形式）。
 std::string ip_of(const sockaddr_storage& ss) {

@@ -102,6 +102,10 @@ struct HttpResponse {
 
 // 错误响应体 {"error": msg, "field": field}；非法 UTF-8 的字节用替换字符输出，永远是合法 JSON。
 std::string json_error_body(const std::string& msg, const std::string& field = "");
+// 只有状态码与错误消息的响应。
+HttpResponse error_response(int status, const std::string& msg);
+// JSON 文本：非法 UTF-8（例如请求路径里的 %ff、物品 ID 里的二进制字节）用替换字符输出，而不是抛出异常。
+std::string dump_json(const nlohmann::json& j);
 
 // 一个正在运行（或即将运行）的服务。slot 的生命周期必须长于服务。
 class HttpServer {

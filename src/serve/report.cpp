@@ -24,13 +24,18 @@ ReportModel read_report_model(const std::string& dir) {
   m.version = sha256_hex(raw).substr(0, 12);
   m.name = fs::path(dir).lexically_normal().filename().string();
   if (m.name.empty() || m.name == ".") m.name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
-  m.train_log = nlohmann::json::array();
+  m.train_log = read_train_log(dir);
+  return m;
+}
+
+nlohmann::json read_train_log(const std::string& dir) {
+  nlohmann::json out = nlohmann::json::array();
   std::ifstream in(fs::path(dir) / "train_log.jsonl");
   for (std::string line; std::getline(in, line);) {
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object()) m.train_log.push_back(std::move(j));
+    if (j.is_object()) out.push_back(std::move(j));
   }
-  return m;
+  return out;
 }
 
 namespace {

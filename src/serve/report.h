@@ -20,6 +20,9 @@ struct ReportModel {
 // 读一个模型目录（先检查 manifest 与文件校验和；旧目录没有的字段报告里写“未记录”）。
 ReportModel read_report_model(const std::string& dir);
 
+// train_log.jsonl 的各行（坏行跳过：日志只用来画曲线；没有文件时为空数组）。控制台的 model.json 也用它。
+nlohmann::json read_train_log(const std::string& dir);
+
 // 生成报告的 HTML 文本。
 std::string model_report_html(const std::vector<ReportModel>& models, const std::string& title);
 

@@ -1,4 +1,4 @@
-// 进程组的实现：c10d::TCPStore 做约定，c10d::ProcessGroupGloo 做 allreduce / broadcast / barrier（Debian 的
+// 进程组的实现：c10d::TCPStore 做约定，c10d::ProcessGroupGloo 做 allreduce / broadcast（Debian 的
 // LibTorch 带着它们，Gloo 头文件来自 libgloo-dev）。不自己写通信层。
 #include "train/distributed.h"
 
@@ -87,39 +87,31 @@ std::shared_ptr<DistGroup> DistGroup::connect(const DistOptions& o) {
 
 DistGroup::~DistGroup() = default;
 
+namespace {
+// 一次集合操作：等它完成；失败（别的进程停了或卡住、超时）时抛出说明是哪个进程、哪一步的 Error。
+template <class F>
+void collective(const DistOptions& o, const char* op, const char* what, F run) {
+  try {
+    run();
+  } catch (const std::exception& e) {
+    throw Error(concat("rank ", o.rank, ": ", op, " of ", what, " failed (another process stopped or is stuck; "
+                       "timeout ", o.timeout_s, " s): ", e.what()));
+  }
+}
+}  // namespace
+
 void DistGroup::allreduce_sum(torch::Tensor& t, const char* what) {
   const double t0 = now_seconds();
-  try {
-    std::vector<at::Tensor> v = {t};
-    impl_->pg->allreduce(v)->wait();
-  } catch (const std::exception& e) {
-    throw Error(concat("rank ", o_.rank, ": all-reduce of ", what, " failed (another process stopped or is stuck; "
-                       "timeout ", o_.timeout_s, " s): ", e.what()));
-  }
-  bytes_ += static_cast<double>(t.numel()) * static_cast<double>(t.element_size());
+  std::vector<at::Tensor> v = {t};
+  collective(o_, "all-reduce", what, [&] { impl_->pg->allreduce(v)->wait(); });
   seconds_ += now_seconds() - t0;
 }
 
 void DistGroup::broadcast(torch::Tensor& t, const char* what) {
   const double t0 = now_seconds();
-  try {
-    std::vector<at::Tensor> v = {t};
-    impl_->pg->broadcast(v)->wait();
-  } catch (const std::exception& e) {
-    throw Error(concat("rank ", o_.rank, ": broadcast of ", what, " failed (another process stopped or is stuck; "
-                       "timeout ", o_.timeout_s, " s): ", e.what()));
-  }
-  bytes_ += static_cast<double>(t.numel()) * static_cast<double>(t.element_size());
+  std::vector<at::Tensor> v = {t};
+  collective(o_, "broadcast", what, [&] { impl_->pg->broadcast(v)->wait(); });
   seconds_ += now_seconds() - t0;
-}
-
-void DistGroup::barrier(const char* what) {
-  try {
-    impl_->pg->barrier()->wait();
-  } catch (const std::exception& e) {
-    throw Error(concat("rank ", o_.rank, ": waiting for the others at ", what, " failed (another process stopped; "
-                       "timeout ", o_.timeout_s, " s): ", e.what()));
-  }
 }
 
 }  // namespace seqrec

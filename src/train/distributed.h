@@ -36,16 +36,14 @@ class DistGroup {
   void allreduce_sum(torch::Tensor& t, const char* what);
   // 把 rank 0 的张量复制到每个进程（原地）。
   void broadcast(torch::Tensor& t, const char* what);
-  void barrier(const char* what);
-  // 已经做过的集合操作的总字节数与耗时（写进训练日志）。
-  double bytes() const { return bytes_; }
+  // 已经做过的集合操作的总耗时（写进训练日志与 manifest）。
   double seconds() const { return seconds_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   DistOptions o_;
-  double bytes_ = 0, seconds_ = 0;
+  double seconds_ = 0;
 };
 
 }  // namespace seqrec

@@ -78,11 +78,11 @@ def test_group_resume_equals_an_uninterrupted_run(ratings, tmp_path):
     assert not os.path.exists(str(tmp_path / "part") + ".ckpt")
 
 
-def test_a_killed_rank_stops_the_group_without_a_model(ratings, tmp_path):
-    out = tmp_path / "m"
+def start_long_group(ratings, out, timeout_s):
+    """A 2-process launch of a long training; returns it and its ranks' pids once they are joining."""
     p = subprocess.Popen([SEQREC, "launch", "--nproc", "2", "--", "train", "--data", ratings, "--out", str(out),
-                          "--threads", "1", "--dist-timeout", "20", *TRAIN[:-3], "--epochs", "200", "--no-checkpoint"],
-                         stderr=subprocess.PIPE, text=True)
+                          "--threads", "1", "--dist-timeout", str(timeout_s), *TRAIN[:-3], "--epochs", "200",
+                          "--no-checkpoint"], stderr=subprocess.PIPE, text=True)
     pids = None
     for line in p.stderr:
         m = re.search(r"pids of ranks 0\.\.1: (\d+) (\d+)", line)
@@ -90,6 +90,12 @@ def test_a_killed_rank_stops_the_group_without_a_model(ratings, tmp_path):
             pids = [int(m.group(1)), int(m.group(2))]
         if pids and "joining the process group" in line:
             break
+    return p, pids
+
+
+def test_a_killed_rank_stops_the_group_without_a_model(ratings, tmp_path):
+    out = tmp_path / "m"
+    p, pids = start_long_group(ratings, out, 20)
     time.sleep(3)  # 训练中
     os.kill(pids[1], signal.SIGKILL)
     err = p.stderr.read()
@@ -168,16 +174,7 @@ def test_colarec_two_processes_equal_two_threads(ratings, tmp_path):
 def test_a_hung_rank_stops_the_group_within_the_timeout(ratings, tmp_path):
     # 一个进程卡住（SIGSTOP：还活着但不再回应）：其余进程在 --dist-timeout 内报错，launch 把卡住的进程杀掉
     out = tmp_path / "m"
-    p = subprocess.Popen([SEQREC, "launch", "--nproc", "2", "--", "train", "--data", ratings, "--out", str(out),
-                          "--threads", "1", "--dist-timeout", "5", *TRAIN[:-3], "--epochs", "200", "--no-checkpoint"],
-                         stderr=subprocess.PIPE, text=True)
-    pids = None
-    for line in p.stderr:
-        m = re.search(r"pids of ranks 0\.\.1: (\d+) (\d+)", line)
-        if m:
-            pids = [int(m.group(1)), int(m.group(2))]
-        if pids and "joining the process group" in line:
-            break
+    p, pids = start_long_group(ratings, out, 5)
     time.sleep(3)
     t0 = time.time()
     os.kill(pids[1], signal.SIGSTOP)
