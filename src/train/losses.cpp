@@ -15,7 +15,8 @@ LossKind parse_loss(const std::string& name) {
   if (name == "bpr") return LossKind::kBPR;
   if (name == "sampled") return LossKind::kSampled;
   if (name == "inbatch") return LossKind::kInBatch;
-  throw Error(concat("--loss must be ce, bce, bpr, sampled or inbatch (got '", name, "')"));
+  if (name == "gbce") return LossKind::kGBCE;
+  throw Error(concat("--loss must be ce, bce, bpr, sampled, inbatch or gbce (got '", name, "')"));
 }
 
 const char* loss_name(LossKind k) {
@@ -25,6 +26,7 @@ const char* loss_name(LossKind k) {
     case LossKind::kBPR: return "bpr";
     case LossKind::kSampled: return "sampled";
     case LossKind::kInBatch: return "inbatch";
+    case LossKind::kGBCE: return "gbce";
   }
   return "?";
 }
@@ -51,6 +53,12 @@ torch::Tensor loss_sum(LossKind kind, const LossInputs& in, const torch::Tensor&
     }
     return total(F::softplus(neg - pos.unsqueeze(1)).mean(1));
   }
+  if (kind == LossKind::kGBCE) {
+    // 共享负样本的打分 [P, N]；与目标相同的负样本（accidental hit）不计入：softplus(−∞) = 0。
+    auto neg = torch::mm(h, items.index_select(0, in.negs).t()).mul(scale);
+    neg = neg.masked_fill(in.negs.unsqueeze(0).eq(in.targets.unsqueeze(1)), -std::numeric_limits<float>::infinity());
+    return total(F::softplus(-pos).mul(in.gbce_beta) + F::softplus(neg).sum(1));
+  }
   // sampled / inbatch：对候选集合做 softmax。
   auto logits = torch::mm(h, items.index_select(0, in.negs).t()).mul(scale);  // [P, N 或 U]
   if (in.neg_logq.defined()) logits = logits - in.neg_logq.unsqueeze(0);
@@ -63,6 +71,12 @@ torch::Tensor loss_sum(LossKind kind, const LossInputs& in, const torch::Tensor&
   logits = logits.masked_fill(in.negs.unsqueeze(0).eq(in.targets.unsqueeze(1)), -std::numeric_limits<float>::infinity());
   auto all = torch::cat({p.unsqueeze(1), logits}, 1);
   return total(torch::logsumexp(all, 1) - p);
+}
+
+double gbce_beta(int negatives, int64_t num_items, double t) {
+  // 抽样率 α：每个正例配 N 个负样本，占全部 I − 1 个非目标物品的比例（至多 1）。
+  const double alpha = std::min(1.0, static_cast<double>(negatives) / static_cast<double>(std::max<int64_t>(1, num_items - 1)));
+  return alpha * (t * (1.0 - 1.0 / alpha) + 1.0 / alpha);
 }
 
 NegativeSampler::NegativeSampler(const std::vector<int64_t>& counts, double alpha) : n_(static_cast<int32_t>(counts.size())) {

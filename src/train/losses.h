@@ -5,7 +5,10 @@
 //   sampled  采样 softmax：整批共享 N 个按提议分布 Q 抽取的负样本，logits 减去 log Q（logQ 校正），
 //            与目标相同的负样本（accidental hit）被屏蔽；
 //   inbatch  批内 softmax（TensorFlow Recommenders 的双塔检索任务）：候选 = 整批目标物品（去重），
-//            可选 logQ 校正（Q = 训练集中的物品频率，Yi et al. 2019）。
+//            可选 logQ 校正（Q = 训练集中的物品频率，Yi et al. 2019）；
+//   gbce     gSASRec 的广义二元交叉熵（Petrov & Macdonald, RecSys'23）：整批共享 N 个均匀抽取的负样本，
+//            每个位置 −β·log σ(s⁺) − Σₙ log σ(−s⁻ₙ)，β = α·(t·(1 − 1/α) + 1/α)，α = N / (物品数 − 1) 为抽样率，
+//            t ∈ [0, 1] 为校准参数（t = 0 即 BCE，t = 1 完全校正负采样带来的过度自信）；与目标相同的负样本不计。
 // 负样本由调用方抽取（见 NegativeSampler），本文件只做数学。
 #pragma once
 
@@ -18,7 +21,7 @@
 
 namespace seqrec {
 
-enum class LossKind { kCE, kBCE, kBPR, kSampled, kInBatch };
+enum class LossKind { kCE, kBCE, kBPR, kSampled, kInBatch, kGBCE };
 
 // 解析 --loss 的取值；无效时抛出 Error。
 LossKind parse_loss(const std::string& name);
@@ -28,12 +31,16 @@ const char* loss_name(LossKind k);
 struct LossInputs {
   torch::Tensor h;          // [P, d] 查询向量（余弦打分时已归一化）
   torch::Tensor targets;    // [P] int64 目标物品
-  torch::Tensor negs;       // bce/bpr：[P, N]；sampled：[N]；inbatch：[U] 去重后的批内目标
+  torch::Tensor negs;       // bce/bpr：[P, N]；sampled/gbce：[N]；inbatch：[U] 去重后的批内目标
   torch::Tensor neg_logq;   // sampled/inbatch：negs 的 log Q（未定义 = 不做 logQ 校正）
   torch::Tensor tgt_logq;   // sampled：[P] 目标的 log Q（与 neg_logq 同时定义）
   torch::Tensor tgt_index;  // inbatch：[P] 目标在 negs 中的下标
   torch::Tensor weights;    // [P] float 每个位置的损失权重（按事件类型；未定义 = 都是 1）
+  double gbce_beta = 1.0;   // gbce：正例项的指数 β（见 gbce_beta()）
 };
+
+// gbce 的 β：negatives 个均匀负样本、num_items 个物品、校准参数 t 时 β = α·(t·(1 − 1/α) + 1/α)，α = N/(I − 1)。
+double gbce_beta(int negatives, int64_t num_items, double t);
 
 // 返回 P 行损失之和（调用方除以整批的行数得到平均）；定义了 in.weights 时为加权和 Σ wₚ·lossₚ。items: [N, d]（余弦打分时已归一化）；
 // scale：logits 的倍数（余弦打分时为 1/温度，内积为 1）。

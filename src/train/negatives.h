@@ -46,7 +46,8 @@ class NegativePlan {
         n(opt.negatives_resolved()),
         logq(opt.logq),
         sampler_(counts, opt.neg_sampler_resolved() == "pop" ? 1.0 : 0.0),
-        freq_(counts, 1.0) {
+        freq_(counts, 1.0),
+        beta_(kind == LossKind::kGBCE ? gbce_beta(n, static_cast<int64_t>(counts.size()), opt.gbce_t) : 1.0) {
     if (kind == LossKind::kBCE || kind == LossKind::kBPR) {
       // 每个用户训练部分的物品（升序去重）：负样本不取用户训练时见过的物品（SASRec 论文的做法）。
       user_train_.resize(data.seqs.size());
@@ -72,13 +73,15 @@ class NegativePlan {
         for (int64_t p = b.pos_off[static_cast<size_t>(r)]; p < b.pos_off[static_cast<size_t>(r) + 1]; ++p)
           for (int k = 0; k < n; ++k) b.negs.push_back(sampler_.draw_excluding(rng, ex));
       }
-    } else if (kind == LossKind::kSampled) {
+    } else if (kind == LossKind::kSampled || kind == LossKind::kGBCE) {
+      // sampled：按提议分布；gbce：均匀（β 的抽样率按均匀抽样算）。整批共享。
       for (int k = 0; k < n; ++k) {
         const int32_t j = sampler_.draw(rng);
         b.negs.push_back(j);
         b.neg_logq.push_back(sampler_.log_q(j));
       }
-      for (int64_t t : b.targets) b.tgt_logq.push_back(sampler_.log_q(static_cast<int32_t>(t)));
+      if (kind == LossKind::kSampled)
+        for (int64_t t : b.targets) b.tgt_logq.push_back(sampler_.log_q(static_cast<int32_t>(t)));
     } else if (kind == LossKind::kInBatch) {
       // 批内候选 = 整批目标去重（按首次出现的顺序）；logQ = 训练集中的物品频率。
       std::unordered_map<int64_t, int64_t> index;
@@ -113,6 +116,9 @@ class NegativePlan {
         in.neg_logq = wrap_f(b.neg_logq, 0, n);
         in.tgt_logq = wrap_f(b.tgt_logq, p0, P);
       }
+    } else if (kind == LossKind::kGBCE) {
+      in.negs = wrap_i(b.negs, 0, {n});
+      in.gbce_beta = beta_;
     } else if (kind == LossKind::kInBatch) {
       const int64_t U = static_cast<int64_t>(b.negs.size());
       in.negs = wrap_i(b.negs, 0, {U});
@@ -128,6 +134,7 @@ class NegativePlan {
 
  private:
   NegativeSampler sampler_, freq_;
+  double beta_;  // gbce 的 β
   std::vector<std::vector<int32_t>> user_train_;
 };
 
