@@ -1,4 +1,4 @@
-// `seqrec train`：读数据 → 训练所选模型（long_short / sasrec / gru4rec / lightgcn / colarec）→ 评估（含最热门基线）→ 原子导出模型目录。
+// `seqrec train`：读数据 → 训练所选模型（模型表里的任一种：long_short、sasrec、gsasrec、bert4rec……）→ 评估（含最热门基线）→ 原子导出模型目录。
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -81,6 +81,9 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   take("--loss", t.loss, f.train.loss);
   take("--negatives", t.negatives, f.train.negatives);
   take("--neg-sampler", t.neg_sampler, f.train.neg_sampler);
+  take("--gbce-t", t.gbce_t, f.train.gbce_t);
+  take("--mask-prob", t.mask_prob, f.train.mask_prob);
+  take("--final-mask-prob", t.final_mask_prob, f.train.final_mask_prob);
   take("--batch", t.batch_size, f.train.batch_size);
   take("--lr", t.lr, f.train.lr);
   take("--lr-schedule", t.lr_schedule, f.train.lr_schedule);
@@ -116,7 +119,8 @@ const std::map<std::string, std::pair<const char*, const char*>> kFlagKeys = {
     {"--negatives", {"training", "negatives"}}, {"--neg-sampler", {"training", "neg_sampler"}},
     {"--no-logq", {"training", "logq"}},      {"--temperature", {"training", "temperature"}},
     {"--reg-weight", {"training", "reg_weight"}}, {"--no-bucket", {"training", "bucket"}},
-    {"--user-dropout", {"training", "user_dropout"}}, {"--history-dropout", {"training", "history_dropout"}}};
+    {"--user-dropout", {"training", "user_dropout"}}, {"--history-dropout", {"training", "history_dropout"}},
+    {"--mask-prob", {"training", "mask_prob"}},   {"--final-mask-prob", {"training", "final_mask_prob"}}};
 
 // 命令行上给出、但这次训练不会用到的选项一律报错（而不是默默忽略）：模型不读的（模型表的 unused_flags）、
 // 损失不用的（--negatives 只对 bce / bpr / sampled 有意义……）、打分方式不用的（--temperature 只对余弦）。
@@ -130,10 +134,12 @@ void check_flags_apply(const ModelKind& kind, const ModelConfig& cfg, const Trai
   }
   if (kind.family == ModelFamily::kGenerative) return;
   const std::string& loss = t.loss;  // 取值已由 --loss 的选项检查限定
-  const bool sampled_negatives = loss == "bce" || loss == "bpr" || loss == "sampled";
+  const bool sampled_negatives = loss == "bce" || loss == "bpr" || loss == "sampled" || loss == "gbce";
   for (const char* flag : {"--negatives", "--neg-sampler"})
     if (cmd->count(flag) > 0 && !sampled_negatives)
-      throw Error(concat(flag, " applies to --loss bce, bpr or sampled (the loss is ", t.loss, ")"));
+      throw Error(concat(flag, " applies to --loss bce, bpr, sampled or gbce (the loss is ", t.loss, ")"));
+  if (cmd->count("--gbce-t") > 0 && loss != "gbce")
+    throw Error(concat("--gbce-t applies to --loss gbce (the loss is ", t.loss, ")"));
   if (cmd->count("--no-logq") > 0 && loss != "sampled" && loss != "inbatch")
     throw Error(concat("--no-logq applies to --loss sampled or inbatch (the loss is ", t.loss, ")"));
   if (cmd->count("--temperature") > 0 && !cfg.cosine())
@@ -335,7 +341,7 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--out", f->out, "output model directory (replaced atomically)")->capture_default_str();
   auto& m = f->model;
   // 结构默认值取自模型表；只对部分模型有意义的选项只列这些模型。
-  const std::vector<std::string> attention = {"long_short", "sasrec", "colarec"};
+  const std::vector<std::string> attention = {"long_short", "sasrec", "gsasrec", "bert4rec", "colarec"};
   cmd->add_option("--dim", m.dim, "embedding size " + per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.dim; }));
   cmd->add_option("--layers", m.layers, "Transformer blocks (colarec: encoder blocks) / GRU layers / LightGCN propagations " +
                                         per_model_defaults([](const TrainOptions&, const ModelConfig& c) { return c.layers; }));
@@ -354,13 +360,22 @@ void setup_train(CLI::App& app) {
       ->check(CLI::IsMember({"cosine", "dot"}));
   auto& t = f->train;
   cmd->add_option("--loss", t.loss, "ce (full softmax), bce (N sampled negatives), bpr, sampled (sampled softmax with "
-                                    "logQ correction), inbatch (in-batch softmax) " +
+                                    "logQ correction), inbatch (in-batch softmax), gbce (gSASRec's calibrated BCE "
+                                    "with many negatives) " +
                                     per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.loss; }))
-      ->check(CLI::IsMember({"ce", "bce", "bpr", "sampled", "inbatch"}));
-  cmd->add_option("--negatives", t.negatives, "negatives per position (bce, bpr) or per batch (sampled) [1; sampled 256]");
-  cmd->add_option("--neg-sampler", t.neg_sampler, "negative sampling: uniform (not among the user's training items) "
-                                                  "or pop (by training popularity) [bce/bpr uniform; sampled pop]")
+      ->check(CLI::IsMember({"ce", "bce", "bpr", "sampled", "inbatch", "gbce"}));
+  cmd->add_option("--negatives", t.negatives, "negatives per position (bce, bpr) or per batch (sampled, gbce) "
+                                              "[1; sampled/gbce 256]");
+  cmd->add_option("--neg-sampler", t.neg_sampler, "negative sampling: uniform (bce/bpr: not among the user's training "
+                                                  "items) or pop (by training popularity) [bce/bpr/gbce uniform; "
+                                                  "sampled pop]")
       ->check(CLI::IsMember({"uniform", "pop"}));
+  cmd->add_option("--gbce-t", t.gbce_t, "gbce: calibration t in [0, 1]: 0 is plain BCE, 1 fully corrects the "
+                                        "overconfidence of negative sampling (gSASRec) [0.75]");
+  cmd->add_option("--mask-prob", t.mask_prob, "bert4rec: probability that a training position is masked and "
+                                              "predicted [0.2]");
+  cmd->add_option("--final-mask-prob", t.final_mask_prob, "bert4rec: probability that a training row masks only its "
+                                                          "last item, as serving does [0.1]");
   cmd->add_flag("--no-logq", f->no_logq, "sampled / inbatch: no logQ correction");
   cmd->add_flag("--no-bucket", f->no_bucket, "sasrec/gru4rec/colarec: plain random batches instead of length-bucketed ones");
   cmd->add_option("--epochs", t.epochs, "maximum epochs " + per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.epochs; }));

@@ -53,7 +53,7 @@ TEST(FirstContactCli, TrainFlagsThatWouldNotBeUsedAreErrors) {
       {"train --model gru4rec --heads 2 --out /tmp/never", "--heads does not apply to --model gru4rec"},
       {"train --model long_short --norm pre --out /tmp/never", "--norm does not apply to --model long_short"},
       {"train --model sasrec --user-dropout 0.3 --out /tmp/never", "--user-dropout does not apply"},
-      {"train --negatives 5 --out /tmp/never", "--negatives applies to --loss bce, bpr or sampled (the loss is ce)"},
+      {"train --negatives 5 --out /tmp/never", "--negatives applies to --loss bce, bpr, sampled or gbce (the loss is ce)"},
       {"train --no-logq --out /tmp/never", "--no-logq applies to --loss sampled or inbatch"},
       {"train --model sasrec --temperature 0.2 --out /tmp/never", "--temperature applies to cosine scores"},
       {"train --model colarec --loss bce --out /tmp/never", "--loss does not apply to --model colarec"},

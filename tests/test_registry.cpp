@@ -49,16 +49,16 @@ TEST(Registry, DefaultsComeFromTheTable) {
       EXPECT_NO_THROW(v.validate()) << k.name;
     }
   }
-  ModelConfig bad = ModelConfig::defaults_for("bert4rec");
+  ModelConfig bad = ModelConfig::defaults_for("hstu");
   bad.num_items = 5;
   try {
     bad.validate();
-    FAIL() << "bert4rec validated";
+    FAIL() << "hstu validated";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("long_short, sasrec, gru4rec or lightgcn"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("long_short, sasrec, gsasrec, bert4rec, gru4rec or lightgcn"), std::string::npos) << e.what();
   }
   try {
-    model_kind("bert4rec");
+    model_kind("hstu");
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("lightgcn or colarec"), std::string::npos) << e.what();

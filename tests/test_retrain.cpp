@@ -32,7 +32,7 @@ Tensor rows_tensor(int64_t rows, float base) {
   return t;
 }
 
-TEST(WarmStart, CopiesRowsByIdAndKeepsFreshRowsForNewIdsAndPadding) {
+TEST(WarmStart, CopiesRowsByIdKeepsFreshRowsForNewIdsAndCarriesSpecialRows) {
   IdMap old_items, new_items, old_users, new_users;
   for (const char* s : {"a", "b", "c"}) old_items.add(s);
   for (const char* s : {"c", "x", "a"}) new_items.add(s);  // b 不在了，x 是新物品
@@ -46,7 +46,7 @@ TEST(WarmStart, CopiesRowsByIdAndKeepsFreshRowsForNewIdsAndPadding) {
   EXPECT_EQ(it[0], 2);    // c ← 旧第 2 行
   EXPECT_EQ(it[2], 101);  // x：新物品，保留新的初始值
   EXPECT_EQ(it[4], 0);    // a ← 旧第 0 行
-  EXPECT_EQ(it[6], 103);  // 填充行保留新的初始值
+  EXPECT_EQ(it[6], 3);    // 物品之后的特殊行（填充；bert4rec 的 [MASK]）沿用旧的
   const auto& us = w.at("user_emb").data;  // long_short 式：第 0 行是未知用户
   EXPECT_EQ(us[0], 10);   // 未知用户行沿用
   EXPECT_EQ(us[2], 12);   // u2 ← 旧第 1 + 1 行

@@ -139,7 +139,7 @@ def train(data, out, model=None, progress=None, **options):
             with ``user_col=...`` etc.). A DataFrame is written to a temporary CSV, so it gives the same
             model as that CSV file.
         out: the model directory to write (replaced atomically, as by the command line).
-        model: the model kind (``long_short``, ``sasrec``, ``gru4rec``, ``lightgcn``, ``colarec``);
+        model: the model kind (``long_short``, ``sasrec``, ``gsasrec``, ``bert4rec``, ``gru4rec``, ``lightgcn``, ``colarec``);
             None = the command line's default.
         progress: called after every epoch with that epoch's record (the ``train_log.jsonl`` line as
             a dict: epoch, loss, samples_per_second, valid_HR@10, valid_NDCG@10, ...). None (default)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["LongShortTransformer", "SASRec", "GRU4Rec", "LightGCN", "build", "load", "MODELS"]
+__all__ = ["LongShortTransformer", "SASRec", "BERT4Rec", "GRU4Rec", "LightGCN", "build", "load", "MODELS"]
 
 
 def _last(items, max_len):
@@ -161,6 +161,44 @@ class SASRec(nn.Module):
         return self.item_emb[:-1]
 
 
+class BERT4Rec(nn.Module):
+    """BERT4Rec (Sun et al. 2019): the last ``max_len - 1`` clicks followed by a [MASK] token
+    (item_emb row num_items + 1); ln_emb(item_emb + right-aligned pos_emb), post-norm blocks with
+    bidirectional attention and GELU (y = ln1(x + attn); x = ln2(y + ffn(y))); the user vector is the
+    [MASK] position's ln_head(gelu(head(x)))."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        d, f = cfg["dim"], cfg["ffn_dim"]
+        self.heads, self.max_len, self.num_items = cfg["heads"], cfg["max_len"], cfg["num_items"]
+        self.item_emb = nn.Parameter(torch.zeros(self.num_items + 2, d))
+        self.pos_emb = nn.Parameter(torch.zeros(self.max_len, d))
+        self.ln_emb = nn.LayerNorm(d, eps=1e-5)
+        self.blocks = nn.ModuleList(_Block(d, f, 1e-5) for _ in range(cfg["layers"]))
+        self.head = nn.Linear(d, d)
+        self.ln_head = nn.LayerNorm(d, eps=1e-5)
+
+    def forward(self, items, users=None):
+        items, real = _last(items, self.max_len - 1)
+        b = items.shape[0]
+        # 历史之后接一个 [MASK]（它的输出就是查询向量）；[MASK] 与真实点击互相可见，填充只看自己
+        items = torch.cat([items, torch.full((b, 1), self.num_items + 1, dtype=items.dtype)], 1)
+        real_all = torch.cat([real, torch.ones(b, 1, dtype=torch.bool)], 1)
+        t = items.shape[1]
+        x = self.ln_emb(self.item_emb[items] + self.pos_emb[self.max_len - t:])
+        allowed = real_all[:, None, :] | torch.eye(t, dtype=torch.bool)[None]
+        for blk in self.blocks:
+            q, k, v = blk.in_proj(x).chunk(3, -1)
+            y = blk.ln1(x + blk.out_proj(_attention(q, k, v, self.heads, allowed)))
+            x = blk.ln2(y + blk.ffn2(F.gelu(blk.ffn1(y))))
+        out = self.ln_head(F.gelu(self.head(x[:, -1])))
+        # 没有点击的用户：零向量（与 encode 相同）
+        return torch.where(real.any(1, keepdim=True), out, torch.zeros_like(out))
+
+    def item_vectors(self):
+        return self.item_emb[:-2]
+
+
 class GRU4Rec(nn.Module):
     """GRU4Rec (Hidasi et al.): item_emb through a ``layers``-deep GRU (torch.nn.GRU's gates); the
     user vector is the last step's hidden state, through ``proj`` when ``hidden`` differs from dim."""
@@ -216,7 +254,8 @@ class LightGCN(nn.Module):
 
 
 # manifest 的 model.type → 模块
-MODELS = {"long_short": LongShortTransformer, "sasrec": SASRec, "gru4rec": GRU4Rec, "lightgcn": LightGCN}
+MODELS = {"long_short": LongShortTransformer, "sasrec": SASRec, "gsasrec": SASRec, "bert4rec": BERT4Rec,
+          "gru4rec": GRU4Rec, "lightgcn": LightGCN}
 
 
 def build(config, state_dict):

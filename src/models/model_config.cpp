@@ -33,6 +33,7 @@ void ModelConfig::validate() const {
   if (heads < 1 || dim % heads != 0) throw bad("--heads", heads, "a divisor of --dim");
   if (ffn_dim < 1 || ffn_dim > 65536) throw bad("--ffn-dim", ffn_dim, "in [1, 65536]");
   if (max_len < 1 || max_len > 4096) throw bad("--max-len", max_len, "in [1, 4096]");
+  if (type == "bert4rec" && max_len < 2) throw bad("--max-len", max_len, ">= 2 for bert4rec (history + [MASK])");
   if (hidden < 0 || hidden > 65536) throw bad("--hidden", hidden, "in [0, 65536] (0 = --dim)");
   if (norm != "paper" && norm != "pre" && norm != "post") throw bad("--norm", norm, "paper, pre or post");
   if (similarity != "cosine" && similarity != "dot") throw bad("--similarity", similarity, "cosine or dot");

@@ -20,7 +20,7 @@ struct Scratch {
 
 SasRecModel SasRecModel::from_tensors(const TensorMap& t, const ModelConfig& cfg) {
   cfg.validate();
-  SEQREC_CHECK(cfg.type == "sasrec", "model type is not sasrec");
+  SEQREC_CHECK(cfg.type == "sasrec" || cfg.type == "gsasrec", "model type is not sasrec");
   SasRecModel m;
   m.cfg_ = cfg;
   const int64_t d = cfg.dim, f = cfg.ffn_dim;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "models/bert4rec_torch.h"
 #include "models/torch_util.h"
 #include "models/sasrec_native.h"     // kSasRecLnEps
 
@@ -146,9 +147,10 @@ void SeqNetImpl::load_tensors(const TensorMap& t) { module_load_tensors(*this, t
 
 std::shared_ptr<SeqNetImpl> make_seq_net(const ModelConfig& cfg, double dropout) {
   cfg.validate();
-  if (cfg.type == "sasrec") return std::make_shared<SasRecNetImpl>(cfg, dropout);
+  if (cfg.type == "sasrec" || cfg.type == "gsasrec") return std::make_shared<SasRecNetImpl>(cfg, dropout);
   if (cfg.type == "gru4rec") return std::make_shared<Gru4RecNetImpl>(cfg, dropout);
-  throw Error(concat("model type '", cfg.type, "' is not a sequence model (sasrec or gru4rec)"));
+  if (cfg.type == "bert4rec") return make_bert4rec_net(cfg, dropout);
+  throw Error(concat("model type '", cfg.type, "' is not a sequence model (sasrec, gsasrec, gru4rec or bert4rec)"));
 }
 
 }  // namespace seqrec

@@ -23,6 +23,8 @@ struct SeqNetImpl : torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& seq, DropoutRng* gen) = 0;
   // 是否左侧填充。
   virtual bool left_padded() const = 0;
+  // 掩码物品预测（BERT4Rec）的 [MASK] 在 item_emb 中的行；-1 = 自回归模型（每个位置预测下一个物品）。
+  virtual int64_t mask_token() const { return -1; }
   // 打分用的物品矩阵 [num_items, d]（共享的输入嵌入，不含填充行）。
   torch::Tensor item_table() { return item_emb->weight.slice(0, 0, cfg.num_items); }
   // 导出/载入命名张量（嵌入表名去掉 ".weight"）。
@@ -34,7 +36,7 @@ struct SeqNetImpl : torch::nn::Module {
   torch::nn::Embedding item_emb{nullptr};
 };
 
-// 按 cfg.type（sasrec | gru4rec）构建训练模块。
+// 按 cfg.type（sasrec | gsasrec | gru4rec | bert4rec）构建训练模块。
 std::shared_ptr<SeqNetImpl> make_seq_net(const ModelConfig& cfg, double dropout);
 
 }  // namespace seqrec

@@ -58,6 +58,11 @@ void TrainOptions::validate() const {
   if (negatives < 0 || negatives > 100000) throw bad("--negatives", negatives, "in [0, 100000] (0 = the loss's default)");
   if (!neg_sampler.empty() && neg_sampler != "uniform" && neg_sampler != "pop")
     throw bad("--neg-sampler", neg_sampler, "uniform or pop");
+  if (!(gbce_t >= 0 && gbce_t <= 1)) throw bad("--gbce-t", gbce_t, "in [0, 1]");
+  if (!(mask_prob > 0 && mask_prob <= 1)) throw bad("--mask-prob", mask_prob, "in (0, 1]");
+  if (!(final_mask_prob >= 0 && final_mask_prob <= 1)) throw bad("--final-mask-prob", final_mask_prob, "in [0, 1]");
+  if (loss == "gbce" && neg_sampler == "pop")
+    throw Error("--loss gbce calibrates for uniformly drawn negatives; --neg-sampler pop does not apply to it");
   if (!(beta1 >= 0 && beta1 < 1)) throw bad("--beta1", beta1, "in [0, 1)");
   if (!(beta2 >= 0 && beta2 < 1)) throw bad("--beta2", beta2, "in [0, 1)");
   if (eval_every < 1) throw bad("--eval-every", eval_every, ">= 1");
@@ -83,7 +88,7 @@ void TrainOptions::validate() const {
 
 int TrainOptions::negatives_resolved() const {
   if (negatives > 0) return negatives;
-  return loss == "sampled" ? 256 : 1;
+  return loss == "sampled" || loss == "gbce" ? 256 : 1;
 }
 
 std::string TrainOptions::neg_sampler_resolved() const {
@@ -103,6 +108,10 @@ nlohmann::json TrainOptions::to_json(const std::string& model_type) const {
     j["user_dropout"] = user_dropout;
     j["history_dropout"] = history_dropout;
   }
+  if (model_type == "bert4rec") {  // 掩码物品预测的两个概率只属于 BERT4Rec
+    j["mask_prob"] = mask_prob;
+    j["final_mask_prob"] = final_mask_prob;
+  }
   if (reg_weight > 0) j["reg_weight"] = reg_weight;
   if (weight_decay_scope != "all") j["weight_decay_scope"] = weight_decay_scope;  // 默认不写，旧清单不变
   // 调度只在不是默认（恒定、无预热）时写出，旧清单与新清单的默认训练记录保持一致。
@@ -112,10 +121,11 @@ nlohmann::json TrainOptions::to_json(const std::string& model_type) const {
   }
   j["valid_protocol"] = valid_protocol.to_json();
   const LossKind k = parse_loss(loss);
-  if (k == LossKind::kBCE || k == LossKind::kBPR || k == LossKind::kSampled) {
+  if (k == LossKind::kBCE || k == LossKind::kBPR || k == LossKind::kSampled || k == LossKind::kGBCE) {
     j["negatives"] = negatives_resolved();
     j["neg_sampler"] = neg_sampler_resolved();
   }
+  if (k == LossKind::kGBCE) j["gbce_t"] = gbce_t;
   if (k == LossKind::kSampled || k == LossKind::kInBatch) j["logq"] = logq;
   return j;
 }
@@ -130,6 +140,9 @@ TrainOptions TrainOptions::from_json(const nlohmann::json& j, const std::string&
     get("loss", t.loss);
     get("negatives", t.negatives);
     get("neg_sampler", t.neg_sampler);
+    get("gbce_t", t.gbce_t);
+    get("mask_prob", t.mask_prob);
+    get("final_mask_prob", t.final_mask_prob);
     get("logq", t.logq);
     get("batch_size", t.batch_size);
     get("lr", t.lr);
@@ -238,8 +251,13 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
   init_threads(opt);
   auto net = make_seq_net(cfg, opt.dropout);
   const int L = cfg.max_len, N = cfg.num_items;
-  // 每轮每个用户一行：训练部分为 s[0..m)（m = train_len），输入 s[a..m-1)，目标 s[a+1..m)，
-  // 其中 a = max(0, m-1-L)，即最后 max_len 个位置（与 SASRec 论文及其复现相同）。
+  // 掩码物品预测（BERT4Rec）：mask >= 0 为 [MASK] 的嵌入行；否则自回归（SASRec、GRU4Rec）。
+  const int64_t mask = net->mask_token();
+  const bool masked = mask >= 0;
+  // 每轮每个用户一行，训练部分为 s[0..m)（m = train_len）：
+  //   自回归：输入 s[a..m-1)，目标 s[a+1..m)，a = max(0, m-1-L)，即最后 max_len 个位置（与 SASRec 论文及其复现相同）；
+  //   掩码：  输入 s[a..m)，a = max(0, m-L)，每个位置以 mask_prob 的概率换成 [MASK] 并预测原物品；以 final_mask_prob
+  //           的概率只遮住最后一个位置（与服务时“历史 + [MASK]”的形状相同）；一个都没遮住时遮住随机的一个。
   std::vector<int32_t> users;
   for (int32_t u = 0; u < data.num_users(); ++u)
     if (data.train_len(u) >= 2) users.push_back(u);
@@ -247,14 +265,19 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
   const NegativePlan plan(data, opt);
   const double wnorm = 1.0 / data.mean_train_weight(1);  // 目标权重的归一化（见 train_long_short）
   PosBatch batch;
-  std::vector<int32_t> row_start;  // 每行输入在用户序列中的起点 a
+  std::vector<int32_t> row_start, row_len;  // 每行输入在用户序列中的起点 a 与输入长度
+  std::vector<int32_t> pred_col;            // 每个预测位置在本行输入中的列（与 batch.targets 同序）
+  auto input_len = [&](int32_t u) { return masked ? std::min(data.train_len(u), L) : std::min(data.train_len(u) - 1, L); };
   // 损失的归一化：随机组批时除以本批的位置数（批内平均）；分桶组批时各批长短悬殊，除以“每批平均位置数”
   // 这个常数，使每个位置在一轮中的权重相同（与随机组批的期望一致），而不是短序列的批被放大。
-  int64_t total_positions = 0;
-  for (int32_t u : users) total_positions += std::min<int64_t>(data.train_len(u) - 1, L);
+  // 掩码训练的位置数是随机的，用它的期望：q·1 + (1 − q)·max(1, p·长度)。
+  double total_positions = 0;
+  for (int32_t u : users) {
+    const double len = input_len(u);
+    total_positions += masked ? opt.final_mask_prob + (1 - opt.final_mask_prob) * std::max(1.0, opt.mask_prob * len) : len;
+  }
   const double mean_positions =
-      static_cast<double>(total_positions) /
-      static_cast<double>((static_cast<int64_t>(users.size()) + opt.batch_size - 1) / opt.batch_size);
+      total_positions / static_cast<double>((static_cast<int64_t>(users.size()) + opt.batch_size - 1) / opt.batch_size);
   auto denom = [&, mean_positions]() -> double {
     return opt.bucket ? mean_positions : static_cast<double>(std::max<int64_t>(1, batch.positions()));
   };
@@ -264,31 +287,47 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
   spec.params = net->parameters();
   spec.module = net.get();
   spec.units = static_cast<int64_t>(users.size());
-  spec.unit_length = [&](int64_t i) {
-    return std::min<int64_t>(data.train_len(users[static_cast<size_t>(i)]) - 1, L);
-  };
+  spec.unit_length = [&](int64_t i) { return static_cast<int64_t>(input_len(users[static_cast<size_t>(i)])); };
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
   spec.prepare = [&](const int64_t* ids, int64_t B, std::mt19937_64& rng) {
     batch.clear();
     row_start.clear();
+    row_len.clear();
+    pred_col.clear();
     for (int64_t i = 0; i < B; ++i) {
       const int32_t u = users[static_cast<size_t>(ids[i])];
       const auto& s = data.seqs[static_cast<size_t>(u)];
-      const int32_t m = data.train_len(u);
-      const int32_t a = std::max(0, m - 1 - L);
-      for (int32_t t = a + 1; t < m; ++t) batch.targets.push_back(s[static_cast<size_t>(t)]);
-      if (!data.weights.empty())
-        for (int32_t t = a + 1; t < m; ++t) batch.weights.push_back(static_cast<float>(data.weight(u, t) * wnorm));
+      const int32_t m = data.train_len(u), len = input_len(u);
+      const int32_t a = masked ? m - len : m - 1 - len;
+      auto predict = [&](int32_t col, int32_t t) {  // 第 col 列预测用户序列的第 t 个物品
+        batch.targets.push_back(s[static_cast<size_t>(t)]);
+        if (!data.weights.empty()) batch.weights.push_back(static_cast<float>(data.weight(u, t) * wnorm));
+        pred_col.push_back(col);
+      };
+      if (!masked) {
+        for (int32_t c = 0; c < len; ++c) predict(c, a + c + 1);
+      } else if (unif(rng) < opt.final_mask_prob) {
+        predict(len - 1, a + len - 1);
+      } else {
+        const size_t before = pred_col.size();
+        for (int32_t c = 0; c < len; ++c)
+          if (unif(rng) < opt.mask_prob) predict(c, a + c);
+        if (pred_col.size() == before) {
+          const auto c = static_cast<int32_t>(rng() % static_cast<uint64_t>(len));
+          predict(c, a + c);
+        }
+      }
       batch.pos_off.push_back(static_cast<int64_t>(batch.targets.size()));
       batch.row_user.push_back(u);
       row_start.push_back(a);
+      row_len.push_back(len);
     }
     plan.fill(batch, rng);
   };
   spec.shard_loss = [&](int64_t lo, int64_t hi, DropoutRng* gen) {
     // 分片内按最长的一行截短（左侧全是填充的列去掉：位置右对齐，结果不变）。
     int64_t T = 1;
-    for (int64_t r = lo; r < hi; ++r)
-      T = std::max(T, batch.pos_off[static_cast<size_t>(r) + 1] - batch.pos_off[static_cast<size_t>(r)]);
+    for (int64_t r = lo; r < hi; ++r) T = std::max<int64_t>(T, row_len[static_cast<size_t>(r)]);
     const int64_t n = hi - lo;
     // 张量自己持有数据（反向传播时 embedding / index_select 还要用到这些下标）。
     auto seq_t = torch::full({n, T}, N, torch::kInt64);
@@ -299,11 +338,14 @@ TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cf
     const bool left = net->left_padded();
     for (int64_t r = lo; r < hi; ++r) {
       const auto& s = data.seqs[static_cast<size_t>(batch.row_user[static_cast<size_t>(r)])];
-      const int64_t len = batch.pos_off[static_cast<size_t>(r) + 1] - batch.pos_off[static_cast<size_t>(r)];
+      const int64_t len = row_len[static_cast<size_t>(r)];
       const int64_t a = row_start[static_cast<size_t>(r)], c0 = left ? T - len : 0;
-      for (int64_t t = 0; t < len; ++t) {
-        seq[(r - lo) * T + c0 + t] = s[static_cast<size_t>(a + t)];
-        idx[k++] = (r - lo) * T + c0 + t;
+      int64_t* row = seq + (r - lo) * T + c0;
+      for (int64_t t = 0; t < len; ++t) row[t] = s[static_cast<size_t>(a + t)];
+      for (int64_t p = batch.pos_off[static_cast<size_t>(r)]; p < batch.pos_off[static_cast<size_t>(r) + 1]; ++p) {
+        const int32_t c = pred_col[static_cast<size_t>(p)];
+        if (masked) row[c] = mask;
+        idx[k++] = (r - lo) * T + c0 + c;
       }
     }
     auto h = net->forward(seq_t, gen).reshape({n * T, cfg.dim}).index_select(0, idx_t);

@@ -2,7 +2,8 @@
 // 数据并行（每个线程一个分片，梯度按固定顺序相加），定期在验证集上做全量排序评估（HR@10/NDCG@10），
 // 早停，保留最佳一次评估的权重。
 //   long_short：每个训练位置一个滑动窗口样本（用户 + 之前的 max_len 个点击 → 下一个物品）；
-//   sasrec / gru4rec：每轮每个用户一行（训练部分最后 max_len+1 个物品），每个位置都预测下一个物品。
+//   sasrec / gsasrec / gru4rec：每轮每个用户一行（训练部分最后 max_len+1 个物品），每个位置都预测下一个物品；
+//   bert4rec：每轮每个用户一行（训练部分最后 max_len 个物品），随机遮住的位置预测原物品。
 // 本头文件不包含 LibTorch，调用方（如 seqrec train）无需承担其编译开销。
 #pragma once
 
@@ -24,9 +25,12 @@ class DistGroup;  // train/distributed.h
 // 训练选项（全部有默认值，写入 manifest）。
 struct TrainOptions {
   int epochs = 30;               // 最多训练轮数
-  std::string loss = "ce";       // ce | bce | bpr | sampled | inbatch（见 losses.h）
-  int negatives = 0;             // 负样本数：0 = 按损失的默认值（bce/bpr 为 1，sampled 为 256）
-  std::string neg_sampler;       // uniform | pop：空 = 按损失的默认值（bce/bpr 均匀，sampled 按流行度）
+  std::string loss = "ce";       // ce | bce | bpr | sampled | inbatch | gbce（见 losses.h）
+  int negatives = 0;             // 负样本数：0 = 按损失的默认值（bce/bpr 为 1，sampled/gbce 为 256）
+  std::string neg_sampler;       // uniform | pop：空 = 按损失的默认值（bce/bpr/gbce 均匀，sampled 按流行度）
+  double gbce_t = 0.75;          // gbce 的校准参数 t ∈ [0, 1]（gSASRec 论文的 ML-1M 设置为 0.75）
+  double mask_prob = 0.2;        // bert4rec：每个位置换成 [MASK] 的概率（BERT4Rec 论文 ML-1M 的 ρ）
+  double final_mask_prob = 0.1;  // bert4rec：一行只遮住最后一个物品的概率（论文为对齐下一个物品预测加的样本）
   bool logq = true;              // sampled / inbatch 是否做 logQ 校正
   double beta1 = 0.9, beta2 = 0.999;  // Adam 的动量系数
   int eval_every = 1;            // 每隔几轮在验证集上评估一次（最后一轮总会评估）
@@ -106,7 +110,7 @@ using EpochCallback = std::function<void(const nlohmann::json&)>;
 // 训练长短期兴趣 Transformer。on_epoch 在每轮结束后以该轮的 JSON 记录调用（可为空）。
 TrainResult train_long_short(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
                              const EpochCallback& on_epoch);
-// 训练 SASRec 或 GRU4Rec（cfg.type）。
+// 训练序列模型：SASRec、gSASRec、GRU4Rec（自回归）或 BERT4Rec（掩码物品预测），按 cfg.type。
 TrainResult train_sequence_model(const SequenceData& data, const ModelConfig& cfg, const TrainOptions& opt,
                                  const EpochCallback& on_epoch);
 // 训练 LightGCN（用户–物品图，默认 BPR；损失可选，与序列模型共用 losses.h）。

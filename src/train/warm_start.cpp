@@ -65,8 +65,14 @@ TensorMap warm_start_tensors(const TensorMap& fresh, const TensorMap& old, const
       throw Error(concat("warm start: the current model has no tensor '", name, "' (a different architecture?)"));
     const Tensor& src = it->second;
     if (name == "item_emb") {
-      // 物品表：第 i 行是物品 i，之后（sasrec / gru4rec / long_short 的末尾）是填充行，保留新的初始值。
+      // 物品表：第 i 行是物品 i，之后是特殊行（填充；bert4rec 还有 [MASK]）：两边特殊行数相同时沿用旧的
+      // （[MASK] 的嵌入是学到的），否则保留新的初始值。
       std::tie(st.items_kept, st.items_new) = copy_rows(src, &t, 0, old_items, new_items, name);
+      const int64_t old_n = static_cast<int64_t>(old_items.size()), new_n = static_cast<int64_t>(new_items.size());
+      const int64_t tail = t.shape[0] - new_n, cols = t.shape[1];
+      if (tail > 0 && src.shape[0] - old_n == tail)
+        std::copy(src.data.begin() + old_n * cols, src.data.begin() + (old_n + tail) * cols,
+                  t.data.begin() + new_n * cols);
     } else if (name == "user_emb") {
       // 用户表：long_short 的第 0 行是“未知用户”，用户 u 在第 u + 1 行。
       const int64_t offset = t.shape.empty() ? 0 : t.shape[0] - static_cast<int64_t>(new_users.size());

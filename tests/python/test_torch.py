@@ -1,5 +1,5 @@
 """PyTorch interop: Model.to_torch() and `seqrec export --format pth` give seqrec's user vectors."""
-# to_torch() 的模块与 seqrec 的编码逐个比较（1e-5）：四种向量模型、SASRec 的三种 LayerNorm 位置、多层 GRU
+# to_torch() 的模块与 seqrec 的编码逐个比较（1e-5）：全部向量模型（含 gSASRec、BERT4Rec）、SASRec 的三种 LayerNorm 位置、多层 GRU
 # 带投影、长短不一（含空历史、超过 max_len）的左填充批次、已知与未知用户；导出目录 torch.load 可读，
 # 它的 seqrec_torch.py 单独载入给出同样的向量；模块可以反向传播（可微调）。
 import json
@@ -22,6 +22,8 @@ KINDS = [
     ("sasrec_paper", ["--model", "sasrec", "--dim", "16", "--heads", "2", "--layers", "2", "--ffn-dim", "16"]),
     ("sasrec_pre", ["--model", "sasrec", "--dim", "16", "--layers", "1", "--ffn-dim", "16", "--norm", "pre"]),
     ("sasrec_post", ["--model", "sasrec", "--dim", "16", "--layers", "1", "--ffn-dim", "16", "--norm", "post"]),
+    ("gsasrec", ["--model", "gsasrec", "--dim", "16", "--layers", "1", "--negatives", "20"]),
+    ("bert4rec", ["--model", "bert4rec", "--dim", "16", "--heads", "2", "--layers", "2", "--ffn-dim", "32"]),
     ("gru4rec", ["--model", "gru4rec", "--dim", "16", "--hidden", "24", "--layers", "2"]),
     ("lightgcn", ["--model", "lightgcn", "--dim", "16", "--layers", "2"]),
 ]
