@@ -2,7 +2,12 @@
 # 基准程序（不是测试）：序列模型的准确率与训练速度（issue 3 的目标表）。
 #   bench/bench_sequential.sh accuracy [ROW...]   训练并评估，打印 HR@10/NDCG@10、轮数、耗时、峰值内存
 #   bench/bench_sequential.sh speed               与 ../shared/peers/sasrec_torch 并排测每轮训练时间
-# 行（ROW）：ml1m-ce ml1m-bce ml1m-gru beauty games（默认全部）。数据在 ../shared/data，不在时打印原因并以 0 退出。
+#   bench/bench_sequential.sh zoo [ROW...]        模型库与用时（issue 50）：整个 train 的墙钟时间拆成各轮训练、验证与其余
+#                                                 （读数据、最终评估、导出），到最佳一轮为止的用时，排除历史的测试指标
+# 行（ROW）：ml1m-ce ml1m-bce ml1m-gru beauty games（默认全部），以及模型库的行（issue 50，按名字运行）：
+#   ml1m-fast（SASRec 全量 CE 的快速配方）、ml1m-gsasrec、ml1m-bert4rec（MovieLens 类：长历史）、
+#   beauty-gsasrec、beauty-bert4rec（Amazon 类：短历史）。同一类数据用同一个配方，不按数据集调。
+# 数据在 ../shared/data，不在时打印原因并以 0 退出。
 # 环境变量：WORK（输出目录，默认 /tmp/seqrec_bench_sequential）、SEQREC（程序路径）、EXTRA（追加给每个 seqrec train 的参数）、
 #           SPEED_EPOCHS（速度测量的轮数，默认 3）。
 set -euo pipefail
@@ -30,6 +35,13 @@ row_args() {
     beauty)   echo "$DATA/amazon-beauty/Beauty.txt|--model sasrec --max-len 50 --dropout 0.5 --loss ce --epochs 60|full" ;;
     # 论文设置；与论文一样按采样协议的验证选轮
     games)    echo "$DATA/sasrec-games/Video.txt|--model sasrec --max-len 50 --dropout 0.5 --loss bce --negatives 1 --eval-every 10 --epochs 200 --valid-protocol sampled|sampled" ;;
+    # 模型库的配方（issue 50）。MovieLens 类：max_len 200、余弦衰减（1 轮预热）、按过滤已看物品的验证选轮。
+    ml1m-fast)     echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss ce --batch 64 --lr 3e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 36 --valid-exclude-history|full" ;;
+    ml1m-gsasrec)  echo "$ML1M|--model gsasrec --max-len 200 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 40 --valid-exclude-history|full" ;;
+    ml1m-bert4rec) echo "$ML1M|--model bert4rec --max-len 200 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 60 --valid-exclude-history|full" ;;
+    # Amazon 类：max_len 50、dropout 0.5（SASRec 论文的 Amazon 设置），其余同上。
+    beauty-gsasrec)  echo "$DATA/amazon-beauty/Beauty.txt|--model gsasrec --max-len 50 --dropout 0.5 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 40 --valid-exclude-history|full" ;;
+    beauty-bert4rec) echo "$DATA/amazon-beauty/Beauty.txt|--model bert4rec --max-len 50 --dropout 0.5 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 60 --valid-exclude-history|full" ;;
     *) echo "unknown row $1" >&2; exit 2 ;;
   esac
 }
@@ -71,6 +83,35 @@ PY
     tail -n 1 "$WORK/table.md"
   done
   echo; cat "$WORK/table.md"
+elif [ "$MODE" = zoo ]; then
+  ROWS=${*:-ml1m-fast ml1m-gsasrec ml1m-bert4rec beauty-gsasrec beauty-bert4rec}
+  printf "| row | test HR@10 / NDCG@10, history excluded | best / run epochs | wall s (whole train) | epochs s | validation s | other s | s to best epoch | peak MiB | command |\n|---|---|---|---|---|---|---|---|---|---|\n" > "$WORK/zoo.md"
+  for R in $ROWS; do
+    IFS='|' read -r FILE ARGS PROTO <<< "$(row_args "$R")"
+    if [ ! -f "$FILE" ]; then echo "$R: skipped: $FILE not found"; continue; fi
+    OUTDIR="$WORK/$R"
+    CMD="seqrec train --data $FILE $ARGS $EXTRA --out $OUTDIR --quiet"
+    echo "== $R: $CMD"
+    rm -f "$WORK/$R.epochs.jsonl"
+    /usr/bin/time -v -o "$WORK/$R.time" "$SEQREC" train --data "$FILE" $ARGS $EXTRA --out "$OUTDIR" --quiet \
+      --log "$WORK/$R.epochs.jsonl" > "$WORK/$R.train.log" 2> "$WORK/$R.train.err" || { tail "$WORK/$R.train.err"; exit 1; }
+    "$SEQREC" eval --model "$OUTDIR" --exclude-history --json > "$WORK/$R.eval_xh.json" 2>/dev/null
+    /usr/bin/python3 - "$WORK/$R.eval_xh.json" "$OUTDIR/manifest.json" "$WORK/$R.epochs.jsonl" "$R" \
+        "$(wall_s "$WORK/$R.time")" "$(peak_mib "$WORK/$R.time")" "$CMD" >> "$WORK/zoo.md" <<'PY'
+import json, sys
+ev, man, log, row, wall, peak, cmd = sys.argv[1:]
+x = json.load(open(ev))["model"]
+r = json.load(open(man))["training_result"]
+epochs = [json.loads(l) for l in open(log)]
+train_s = sum(e["epoch_seconds"] for e in epochs)
+valid_s = sum(e.get("valid_seconds", 0) for e in epochs)
+best = next(e for e in epochs if e["epoch"] == r["best_epoch"])
+print(f"| {row} | {x['HR@10']:.4f} / {x['NDCG@10']:.4f} | {r['best_epoch']} / {r['epochs_run']} | {wall} | {train_s:.0f} | "
+      f"{valid_s:.0f} | {float(wall) - train_s - valid_s:.0f} | {best['elapsed_seconds']:.0f} | {peak} | `{cmd}` |")
+PY
+    tail -n 1 "$WORK/zoo.md"
+  done
+  echo; cat "$WORK/zoo.md"
 elif [ "$MODE" = speed ]; then
   # 同一配置（ML-1M，maxlen 200，d 50，2 块，1 头，batch 128，2 线程），每轮训练时间（不含评估）。
   E=${SPEED_EPOCHS:-3}
@@ -92,5 +133,5 @@ PY
   done
   echo; cat "$WORK/speed.md"
 else
-  echo "usage: $0 accuracy [ROW...] | speed"; exit 2
+  echo "usage: $0 accuracy [ROW...] | zoo [ROW...] | speed"; exit 2
 fi
