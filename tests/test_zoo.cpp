@@ -123,6 +123,29 @@ TEST(Bert4Rec, BidirectionalAndPaddingInvariant) {
   expect_near(torch_rows(*net, {a, {1, 2, 3, 4, 5, 6, 7}}, c.max_len)[0], ra, 1e-5f, "other rows");
 }
 
+// gSASRec：SASRec 的网络，打分用单独的输出嵌入 out_emb；原生模型与 LibTorch 逐位置一致，物品矩阵就是 out_emb。
+TEST(GsasRec, ScoresAgainstItsOwnOutputTable) {
+  ModelConfig c = bert_config();
+  c.type = "gsasrec";
+  c.heads = 1;
+  auto net = random_bert(c);
+  const TensorMap w = net->to_tensors();
+  ASSERT_EQ(w.count("out_emb"), 1u);
+  EXPECT_EQ(w.at("out_emb").shape, (std::vector<int64_t>{c.num_items, c.dim}));
+  const auto native = SasRecModel::from_tensors(w, c);
+  const Matrix items = native.item_embeddings();
+  EXPECT_EQ(items.data, w.at("out_emb").data);
+  EXPECT_TRUE(std::equal(items.data.begin(), items.data.end(), native.item_table()));
+  const std::vector<int32_t> clicks = {4, 8, 15, 16, 23};
+  const auto ref = torch_rows(*net, {clicks}, c.max_len)[0];
+  expect_near(native.encode_all(clicks.data(), clicks.size()), ref, 1e-4f, "gsasrec");
+  // item_table() 是训练时打分的那张表（不是输入嵌入）。
+  EXPECT_TRUE(net->item_table().equal(net->named_parameters()["out_emb"]));
+  auto plain = w;
+  plain.erase("out_emb");
+  EXPECT_THROW(SasRecModel::from_tensors(plain, c), Error);  // 缺输出嵌入时指名报错
+}
+
 // gBCE：β = α·(t·(1 − 1/α) + 1/α)；损失 = Σₚ β·softplus(−s⁺) + Σₙ softplus(s⁻)（与目标相同的负样本不计）。
 TEST(Losses, GbceMatchesHandComputedWithItsCalibration) {
   EXPECT_DOUBLE_EQ(gbce_beta(256, 3417, 0.0), 1.0);                    // t = 0：普通 BCE
@@ -135,15 +158,19 @@ TEST(Losses, GbceMatchesHandComputedWithItsCalibration) {
   LossInputs in;
   in.h = h;
   in.targets = torch::tensor({1, 3, 3, 9}, torch::kInt64);
-  in.negs = torch::tensor({3, 7, 0}, torch::kInt64);  // 3 与第 1、2 行的目标相同
+  // 两行：第 0 行是位置 0..2，负样本 {3, 7, 0}（3 与位置 1、2 的目标相同）；第 1 行是位置 3，负样本 {9, 2, 5}
+  // （9 是它的目标）。
+  in.negs = torch::tensor({3, 7, 0, 9, 2, 5}, torch::kInt64).view({2, 3});
+  in.row_off = torch::tensor({0, 3, 4}, torch::kInt64);
   in.gbce_beta = 0.4;
   double want = 0;
   auto softplus = [](double x) { return std::log1p(std::exp(x)); };
   for (int p = 0; p < 4; ++p) {
     const int64_t t = in.targets[p].item<int64_t>();
     want += 0.4 * softplus(-(h[p] * items[t]).sum().item<double>() * 2.0);
+    const int row = p < 3 ? 0 : 1;
     for (int k = 0; k < 3; ++k) {
-      const int64_t j = in.negs[k].item<int64_t>();
+      const int64_t j = in.negs[row][k].item<int64_t>();
       if (j != t) want += softplus((h[p] * items[j]).sum().item<double>() * 2.0);
     }
   }

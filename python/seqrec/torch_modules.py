@@ -112,7 +112,8 @@ class SASRec(nn.Module):
     ``norm`` (manifest ``model.norm``): ``paper`` (the paper's code: Q = ln1(x), K = V = x,
     y = ln1(x) + attn; x = ln2(y) + ffn(ln2(y)); ln_f at the end), ``pre`` (Q, K, V = ln1(x);
     y = x + attn; x = y + ffn(ln2(y)); ln_f at the end) or ``post`` (ln_f on the input;
-    y = ln1(x + attn); x = ln2(y + ffn(y)); no final norm)."""
+    y = ln1(x + attn); x = ln2(y + ffn(y)); no final norm). gSASRec (``type`` gsasrec) scores
+    items against a separate output table ``out_emb``."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -122,6 +123,8 @@ class SASRec(nn.Module):
         self.pos_emb = nn.Parameter(torch.zeros(self.max_len, d))
         self.blocks = nn.ModuleList(_Block(d, f, 1e-8) for _ in range(cfg["layers"]))
         self.ln_f = nn.LayerNorm(d, eps=1e-8)
+        # gSASRec 打分用单独的输出嵌入（SASRec 与输入嵌入共用）
+        self.out_emb = nn.Parameter(torch.zeros(cfg["num_items"], d)) if cfg["type"] == "gsasrec" else None
 
     def forward(self, items, users=None):
         items, real = _last(items, self.max_len)
@@ -158,7 +161,7 @@ class SASRec(nn.Module):
         return torch.where(real.any(1, keepdim=True), out, torch.zeros_like(out))
 
     def item_vectors(self):
-        return self.item_emb[:-1]
+        return self.item_emb[:-1] if self.out_emb is None else self.out_emb
 
 
 class BERT4Rec(nn.Module):

@@ -26,6 +26,7 @@ SasRecModel SasRecModel::from_tensors(const TensorMap& t, const ModelConfig& cfg
   const int64_t d = cfg.dim, f = cfg.ffn_dim;
   m.item_emb_ = take_tensor(t, "item_emb", {cfg.num_items + 1, d});
   m.pos_emb_ = take_tensor(t, "pos_emb", {cfg.max_len, d});
+  if (cfg.type == "gsasrec") m.out_emb_ = take_tensor(t, "out_emb", {cfg.num_items, d});
   m.ln_f_ = take_norm(t, "ln_f", d);
   for (int l = 0; l < cfg.layers; ++l) {
     const std::string p = "blocks." + std::to_string(l) + ".";
@@ -41,7 +42,9 @@ SasRecModel SasRecModel::from_tensors(const TensorMap& t, const ModelConfig& cfg
   return m;
 }
 
-Matrix SasRecModel::item_embeddings() const { return embedding_rows(item_emb_, cfg_.num_items, cfg_.dim); }
+Matrix SasRecModel::item_embeddings() const {
+  return embedding_rows(out_emb_.empty() ? item_emb_ : out_emb_, cfg_.num_items, cfg_.dim);
+}
 
 void SasRecModel::forward(const int32_t* c, int n, bool all_rows, float* out) const {
   const auto lease = scratch_.acquire<Scratch>();  // 本次调用的临时缓冲

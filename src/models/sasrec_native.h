@@ -13,6 +13,7 @@
 //          x = LN2(x + FFN(x))；输出不再归一化（LN_f 用在输入上）。
 // LayerNorm 的 eps 为 1e-8（与作者代码一致）。
 //
+// gSASRec（type gsasrec）结构相同，只是打分用单独的输出嵌入 out_emb [I,d]，不与输入嵌入共用。
 // 权重张量名（safetensors）：item_emb [I+1,d]（第 I 行为填充）、pos_emb [max_len,d]、
 // blocks.{l}.{ln1,ln2}.{weight,bias}、blocks.{l}.{in_proj,out_proj,ffn1,ffn2}.{weight,bias}、ln_f.{weight,bias}。
 // in_proj 的前 d 行产生 Q，接着 d 行产生 K，最后 d 行产生 V（与 torch.nn.MultiheadAttention 相同）。
@@ -40,7 +41,7 @@ class SasRecModel : public SequenceEncoder {
   void encode(int32_t user, const int32_t* clicks, size_t n, float* out) const override;
   bool uses_user() const override { return false; }
   Matrix item_embeddings() const override;
-  const float* item_table() const override { return item_emb_.data(); }
+  const float* item_table() const override { return out_emb_.empty() ? item_emb_.data() : out_emb_.data(); }
   // 最近 min(n, max_len) 个点击每个位置的输出 [T, d]（测试用：与 LibTorch 的训练前向逐位置比对）。
   std::vector<float> encode_all(const int32_t* clicks, size_t n) const;
 
@@ -55,6 +56,7 @@ class SasRecModel : public SequenceEncoder {
 
   ModelConfig cfg_;
   std::vector<float> item_emb_, pos_emb_;
+  std::vector<float> out_emb_;  // gsasrec：打分用的输出嵌入 [I, d]（sasrec 为空：与输入嵌入共用）
   NormWeights ln_f_;
   std::vector<Block> blocks_;
   ScratchPool scratch_;  // 每次调用借一份的临时缓冲（见 core/scratch_pool.h）

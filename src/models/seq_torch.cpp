@@ -81,6 +81,9 @@ struct SasRecNetImpl : SeqNetImpl {
     blocks = register_module("blocks", torch::nn::ModuleList());
     for (int l = 0; l < cfg.layers; ++l) blocks->push_back(SasBlock(d, cfg.heads, cfg.ffn_dim, dropout, cfg.norm));
     ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(kSasRecLnEps)));
+    // gSASRec：打分用单独的输出嵌入 out_emb [I, d]（作者实现的默认 reuse_item_embeddings=False）：
+    // 许多负样本的 BCE 把全部负例往同一方向推，输出表不必同时充当输入表示。
+    if (cfg.type == "gsasrec") out_emb = register_parameter("out_emb", torch::empty({cfg.num_items, d}));
     // 初始化（与作者代码的 PyTorch 复现一致）：所有矩阵 Xavier 正态，注意力投影的偏置为 0，填充行为 0。
     torch::NoGradGuard ng;
     for (auto& p : named_parameters()) {
@@ -106,10 +109,12 @@ struct SasRecNetImpl : SeqNetImpl {
     return cfg.norm == "post" ? x : ln_f(x);
   }
   bool left_padded() const override { return true; }
+  torch::Tensor item_table() override { return out_emb.defined() ? out_emb : SeqNetImpl::item_table(); }
 
   torch::nn::Embedding pos_emb{nullptr};
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm ln_f{nullptr};
+  torch::Tensor out_emb;  // gsasrec 的输出嵌入（sasrec 为未定义）
 };
 
 // GRU4Rec：物品嵌入 → dropout → GRU → （隐状态宽度 ≠ d 时）线性投影。

@@ -25,8 +25,8 @@ struct SeqNetImpl : torch::nn::Module {
   virtual bool left_padded() const = 0;
   // 掩码物品预测（BERT4Rec）的 [MASK] 在 item_emb 中的行；-1 = 自回归模型（每个位置预测下一个物品）。
   virtual int64_t mask_token() const { return -1; }
-  // 打分用的物品矩阵 [num_items, d]（共享的输入嵌入，不含填充行）。
-  torch::Tensor item_table() { return item_emb->weight.slice(0, 0, cfg.num_items); }
+  // 打分用的物品矩阵 [num_items, d]：默认是共享的输入嵌入（不含填充行）；gSASRec 用单独的输出嵌入。
+  virtual torch::Tensor item_table() { return item_emb->weight.slice(0, 0, cfg.num_items); }
   // 导出/载入命名张量（嵌入表名去掉 ".weight"）。
   TensorMap to_tensors();
   void load_tensors(const TensorMap& t);

@@ -54,10 +54,24 @@ torch::Tensor loss_sum(LossKind kind, const LossInputs& in, const torch::Tensor&
     return total(F::softplus(neg - pos.unsqueeze(1)).mean(1));
   }
   if (kind == LossKind::kGBCE) {
-    // 共享负样本的打分 [P, N]；与目标相同的负样本（accidental hit）不计入：softplus(−∞) = 0。
-    auto neg = torch::mm(h, items.index_select(0, in.negs).t()).mul(scale);
-    neg = neg.masked_fill(in.negs.unsqueeze(0).eq(in.targets.unsqueeze(1)), -std::numeric_limits<float>::infinity());
-    return total(F::softplus(-pos).mul(in.gbce_beta) + F::softplus(neg).sum(1));
+    // 逐行：该行各位置与本行的 N 个负样本打分 [len, N]；与目标相同的负样本（accidental hit）不计入：
+    // softplus(−∞) = 0。
+    // 全部行的负样本嵌入一次取出 [R, N, d]（反向时只有一次 index_add，而不是每行一次整表大小的累加）。
+    const int64_t R = in.negs.size(0), N = in.negs.size(1);
+    const int64_t* off = in.row_off.data_ptr<int64_t>();
+    auto ne = items.index_select(0, in.negs.reshape({-1})).view({R, N, -1});
+    std::vector<torch::Tensor> neg_sum;
+    neg_sum.reserve(static_cast<size_t>(R));
+    for (int64_t r = 0; r < R; ++r) {
+      const int64_t len = off[r + 1] - off[r];
+      if (len == 0) continue;
+      auto ids = in.negs[r];
+      auto neg = torch::mm(h.narrow(0, off[r], len), ne[r].t()).mul(scale);
+      neg = neg.masked_fill(ids.unsqueeze(0).eq(in.targets.narrow(0, off[r], len).unsqueeze(1)),
+                            -std::numeric_limits<float>::infinity());
+      neg_sum.push_back(F::softplus(neg).sum(1));
+    }
+    return total(F::softplus(-pos).mul(in.gbce_beta) + torch::cat(neg_sum));
   }
   // sampled / inbatch：对候选集合做 softmax。
   auto logits = torch::mm(h, items.index_select(0, in.negs).t()).mul(scale);  // [P, N 或 U]

@@ -6,7 +6,9 @@
 //            与目标相同的负样本（accidental hit）被屏蔽；
 //   inbatch  批内 softmax（TensorFlow Recommenders 的双塔检索任务）：候选 = 整批目标物品（去重），
 //            可选 logQ 校正（Q = 训练集中的物品频率，Yi et al. 2019）；
-//   gbce     gSASRec 的广义二元交叉熵（Petrov & Macdonald, RecSys'23）：整批共享 N 个均匀抽取的负样本，
+//   gbce     gSASRec 的广义二元交叉熵（Petrov & Macdonald, RecSys'23）：每行（一个用户）N 个均匀抽取的负样本，
+//            由该行的各位置共用（整批共用一组时，Adam 的二阶矩被“这一步恰好是负例”的大梯度主导，正例几乎推不动
+//            物品嵌入，ML-1M 上训练塌缩到随机水平）；
 //            每个位置 −β·log σ(s⁺) − Σₙ log σ(−s⁻ₙ)，β = α·(t·(1 − 1/α) + 1/α)，α = N / (物品数 − 1) 为抽样率，
 //            t ∈ [0, 1] 为校准参数（t = 0 即 BCE，t = 1 完全校正负采样带来的过度自信）；与目标相同的负样本不计。
 // 负样本由调用方抽取（见 NegativeSampler），本文件只做数学。
@@ -31,7 +33,8 @@ const char* loss_name(LossKind k);
 struct LossInputs {
   torch::Tensor h;          // [P, d] 查询向量（余弦打分时已归一化）
   torch::Tensor targets;    // [P] int64 目标物品
-  torch::Tensor negs;       // bce/bpr：[P, N]；sampled/gbce：[N]；inbatch：[U] 去重后的批内目标
+  torch::Tensor negs;       // bce/bpr：[P, N]；sampled：[N]；gbce：[R, N] 每行一组；inbatch：[U] 去重后的批内目标
+  torch::Tensor row_off;    // gbce：[R+1] 每行的位置区间（相对本分片的第一个位置）
   torch::Tensor neg_logq;   // sampled/inbatch：negs 的 log Q（未定义 = 不做 logQ 校正）
   torch::Tensor tgt_logq;   // sampled：[P] 目标的 log Q（与 neg_logq 同时定义）
   torch::Tensor tgt_index;  // inbatch：[P] 目标在 negs 中的下标

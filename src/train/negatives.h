@@ -73,15 +73,19 @@ class NegativePlan {
         for (int64_t p = b.pos_off[static_cast<size_t>(r)]; p < b.pos_off[static_cast<size_t>(r) + 1]; ++p)
           for (int k = 0; k < n; ++k) b.negs.push_back(sampler_.draw_excluding(rng, ex));
       }
-    } else if (kind == LossKind::kSampled || kind == LossKind::kGBCE) {
-      // sampled：按提议分布；gbce：均匀（β 的抽样率按均匀抽样算）。整批共享。
+    } else if (kind == LossKind::kGBCE) {
+      // 每行 n 个均匀负样本（β 的抽样率按均匀抽样算），由该行的各位置共用。
+      b.negs.reserve(static_cast<size_t>(b.rows() * n));
+      for (int64_t r = 0; r < b.rows(); ++r)
+        for (int k = 0; k < n; ++k) b.negs.push_back(sampler_.draw(rng));
+    } else if (kind == LossKind::kSampled) {
+      // 按提议分布抽取，整批共享。
       for (int k = 0; k < n; ++k) {
         const int32_t j = sampler_.draw(rng);
         b.negs.push_back(j);
         b.neg_logq.push_back(sampler_.log_q(j));
       }
-      if (kind == LossKind::kSampled)
-        for (int64_t t : b.targets) b.tgt_logq.push_back(sampler_.log_q(static_cast<int32_t>(t)));
+      for (int64_t t : b.targets) b.tgt_logq.push_back(sampler_.log_q(static_cast<int32_t>(t)));
     } else if (kind == LossKind::kInBatch) {
       // 批内候选 = 整批目标去重（按首次出现的顺序）；logQ = 训练集中的物品频率。
       std::unordered_map<int64_t, int64_t> index;
@@ -117,7 +121,10 @@ class NegativePlan {
         in.tgt_logq = wrap_f(b.tgt_logq, p0, P);
       }
     } else if (kind == LossKind::kGBCE) {
-      in.negs = wrap_i(b.negs, 0, {n});
+      in.negs = wrap_i(b.negs, lo * n, {hi - lo, n});
+      in.row_off = torch::empty({hi - lo + 1}, torch::kInt64);
+      int64_t* off = in.row_off.data_ptr<int64_t>();
+      for (int64_t r = lo; r <= hi; ++r) off[r - lo] = b.pos_off[static_cast<size_t>(r)] - p0;
       in.gbce_beta = beta_;
     } else if (kind == LossKind::kInBatch) {
       const int64_t U = static_cast<int64_t>(b.negs.size());

@@ -64,7 +64,7 @@ TensorMap warm_start_tensors(const TensorMap& fresh, const TensorMap& old, const
     if (it == old.end())
       throw Error(concat("warm start: the current model has no tensor '", name, "' (a different architecture?)"));
     const Tensor& src = it->second;
-    if (name == "item_emb") {
+    if (name == "item_emb" || name == "out_emb") {  // out_emb：gsasrec 的输出嵌入，也是每个物品一行
       // 物品表：第 i 行是物品 i，之后是特殊行（填充；bert4rec 还有 [MASK]）：两边特殊行数相同时沿用旧的
       // （[MASK] 的嵌入是学到的），否则保留新的初始值。
       std::tie(st.items_kept, st.items_new) = copy_rows(src, &t, 0, old_items, new_items, name);
