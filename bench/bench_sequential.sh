@@ -36,7 +36,7 @@ row_args() {
     # 论文设置；与论文一样按采样协议的验证选轮
     games)    echo "$DATA/sasrec-games/Video.txt|--model sasrec --max-len 50 --dropout 0.5 --loss bce --negatives 1 --eval-every 10 --epochs 200 --valid-protocol sampled|sampled" ;;
     # 模型库的配方（issue 50）。MovieLens 类：max_len 200、余弦衰减（1 轮预热）、按过滤已看物品的验证选轮。
-    ml1m-fast)     echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss ce --batch 64 --lr 3e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 36 --valid-exclude-history|full" ;;
+    ml1m-fast)     echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss ce --batch 32 --lr 2e-3 --epochs 40 --valid-exclude-history|full" ;;
     ml1m-gsasrec)  echo "$ML1M|--model gsasrec --max-len 200 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 40 --valid-exclude-history|full" ;;
     ml1m-bert4rec) echo "$ML1M|--model bert4rec --max-len 200 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 60 --valid-exclude-history|full" ;;
     # Amazon 类：max_len 50、dropout 0.5（SASRec 论文的 Amazon 设置），其余同上。
