@@ -364,8 +364,8 @@ void setup_train(CLI::App& app) {
                                     "with many negatives) " +
                                     per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.loss; }))
       ->check(CLI::IsMember({"ce", "bce", "bpr", "sampled", "inbatch", "gbce"}));
-  cmd->add_option("--negatives", t.negatives, "negatives per position (bce, bpr) or per batch (sampled, gbce) "
-                                              "[1; sampled/gbce 256]");
+  cmd->add_option("--negatives", t.negatives, "negatives per position (bce, bpr), per user row (gbce) or per batch "
+                                              "(sampled) [1; sampled/gbce 256]");
   cmd->add_option("--neg-sampler", t.neg_sampler, "negative sampling: uniform (bce/bpr: not among the user's training "
                                                   "items) or pop (by training popularity) [bce/bpr/gbce uniform; "
                                                   "sampled pop]")
