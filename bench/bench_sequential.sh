@@ -38,10 +38,11 @@ row_args() {
     # 模型库的配方（issue 50）。MovieLens 类：max_len 200、余弦衰减（1 轮预热）、按过滤已看物品的验证选轮。
     ml1m-fast)     echo "$ML1M|--model sasrec --max-len 200 --dropout 0.2 --loss ce --batch 32 --lr 2e-3 --epochs 40 --valid-exclude-history|full" ;;
     ml1m-gsasrec)  echo "$ML1M|--model gsasrec --max-len 200 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 40 --valid-exclude-history|full" ;;
-    ml1m-bert4rec) echo "$ML1M|--model bert4rec --max-len 200 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 60 --valid-exclude-history|full" ;;
+    # BERT4Rec：200 的窗口在 20 轮内离不开“最热门”的平台（见 docs/BENCHMARKS.md 第 11 节），用 50。
+    ml1m-bert4rec) echo "$ML1M|--model bert4rec --max-len 50 --lr 1e-3 --epochs 120 --eval-every 5 --patience 6 --valid-exclude-history|full" ;;
     # Amazon 类：max_len 50、dropout 0.5（SASRec 论文的 Amazon 设置），其余同上。
     beauty-gsasrec)  echo "$DATA/amazon-beauty/Beauty.txt|--model gsasrec --max-len 50 --dropout 0.5 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 40 --valid-exclude-history|full" ;;
-    beauty-bert4rec) echo "$DATA/amazon-beauty/Beauty.txt|--model bert4rec --max-len 50 --dropout 0.5 --batch 64 --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 60 --valid-exclude-history|full" ;;
+    beauty-bert4rec) echo "$DATA/amazon-beauty/Beauty.txt|--model bert4rec --max-len 50 --dropout 0.5 --lr 1e-3 --epochs 120 --eval-every 5 --patience 6 --valid-exclude-history|full" ;;
     *) echo "unknown row $1" >&2; exit 2 ;;
   esac
 }
