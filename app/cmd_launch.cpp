@@ -100,6 +100,7 @@ void run_launch(const LaunchFlags& f) {
                list.c_str(), f.master_addr.c_str(), port);
   std::vector<bool> alive(pids.size(), true);
   int live = f.nproc, failed_rank = -1, failed_status = 0;
+  bool sent_kill = false;  // 是否已对仍未退出的进程发出 SIGKILL（之后被 SIGKILL 杀死的不算外来原因）
   auto signal_all = [&](int sig) {
     for (size_t i = 0; i < pids.size(); ++i)
       if (alive[i]) ::kill(pids[i], sig);
@@ -121,6 +122,14 @@ void run_launch(const LaunchFlags& f) {
           alive[i] = false;
           --live;
           const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+          // 根因优先：一个进程被外来的信号杀死时，别的进程随后因连接断开而出错退出，可能先被回收。
+          // 被我们没发过的信号（不是 SIGTERM，也还没升级到 SIGKILL）杀死的进程才是原因，报告它。
+          const bool outside_signal = WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && !sent_kill;
+          if (!ok && failed_rank >= 0 && outside_signal && !WIFSIGNALED(failed_status)) {
+            failed_rank = static_cast<int>(i);
+            failed_status = status;
+            std::fprintf(stderr, "launch: rank %zu %s\n", i, describe(status).c_str());
+          }
           if (!ok && failed_rank < 0) {
             failed_rank = static_cast<int>(i);
             failed_status = status;
@@ -131,6 +140,7 @@ void run_launch(const LaunchFlags& f) {
         }
     }
     if (std::chrono::steady_clock::now() > deadline) {
+      sent_kill = true;
       signal_all(SIGKILL);
       deadline = std::chrono::steady_clock::time_point::max();
     }
