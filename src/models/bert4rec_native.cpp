@@ -16,11 +16,6 @@ struct Scratch {
   std::vector<float> x, qkv, att, tmp, y, f, kt, s;
 };
 
-// 精确的 GELU（与 torch::gelu 的默认相同）：0.5·v·(1 + erf(v/√2))。
-void gelu_inplace(float* v, size_t n) {
-  for (size_t i = 0; i < n; ++i) v[i] = 0.5f * v[i] * (1.0f + std::erf(v[i] * 0.70710678118654752f));
-}
-
 }  // namespace
 
 Bert4RecModel Bert4RecModel::from_tensors(const TensorMap& t, const ModelConfig& cfg) {
@@ -33,15 +28,7 @@ Bert4RecModel Bert4RecModel::from_tensors(const TensorMap& t, const ModelConfig&
   m.pos_emb_ = take_tensor(t, "pos_emb", {cfg.max_len, d});
   m.ln_emb_ = take_norm(t, "ln_emb", d);
   for (int l = 0; l < cfg.layers; ++l) {
-    const std::string p = "blocks." + std::to_string(l) + ".";
-    Block b;
-    b.ln1 = take_norm(t, p + "ln1", d);
-    b.ln2 = take_norm(t, p + "ln2", d);
-    b.in_proj = take_linear(t, p + "in_proj", d, 3 * d);
-    b.out_proj = take_linear(t, p + "out_proj", d, d);
-    b.ffn1 = take_linear(t, p + "ffn1", d, f);
-    b.ffn2 = take_linear(t, p + "ffn2", f, d);
-    m.blocks_.push_back(std::move(b));
+    m.blocks_.push_back(take_block(t, "blocks." + std::to_string(l) + ".", d, f));
   }
   m.head_ = take_linear(t, "head", d, d);
   m.ln_head_ = take_norm(t, "ln_head", d);
@@ -77,7 +64,7 @@ void Bert4RecModel::forward(const int32_t* tok, int n, bool all_rows, float* out
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   int rows = T;  // 当前 x 中的行数（最后一块之后可能只剩最后一行）
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    const Block& W = blocks_[l];
+    const BlockWeights& W = blocks_[l];
     const bool last = !all_rows && l + 1 == blocks_.size();
     const int q0 = last ? T - 1 : 0;  // 最后一块只需要最后一行的查询
     const int R = T - q0;

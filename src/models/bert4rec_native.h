@@ -46,11 +46,6 @@ class Bert4RecModel : public SequenceEncoder {
   int32_t mask_token() const { return cfg_.num_items + 1; }
 
  private:
-  // 一个 Transformer 块的权重。
-  struct Block {
-    NormWeights ln1, ln2;
-    LinearWeights in_proj, out_proj, ffn1, ffn2;
-  };
   // 前向：all_rows 为 false 时最后一块只计算最后一行；经输出头的结果（1 行或 n 行）写入 out。
   void forward(const int32_t* tokens, int n, bool all_rows, float* out) const;
 
@@ -58,7 +53,7 @@ class Bert4RecModel : public SequenceEncoder {
   std::vector<float> item_emb_, pos_emb_;
   NormWeights ln_emb_, ln_head_;
   LinearWeights head_;
-  std::vector<Block> blocks_;
+  std::vector<BlockWeights> blocks_;
   ScratchPool scratch_;  // 每次调用借一份的临时缓冲（见 core/scratch_pool.h）
 };
 

@@ -1,9 +1,6 @@
 // BERT4Rec 训练模块的实现（与 bert4rec_native.cpp 一一对应）。
 #include "models/bert4rec_torch.h"
 
-#include <cmath>
-#include <limits>
-
 #include "core/error.h"
 #include "models/bert4rec_native.h"  // kBert4RecLnEps
 #include "models/torch_util.h"
@@ -29,13 +26,9 @@ struct BertBlockImpl : torch::nn::Module {
   // x: [B,T,d]；blocked: [B,1,T,T]（true = 不可见）。
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& blocked, DropoutRng* gen) {
     auto drop = [&](const torch::Tensor& t) { return dropout_with(t, dropout, is_training(), gen); };
-    const int64_t B = x.size(0), T = x.size(1), d = x.size(2), dh = d / heads;
     auto qkv = in_proj(x).chunk(3, -1);
-    auto split = [&](const torch::Tensor& t) { return t.reshape({B, T, heads, dh}).transpose(1, 2); };
-    auto scores = torch::matmul(split(qkv[0]), split(qkv[1]).transpose(-2, -1)).mul_(1.0 / std::sqrt(double(dh)));
-    scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
-    auto att = torch::matmul(drop(torch::softmax(scores, -1)), split(qkv[2]));  // [B,H,T,dh]
-    auto y = ln1(x + drop(out_proj(att.transpose(1, 2).reshape({B, T, d}))));
+    auto att = multi_head_attention(qkv[0], qkv[1], qkv[2], heads, blocked, dropout, is_training(), gen);
+    auto y = ln1(x + drop(out_proj(att)));
     return ln2(y + drop(ffn2(drop(torch::gelu(ffn1(y))))));
   }
 

@@ -88,15 +88,7 @@ GenRecModel GenRecModel::from_tensors(const TensorMap& t, const GenRecConfig& cf
   for (int l = 0; l < cfg.levels(); ++l)
     m.code_emb_.push_back(take_tensor(t, concat("code_emb.", l, ".weight"), {cfg.codebook_sizes[static_cast<size_t>(l)], d}));
   for (int l = 0; l < cfg.enc_layers; ++l) {
-    const std::string p = concat("enc.", l, ".");
-    EncBlock b;
-    b.ln1 = take_norm(t, p + "ln1", d);
-    b.ln2 = take_norm(t, p + "ln2", d);
-    b.in_proj = take_linear(t, p + "in_proj", d, 3 * d);
-    b.out_proj = take_linear(t, p + "out_proj", d, d);
-    b.ffn1 = take_linear(t, p + "ffn1", d, F);
-    b.ffn2 = take_linear(t, p + "ffn2", F, d);
-    m.enc_.push_back(std::move(b));
+    m.enc_.push_back(take_block(t, concat("enc.", l, "."), d, F));
   }
   for (int l = 0; l < cfg.dec_layers; ++l) {
     const std::string p = concat("dec.", l, ".");

@@ -87,10 +87,7 @@ class GenRecModel {
   void dense_log_probs(const std::vector<float>& memory, int T, std::vector<float>* out) const;
 
  private:
-  struct EncBlock {
-    NormWeights ln1, ln2;
-    LinearWeights in_proj, out_proj, ffn1, ffn2;
-  };
+  using EncBlock = BlockWeights;  // 编码器块（models/native_ops.h）
   struct DecBlock {
     NormWeights ln1, ln2, ln3;
     LinearWeights self_in, self_out, cross_q, cross_kv, cross_out, ffn1, ffn2;

@@ -137,10 +137,7 @@ void LongShortModel::encode(int32_t user, const int32_t* clicks, size_t n_all, f
     layer_norm(s.x.data(), T, d, W.ln2_w, W.ln2_b, s.a.data());
     s.qkv.resize(static_cast<size_t>(T * std::max(3 * d, F)));
     linear(s.a.data(), T, d, W.f1_w, W.f1_b, F, s.qkv.data());
-    for (int i = 0; i < T * F; ++i) {
-      const float v = s.qkv[static_cast<size_t>(i)];
-      s.qkv[static_cast<size_t>(i)] = 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
-    }
+    gelu_inplace(s.qkv.data(), static_cast<size_t>(T * F));
     linear(s.qkv.data(), T, F, W.f2_w, W.f2_b, d, s.tmp.data());
     for (int i = 0; i < T * d; ++i) s.x[static_cast<size_t>(i)] += s.tmp[static_cast<size_t>(i)];
   }

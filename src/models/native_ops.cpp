@@ -69,4 +69,19 @@ LinearWeights take_linear(const TensorMap& t, const std::string& prefix, int64_t
   return l;
 }
 
+BlockWeights take_block(const TensorMap& t, const std::string& prefix, int64_t d, int64_t f) {
+  BlockWeights b;
+  b.ln1 = take_norm(t, prefix + "ln1", d);
+  b.ln2 = take_norm(t, prefix + "ln2", d);
+  b.in_proj = take_linear(t, prefix + "in_proj", d, 3 * d);
+  b.out_proj = take_linear(t, prefix + "out_proj", d, d);
+  b.ffn1 = take_linear(t, prefix + "ffn1", d, f);
+  b.ffn2 = take_linear(t, prefix + "ffn2", f, d);
+  return b;
+}
+
+void gelu_inplace(float* v, size_t n) {
+  for (size_t i = 0; i < n; ++i) v[i] = 0.5f * v[i] * (1.0f + std::erf(v[i] * 0.70710678118654752f));
+}
+
 }  // namespace seqrec

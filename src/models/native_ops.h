@@ -35,6 +35,19 @@ struct LinearWeights {
   void transpose();
 };
 
+// 一个 Transformer 块的权重：两个 LayerNorm、注意力的输入（Q、K、V 依次叠放）与输出投影、两层前馈。
+// LayerNorm 的位置与激活函数由各模型的前向决定（SASRec、BERT4Rec、colarec 的编码器都用这套命名）。
+struct BlockWeights {
+  NormWeights ln1, ln2;
+  LinearWeights in_proj, out_proj, ffn1, ffn2;
+};
+
+// 从 prefix + "ln1"、"ln2"、"in_proj"、"out_proj"、"ffn1"、"ffn2" 读取一个块（宽度 d，前馈宽度 f）。
+BlockWeights take_block(const TensorMap& t, const std::string& prefix, int64_t d, int64_t f);
+
+// 原地精确 GELU（与 torch::gelu 的默认相同）：0.5·v·(1 + erf(v/√2))。
+void gelu_inplace(float* v, size_t n);
+
 // 嵌入表 emb（[rows + 1, cols]，最后一行为填充）的前 rows 行，作为打分用的物品矩阵。
 Matrix embedding_rows(const std::vector<float>& emb, int64_t rows, int64_t cols);
 

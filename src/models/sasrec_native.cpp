@@ -29,15 +29,7 @@ SasRecModel SasRecModel::from_tensors(const TensorMap& t, const ModelConfig& cfg
   if (cfg.type == "gsasrec") m.out_emb_ = take_tensor(t, "out_emb", {cfg.num_items, d});
   m.ln_f_ = take_norm(t, "ln_f", d);
   for (int l = 0; l < cfg.layers; ++l) {
-    const std::string p = "blocks." + std::to_string(l) + ".";
-    Block b;
-    b.ln1 = take_norm(t, p + "ln1", d);
-    b.ln2 = take_norm(t, p + "ln2", d);
-    b.in_proj = take_linear(t, p + "in_proj", d, 3 * d);
-    b.out_proj = take_linear(t, p + "out_proj", d, d);
-    b.ffn1 = take_linear(t, p + "ffn1", d, f);
-    b.ffn2 = take_linear(t, p + "ffn2", f, d);
-    m.blocks_.push_back(std::move(b));
+    m.blocks_.push_back(take_block(t, "blocks." + std::to_string(l) + ".", d, f));
   }
   return m;
 }
@@ -76,7 +68,7 @@ void SasRecModel::forward(const int32_t* c, int n, bool all_rows, float* out) co
 
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    const Block& W = blocks_[l];
+    const BlockWeights& W = blocks_[l];
     const bool last = !all_rows && l + 1 == blocks_.size();
     const int q0 = last ? T - 1 : 0;  // 最后一块只需要最后一行的查询
     const int R = T - q0;

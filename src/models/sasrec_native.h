@@ -46,11 +46,6 @@ class SasRecModel : public SequenceEncoder {
   std::vector<float> encode_all(const int32_t* clicks, size_t n) const;
 
  private:
-  // 一个注意力块的权重。
-  struct Block {
-    NormWeights ln1, ln2;
-    LinearWeights in_proj, out_proj, ffn1, ffn2;
-  };
   // 前向：all_rows 为 false 时最后一块只计算最后一行，结果（1 行或 T 行）写入 out。
   void forward(const int32_t* clicks, int n, bool all_rows, float* out) const;
 
@@ -58,7 +53,7 @@ class SasRecModel : public SequenceEncoder {
   std::vector<float> item_emb_, pos_emb_;
   std::vector<float> out_emb_;  // gsasrec：打分用的输出嵌入 [I, d]（sasrec 为空：与输入嵌入共用）
   NormWeights ln_f_;
-  std::vector<Block> blocks_;
+  std::vector<BlockWeights> blocks_;
   ScratchPool scratch_;  // 每次调用借一份的临时缓冲（见 core/scratch_pool.h）
 };
 

@@ -30,7 +30,7 @@ struct SasBlockImpl : torch::nn::Module {
   // x: [B,T,d]；blocked: [B,1,T,T]（true = 不可见）。
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& blocked, DropoutRng* gen) {
     auto drop = [&](const torch::Tensor& t) { return dropout_with(t, dropout, is_training(), gen); };
-    const int64_t B = x.size(0), T = x.size(1), d = x.size(2), dh = d / heads;
+    const int64_t d = x.size(2);
     const auto& W = in_proj->weight;
     const auto& b = in_proj->bias;
     torch::Tensor q_in, kv_in;
@@ -44,11 +44,7 @@ struct SasBlockImpl : torch::nn::Module {
     }
     auto q = F::linear(q_in, W.slice(0, 0, d), b.slice(0, 0, d));
     auto kv = F::linear(kv_in, W.slice(0, d, 3 * d), b.slice(0, d, 3 * d)).chunk(2, -1);
-    auto split = [&](const torch::Tensor& t) { return t.reshape({B, T, heads, dh}).transpose(1, 2); };
-    auto scores = torch::matmul(split(q), split(kv[0]).transpose(-2, -1)).mul_(1.0 / std::sqrt(double(dh)));
-    scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
-    auto att = torch::matmul(drop(torch::softmax(scores, -1)), split(kv[1]));  // [B,H,T,dh]
-    att = out_proj(att.transpose(1, 2).reshape({B, T, d}));
+    auto att = out_proj(multi_head_attention(q, kv[0], kv[1], heads, blocked, dropout, is_training(), gen));
     // 残差与前馈（三种 LayerNorm 放法）。
     auto ffn = [&](const torch::Tensor& z) { return drop(ffn2(drop(torch::relu(ffn1(z))))); };
     if (norm == "paper") {

@@ -6,6 +6,8 @@
 #include "core/kernels.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace seqrec {
 
@@ -82,6 +84,16 @@ torch::Tensor dropout_with(const torch::Tensor& x, double p, bool training, Drop
   const double scale = 65536.0 / (65536.0 - static_cast<double>(thr));
   const uint64_t base = mix64(rng->seed * 0x9e3779b97f4a7c15ULL + (++rng->calls));
   return FastDropout::apply(x, thr, scale, static_cast<int64_t>(base));
+}
+
+torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads,
+                                   const torch::Tensor& blocked, double dropout, bool training, DropoutRng* gen) {
+  const int64_t B = q.size(0), T = q.size(1), d = q.size(2), dh = d / heads;
+  auto split = [&](const torch::Tensor& t) { return t.reshape({B, T, heads, dh}).transpose(1, 2); };
+  auto scores = torch::matmul(split(q), split(k).transpose(-2, -1)).mul_(1.0 / std::sqrt(double(dh)));
+  scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
+  auto att = torch::matmul(dropout_with(torch::softmax(scores, -1), dropout, training, gen), split(v));  // [B,H,T,dh]
+  return att.transpose(1, 2).reshape({B, T, d});
 }
 
 std::string export_name(const std::string& n) {

@@ -26,6 +26,11 @@ struct DropoutRng {
 // rng 为空时使用线程局部的默认源。
 torch::Tensor dropout_with(const torch::Tensor& x, double p, bool training, DropoutRng* rng);
 
+// 多头缩放点积注意力（SASRec 与 BERT4Rec 的训练模块共用）：q、k、v 为 [B,T,d]，blocked 为 [B,1,T,T]
+// （true = 不可见），注意力权重上做 dropout；返回各头拼回的 [B,T,d]（尚未经过输出投影）。
+torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads,
+                                   const torch::Tensor& blocked, double dropout, bool training, DropoutRng* gen);
+
 // 参数名 → 导出名的映射：嵌入表（"item_emb.weight" 等）去掉 ".weight"，其余不变。
 std::string export_name(const std::string& param_name);
 // 把模块的全部参数导出为命名张量（float32，连续）。
