@@ -51,18 +51,25 @@ row_args() {
 peak_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
 wall_s() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%.0f", s}' "$1"; }
 
+# 训练一行：设置 FILE、ARGS、PROTO、OUTDIR、CMD，计时训练（/usr/bin/time -v → $WORK/ROW.time，
+# 每轮日志 → $WORK/ROW.epochs.jsonl，先删掉上次的）。数据不在时打印原因并返回 1；训练失败时退出。
+train_row() {
+  IFS='|' read -r FILE ARGS PROTO <<< "$(row_args "$1")"
+  if [ ! -f "$FILE" ]; then echo "$1: skipped: $FILE not found"; return 1; fi
+  OUTDIR="$WORK/$1"
+  CMD="seqrec train --data $FILE $ARGS $EXTRA --out $OUTDIR --quiet"
+  echo "== $1: $CMD"
+  rm -f "$WORK/$1.epochs.jsonl"
+  /usr/bin/time -v -o "$WORK/$1.time" "$SEQREC" train --data "$FILE" $ARGS $EXTRA --out "$OUTDIR" --quiet \
+    --log "$WORK/$1.epochs.jsonl" > "$WORK/$1.train.log" 2> "$WORK/$1.train.err" || { tail "$WORK/$1.train.err"; exit 1; }
+}
+
 if [ "$MODE" = accuracy ]; then
   ROWS=${*:-beauty games ml1m-bce ml1m-gru ml1m-ce}
   # full 行还报告 --exclude-history（已看过的物品不参与排名）：SASRec+ 与 RecBole 发表的数字都是这样算的。
   printf "| row | protocol | HR@10 | NDCG@10 | HR@10 / NDCG@10, history excluded | best / run epochs | s/epoch | wall s | peak MiB | command |\n|---|---|---|---|---|---|---|---|---|---|\n" > "$WORK/table.md"
   for R in $ROWS; do
-    IFS='|' read -r FILE ARGS PROTO <<< "$(row_args "$R")"
-    if [ ! -f "$FILE" ]; then echo "$R: skipped: $FILE not found"; continue; fi
-    OUTDIR="$WORK/$R"
-    CMD="seqrec train --data $FILE $ARGS $EXTRA --out $OUTDIR --quiet"
-    echo "== $R: $CMD"
-    /usr/bin/time -v -o "$WORK/$R.time" "$SEQREC" train --data "$FILE" $ARGS $EXTRA --out "$OUTDIR" --quiet \
-      --log "$WORK/$R.epochs.jsonl" > "$WORK/$R.train.log" 2> "$WORK/$R.train.err" || { tail "$WORK/$R.train.err"; exit 1; }
+    train_row "$R" || continue
     tail -n 3 "$WORK/$R.train.err"
     "$SEQREC" eval --model "$OUTDIR" --protocol "$PROTO" --json > "$WORK/$R.eval.json" 2>/dev/null
     XH=""
@@ -88,14 +95,7 @@ elif [ "$MODE" = zoo ]; then
   ROWS=${*:-ml1m-fast ml1m-gsasrec ml1m-bert4rec beauty-gsasrec beauty-bert4rec}
   printf "| row | test HR@10 / NDCG@10, history excluded | best / run epochs | wall s (whole train) | epochs s | validation s | other s | s to best epoch | peak MiB | command |\n|---|---|---|---|---|---|---|---|---|---|\n" > "$WORK/zoo.md"
   for R in $ROWS; do
-    IFS='|' read -r FILE ARGS PROTO <<< "$(row_args "$R")"
-    if [ ! -f "$FILE" ]; then echo "$R: skipped: $FILE not found"; continue; fi
-    OUTDIR="$WORK/$R"
-    CMD="seqrec train --data $FILE $ARGS $EXTRA --out $OUTDIR --quiet"
-    echo "== $R: $CMD"
-    rm -f "$WORK/$R.epochs.jsonl"
-    /usr/bin/time -v -o "$WORK/$R.time" "$SEQREC" train --data "$FILE" $ARGS $EXTRA --out "$OUTDIR" --quiet \
-      --log "$WORK/$R.epochs.jsonl" > "$WORK/$R.train.log" 2> "$WORK/$R.train.err" || { tail "$WORK/$R.train.err"; exit 1; }
+    train_row "$R" || continue
     "$SEQREC" eval --model "$OUTDIR" --exclude-history --json > "$WORK/$R.eval_xh.json" 2>/dev/null
     /usr/bin/python3 - "$WORK/$R.eval_xh.json" "$OUTDIR/manifest.json" "$WORK/$R.epochs.jsonl" "$R" \
         "$(wall_s "$WORK/$R.time")" "$(peak_mib "$WORK/$R.time")" "$CMD" >> "$WORK/zoo.md" <<'PY'

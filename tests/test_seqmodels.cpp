@@ -17,6 +17,7 @@
 #include "models/torch_util.h"
 #include "serve/model_bundle.h"
 #include "serve/recommender.h"
+#include "seq_test_util.h"
 #include "test_util.h"
 #include "core/files.h"
 #include "train/checkpoint.h"
@@ -42,40 +43,11 @@ ModelConfig seq_config(const std::string& type, const std::string& norm = "paper
   return c;
 }
 
-// 随机初始化全部参数（包括 LayerNorm 与偏置），让比较覆盖每个参数。
-std::shared_ptr<SeqNetImpl> random_net(const ModelConfig& c) {
-  torch::manual_seed(5);
-  auto net = make_seq_net(c, 0.3);
-  torch::NoGradGuard ng;
-  for (auto& p : net->parameters()) p.normal_(0.0, 0.4);
-  net->item_emb->weight[c.num_items].zero_();
-  net->eval();
-  return net;
-}
+// 随机初始化全部参数的训练模块（种子 5）。
+std::shared_ptr<SeqNetImpl> random_net(const ModelConfig& c) { return test::random_seq_net(c, 5); }
 
-// 训练模块对一批序列（按模块的填充方向补齐到 T）的输出；返回每行真实位置的输出 [len, d]。
-std::vector<std::vector<float>> torch_rows(SeqNetImpl& net, const std::vector<std::vector<int32_t>>& rows, int64_t T) {
-  const int64_t B = static_cast<int64_t>(rows.size()), N = net.cfg.num_items, d = net.cfg.dim;
-  auto seq = torch::full({B, T}, N, torch::kInt64);
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = static_cast<int64_t>(rows[b].size()), c0 = net.left_padded() ? T - len : 0;
-    for (int64_t t = 0; t < len; ++t) seq[b][c0 + t] = rows[b][t];
-  }
-  torch::NoGradGuard ng;
-  auto h = net.forward(seq, nullptr).contiguous();
-  std::vector<std::vector<float>> out;
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = static_cast<int64_t>(rows[b].size()), c0 = net.left_padded() ? T - len : 0;
-    auto r = h[b].slice(0, c0, c0 + len).contiguous();
-    out.emplace_back(r.data_ptr<float>(), r.data_ptr<float>() + len * d);
-  }
-  return out;
-}
-
-void expect_near(const std::vector<float>& a, const std::vector<float>& b, float tol, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol * (1 + std::fabs(b[i]))) << what << " at " << i;
-}
+using test::expect_near;
+using test::torch_rows;
 
 const std::vector<std::vector<int32_t>> kRows = {{3}, {1, 2, 3, 4, 5, 6, 7}, {9, 9, 0, 29}, {5, 17}};
 

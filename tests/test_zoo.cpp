@@ -13,6 +13,7 @@
 #include "models/seq_torch.h"
 #include "serve/model_bundle.h"
 #include "serve/recommender.h"
+#include "seq_test_util.h"
 #include "test_util.h"
 #include "train/losses.h"
 #include "train/trainer.h"
@@ -32,40 +33,11 @@ ModelConfig bert_config() {
   return c;
 }
 
-// 全部参数随机（包括 LayerNorm 与偏置），比较覆盖每个参数。
-std::shared_ptr<SeqNetImpl> random_bert(const ModelConfig& c) {
-  torch::manual_seed(11);
-  auto net = make_seq_net(c, 0.3);
-  torch::NoGradGuard ng;
-  for (auto& p : net->parameters()) p.normal_(0.0, 0.4);
-  net->item_emb->weight[c.num_items].zero_();
-  net->eval();
-  return net;
-}
+// 全部参数随机的训练模块（种子 11）。
+std::shared_ptr<SeqNetImpl> random_bert(const ModelConfig& c) { return test::random_seq_net(c, 11); }
 
-// 训练模块对一批记号序列（左侧填充到 T）的输出；返回每行真实位置的输出 [len, d]。
-std::vector<std::vector<float>> torch_rows(SeqNetImpl& net, const std::vector<std::vector<int32_t>>& rows, int64_t T) {
-  const int64_t B = static_cast<int64_t>(rows.size()), N = net.cfg.num_items, d = net.cfg.dim;
-  auto seq = torch::full({B, T}, N, torch::kInt64);
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = static_cast<int64_t>(rows[b].size());
-    for (int64_t t = 0; t < len; ++t) seq[b][T - len + t] = rows[b][t];
-  }
-  torch::NoGradGuard ng;
-  auto h = net.forward(seq, nullptr).contiguous();
-  std::vector<std::vector<float>> out;
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = static_cast<int64_t>(rows[b].size());
-    auto r = h[b].slice(0, T - len, T).contiguous();
-    out.emplace_back(r.data_ptr<float>(), r.data_ptr<float>() + len * d);
-  }
-  return out;
-}
-
-void expect_near(const std::vector<float>& a, const std::vector<float>& b, float tol, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol * (1 + std::fabs(b[i]))) << what << " at " << i;
-}
+using test::expect_near;
+using test::torch_rows;
 
 constexpr int32_t kMask = 31;  // bert_config() 的 [MASK]：num_items + 1
 
