@@ -25,8 +25,8 @@ struct ChunkedSoftmaxCE : public torch::autograd::Function<ChunkedSoftmaxCE> {
     const bool fixed_shift = bound.max().item<double>() <= 60.0;
     auto m = fixed_shift ? bound : torch::full({B}, -std::numeric_limits<float>::infinity(), u.options());
     auto s = torch::zeros({B}, u.options());
-    // 固定平移且 [B, N] 不太大（≤ 64 MiB）时，把 exp(logit − 平移) 存下来，反向时不必重算矩阵乘与 exp。
-    const bool keep = fixed_shift && B * N <= (int64_t(16) << 20);
+    // 固定平移且 [B, N] 不太大（≤ 256 MiB）时，把 exp(logit − 平移) 存下来，反向时不必重算矩阵乘与 exp。
+    const bool keep = fixed_shift && B * N <= (int64_t(64) << 20);
     torch::Tensor P = keep ? torch::empty({B, N}, u.options()) : torch::Tensor();
     for (int64_t c0 = 0; c0 < N; c0 += chunk) {
       const int64_t C = std::min(chunk, N - c0);
