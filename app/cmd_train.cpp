@@ -88,6 +88,7 @@ std::pair<ModelConfig, TrainOptions> resolve_options(const TrainFlags& f, const 
   take("--lr", t.lr, f.train.lr);
   take("--lr-schedule", t.lr_schedule, f.train.lr_schedule);
   take("--warmup-epochs", t.warmup_epochs, f.train.warmup_epochs);
+  take("--decay-epochs", t.decay_epochs, f.train.decay_epochs);
   take("--beta1", t.beta1, f.train.beta1);
   take("--beta2", t.beta2, f.train.beta2);
   take("--weight-decay", t.weight_decay, f.train.weight_decay);
@@ -389,6 +390,10 @@ void setup_train(CLI::App& app) {
       ->check(CLI::IsMember({"constant", "linear", "cosine"}));
   cmd->add_option("--warmup-epochs", t.warmup_epochs,
                   "epochs (may be fractional) over which the learning rate rises linearly to --lr [0]");
+  cmd->add_option("--decay-epochs", t.decay_epochs,
+                  "with --lr-schedule linear or cosine: the decay takes only the last this many epochs (may be "
+                  "fractional) and the learning rate stays at --lr before them (warmup-stable-decay); 0 = decay "
+                  "over every epoch after the warm-up [0]");
   cmd->add_option("--beta1", t.beta1, "Adam beta1 [0.9]");
   cmd->add_option("--beta2", t.beta2, "Adam beta2 " + per_model_defaults([](const TrainOptions& o, const ModelConfig&) { return o.beta2; }));
   cmd->add_option("--weight-decay", t.weight_decay, "weight decay [0]");

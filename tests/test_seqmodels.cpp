@@ -485,6 +485,16 @@ TEST(LrSchedule, WarmupThenDecay) {
     prev = f;
   }
   EXPECT_THROW(LrSchedule::check_kind("step"), Error);
+  // warmup–stable–decay：预热 2 步，峰值保持到最后 4 步，再线性降到 1/4。
+  const LrSchedule wsd{"linear", 2, 12, 4};
+  EXPECT_DOUBLE_EQ(wsd.factor(0), 0.5);
+  for (int64_t s = 1; s < 8; ++s) EXPECT_DOUBLE_EQ(wsd.factor(s), 1.0) << s;
+  EXPECT_DOUBLE_EQ(wsd.factor(8), 1.0);
+  EXPECT_DOUBLE_EQ(wsd.factor(9), 0.75);
+  EXPECT_DOUBLE_EQ(wsd.factor(11), 0.25);
+  // 衰减步数比预热之后剩下的还多时，等于全程衰减。
+  const LrSchedule longer{"cosine", 2, 12, 100}, whole{"cosine", 2, 12};
+  for (int64_t s = 0; s < 12; ++s) EXPECT_DOUBLE_EQ(longer.factor(s), whole.factor(s)) << s;
 }
 
 // 训练循环按调度改变学习率：线性衰减时每轮日志的 lr 递减，最后一轮末是 lr / 总步数；
@@ -506,6 +516,17 @@ TEST(SeqTrainer, LearningRateFollowsTheSchedule) {
   const int64_t steps = 3 * per_epoch, warm = std::llround(o.warmup_epochs * static_cast<double>(per_epoch));
   EXPECT_NEAR(lrs[2], o.lr / static_cast<double>(steps - warm), 1e-3 * o.lr);
   EXPECT_EQ(o.to_json("sasrec")["lr_schedule"], "linear");
+  {
+    // --decay-epochs 1：前两轮末仍是峰值，最后一轮线性降到 lr / 每轮批数。
+    TrainOptions w = o;
+    w.decay_epochs = 1;
+    std::vector<double> wl;
+    train_sequence_model(data, c, w, [&](const nlohmann::json& rec) { wl.push_back(rec.at("lr").get<double>()); });
+    ASSERT_EQ(wl.size(), 3u);
+    EXPECT_DOUBLE_EQ(wl[0], o.lr);
+    EXPECT_DOUBLE_EQ(wl[1], o.lr);
+    EXPECT_NEAR(wl[2], o.lr / static_cast<double>(per_epoch), 1e-3 * o.lr);
+  }
   EXPECT_FALSE(TrainOptions::defaults_for("sasrec").to_json("sasrec").contains("lr_schedule"));  // 默认不写，旧清单不变
   EXPECT_FALSE(o.to_json("sasrec").contains("weight_decay_scope"));  // 默认（all）不写，旧清单不变
   {
@@ -537,6 +558,15 @@ TEST(SeqTrainer, LearningRateFollowsTheSchedule) {
   bad = o;
   bad.lr_schedule = "step";
   EXPECT_NE(error_of(bad).find("--lr-schedule"), std::string::npos);
+  bad = o;
+  bad.decay_epochs = 2.75;  // 3 轮，预热 0.5 轮：衰减至多 2.5 轮
+  EXPECT_NE(error_of(bad).find("--decay-epochs"), std::string::npos);
+  bad.decay_epochs = 1;
+  EXPECT_EQ(error_of(bad), "");
+  EXPECT_EQ(bad.to_json("sasrec")["decay_epochs"], 1.0);
+  EXPECT_EQ(TrainOptions::from_json(bad.to_json("sasrec"), "sasrec").decay_epochs, 1.0);
+  bad.lr_schedule = "constant";
+  EXPECT_NE(error_of(bad).find("--decay-epochs"), std::string::npos);
 }
 
 // 验证协议可选：最佳一轮的验证指标与用同一协议评估导出权重的结果完全一致，且与全量排序不同。

@@ -165,9 +165,11 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   FusedAdam optim(spec.params, opt.lr, opt.weight_decay, opt.optimizer == "adamw", opt.threads, opt.beta1, opt.beta2);
   if (opt.weight_decay_scope == "matrices") optim.decay_matrices_only();
   // 学习率调度按计划的总步数（--epochs × 每轮批数）展开；早停只是提前结束，不改变曲线。
+  // --decay-epochs 把衰减放到最后几轮（此前保持峰值）。
   const int64_t batches_per_epoch = (spec.units + opt.batch_size - 1) / opt.batch_size;
   const LrSchedule schedule{opt.lr_schedule, std::llround(opt.warmup_epochs * static_cast<double>(batches_per_epoch)),
-                            static_cast<int64_t>(opt.epochs) * batches_per_epoch};
+                            static_cast<int64_t>(opt.epochs) * batches_per_epoch,
+                            std::llround(opt.decay_epochs * static_cast<double>(batches_per_epoch))};
   const bool scheduled = opt.lr_schedule != "constant" || schedule.warmup_steps > 0;
   double lr_now = opt.lr;
   TrainResult res;

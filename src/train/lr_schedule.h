@@ -8,11 +8,13 @@
 namespace seqrec {
 
 // 一种调度：kind 为 constant | linear | cosine；warmup_steps 为预热步数（0 = 不预热）；
-// total_steps 为计划的总步数（轮数 × 每轮批数），衰减在这一步降到接近 0。
+// total_steps 为计划的总步数（轮数 × 每轮批数），衰减在这一步降到接近 0；
+// decay_steps > 0 时衰减只占最后这么多步，此前保持峰值（warmup–stable–decay），0 = 预热之后全程衰减。
 struct LrSchedule {
   std::string kind = "constant";
   int64_t warmup_steps = 0;
   int64_t total_steps = 1;
+  int64_t decay_steps = 0;
 
   // 第 step 步（从 0 开始）的学习率倍数，取值在 (0, 1]。
   double factor(int64_t step) const;

@@ -71,6 +71,10 @@ void TrainOptions::validate() const {
   LrSchedule::check_kind(lr_schedule);
   if (!(warmup_epochs >= 0 && warmup_epochs <= epochs))
     throw bad("--warmup-epochs", warmup_epochs, "in [0, --epochs]");
+  if (!(decay_epochs >= 0 && decay_epochs <= epochs - warmup_epochs))
+    throw bad("--decay-epochs", decay_epochs, "in [0, --epochs - --warmup-epochs]");
+  if (decay_epochs > 0 && lr_schedule == "constant")
+    throw Error("--decay-epochs shapes the decay of --lr-schedule linear or cosine; with constant there is none");
   if (!(weight_decay >= 0)) throw bad("--weight-decay", weight_decay, ">= 0");
   if (weight_decay_scope != "all" && weight_decay_scope != "matrices")
     throw bad("--weight-decay-scope", weight_decay_scope, "all or matrices");
@@ -118,6 +122,7 @@ nlohmann::json TrainOptions::to_json(const std::string& model_type) const {
   if (lr_schedule != "constant" || warmup_epochs > 0) {
     j["lr_schedule"] = lr_schedule;
     j["warmup_epochs"] = warmup_epochs;
+    if (decay_epochs > 0) j["decay_epochs"] = decay_epochs;  // 默认（全程衰减）不写，旧清单不变
   }
   j["valid_protocol"] = valid_protocol.to_json();
   const LossKind k = parse_loss(loss);
@@ -148,6 +153,7 @@ TrainOptions TrainOptions::from_json(const nlohmann::json& j, const std::string&
     get("lr", t.lr);
     get("lr_schedule", t.lr_schedule);
     get("warmup_epochs", t.warmup_epochs);
+    get("decay_epochs", t.decay_epochs);
     get("beta1", t.beta1);
     get("beta2", t.beta2);
     get("weight_decay", t.weight_decay);

@@ -39,6 +39,7 @@ struct TrainOptions {
   double lr = 2e-3;
   std::string lr_schedule = "constant";  // 学习率调度：constant | linear | cosine（衰减到 --epochs 的最后一步）
   double warmup_epochs = 0.0;            // 学习率从接近 0 线性升到 lr 所用的轮数（可为小数；0 = 不预热）
+  double decay_epochs = 0.0;             // linear/cosine 衰减只占最后这么多轮，此前保持 lr（0 = 预热之后全程衰减）
   double weight_decay = 0.0;
   std::string weight_decay_scope = "all";  // all：每个参数都衰减；matrices：只衰减矩阵与嵌入表，偏置与 LayerNorm 增益不衰减
   double reg_weight = 0.0;       // lightgcn：本批用到的第 0 层嵌入的 L2 惩罚系数（LightGCN 论文与 RecBole 的 reg_weight）
