@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # 基准程序（不是测试）：生成式检索（issue 4）的准确率、训练时间与服务延迟，结果写入 docs/BENCHMARKS.md §8。
-#   bench/bench_generative.sh [ROW...]     ROW：beauty phones latency（默认全部）
+#   bench/bench_generative.sh [ROW...]     ROW：beauty phones latency（默认全部）；beauty-fast 只按名字运行
+# beauty-fast（issue 50 的用时目标）：Amazon 类的限时配方，从读数据到导出的整条流程（SASRec 30 轮给语义 ID，
+# colarec 10 轮、余弦衰减、稠密头 mix 1），报告各段墙钟时间与测试指标（不过滤 / 排除历史）。
 # 每个数据集：LightGCN（语义 ID 的协同过滤向量）→ SASRec（同一切分的对照）→ colarec 有内容 / 无内容；
 # 全部用 seqrec eval --json 在测试集上评估（留一法，全量：束搜索在全部物品的前缀树上进行），
 # 打印 HR/NDCG@5/10/20，全部用户与长尾用户（目标之前的历史 < 5 个交互）分开。
@@ -89,6 +91,37 @@ run_row() {
   done
 }
 
+# 限时配方：SASRec（语义 ID 的来源）→ colarec，两段都计时，合计即“整个 train”的用时。
+run_fast() {
+  local D="$DATA/amazon-beauty"
+  [ -f "$D/Beauty.txt" ] || { echo "beauty-fast: skipped: $D/Beauty.txt not found"; return 0; }
+  echo "== beauty-fast"
+  timed fast_sasrec "$SEQREC" train --model sasrec --data "$D/Beauty.txt" --max-len 50 --dropout 0.5 --loss ce \
+    --epochs 30 --quiet --out "$WORK/fast_sasrec"
+  timed fast_colarec "$SEQREC" train --model colarec --data "$D/Beauty.txt" --sid-from "$WORK/fast_sasrec" \
+    --content "$D/Beauty_item2attributes.json" --content-pool --content-len 8 --sid-input-only --sid-method rqkmeans \
+    --sid-k 256 --sid-levels 3 --dim 128 --ffn-dim 512 --layers 4 --dec-layers 4 --optimizer adamw \
+    --weight-decay 0.05 --weight-decay-scope matrices --lr 2e-3 --lr-schedule cosine --warmup-epochs 1 --epochs 10 \
+    --patience 3 --valid-sample 4000 --w-index 0 --w-bpr 0 --w-cl 0 --w-dense 1 --dense-dropout 0.5 --dense-mix 1 \
+    --history-item-dropout 0.2 --threads 2 --quiet --log "$WORK/fast_colarec.log" --out "$WORK/fast_colarec"
+  echo "| model | users | HR@5 | HR@10 | HR@20 | NDCG@5 | NDCG@10 | NDCG@20 |"
+  echo "|---|---|---|---|---|---|---|---|"
+  report fast_colarec "$WORK/fast_colarec"
+  "$SEQREC" eval --model "$WORK/fast_colarec" --exclude-history --json 2> /dev/null > "$WORK/fast_colarec.xh.json"
+  python3 - "$WORK" <<'EOF'
+import json, re, sys
+w = sys.argv[1]
+def wall(name):
+    t = re.search(r"Elapsed \(wall clock\) time.*: (.*)", open(f"{w}/{name}.err").read()).group(1).split(":")
+    return sum(float(x) * 60 ** i for i, x in enumerate(reversed(t)))
+x = json.load(open(f"{w}/fast_colarec.xh.json"))["model"]
+r = json.load(open(f"{w}/fast_colarec/manifest.json"))["training_result"]
+s, c = wall("fast_sasrec"), wall("fast_colarec")
+print(f"history excluded: HR@10 {x['HR@10']:.4f} NDCG@10 {x['NDCG@10']:.4f}; colarec {r['seconds_per_epoch']:.1f} s/epoch, "
+      f"best epoch {r['best_epoch']} of {r['epochs_run']}; wall: SASRec {s:.0f} s + colarec {c:.0f} s = {s + c:.0f} s")
+EOF
+}
+
 # 服务延迟：单连接，top_k 10，束宽 20，每个请求 8 个随机点击（Beauty 的物品 ID 为 1..12101）。
 run_latency() {
   local dir="$WORK/beauty_colarec"
@@ -110,5 +143,9 @@ run_latency() {
 
 ROWS=${*:-beauty phones latency}
 for r in $ROWS; do
-  if [ "$r" = latency ]; then run_latency; else run_row "$r"; fi
+  case "$r" in
+    latency) run_latency ;;
+    beauty-fast) run_fast ;;
+    *) run_row "$r" ;;
+  esac
 done
