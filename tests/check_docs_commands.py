@@ -5,7 +5,8 @@ Usage: tests/check_docs_commands.py REPO_ROOT BUILD_DIR
 """
 # 文档里的命令必须照写就能运行。这个检查从 README.md 与 docs/*.md（docs/lab/ 是实验记录，不查）的 ```bash
 # 代码块里取出每一条命令，在一个临时工作目录里按顺序执行（build/、scripts/ 链接到真实的目录），分三种处理：
-#   run    在内置 / 生成的小数据上真的运行，必须成功。train 命令末尾追加 --epochs 1（同一选项给两次取最后一次），
+#   run    在内置 / 生成的小数据上真的运行，必须成功。train 命令末尾追加 --epochs 1（同一选项给两次取最后一次；
+#          有 --decay-epochs 时再追加 --decay-epochs 0），
 #          所以每个选项都照写被解析、校验并真的用上，只是不训练几个小时；以 /tmp/ 与 /srv/ 开头的路径改到临时目录里。
 #   parse  需要 ../shared/data（真实数据集）或依赖这类命令产物的命令：临时目录里没有 ../shared/data，
 #          命令必须走过全部选项的解析与校验、只停在缺失的数据或模型目录上（退出码 1，错误里提到那个路径）；
@@ -127,6 +128,10 @@ def main():
                 parse_only = any(p in a for a in argv for p in missing)
                 if is_train:
                     argv += ["--epochs", "1"]
+                    # --decay-epochs K 要求 K ≤ --epochs − 预热：只训练 1 轮时改为 0（预热之后全程衰减），
+                    # K 本身照样被解析。
+                    if "--decay-epochs" in argv:
+                        argv += ["--decay-epochs", "0"]
                 if parse_only and is_train and "--out" in argv:
                     missing.append(argv[argv.index("--out") + 1])
                 # 命令前的环境变量（PYTHONPATH=build/python python3 ...）：放进这条命令的环境。
