@@ -144,6 +144,21 @@ TEST_F(Retrain, WarmStartsLearnsNewItemsPassesTheGateAndRecordsLineage) {
   EXPECT_FALSE(old_items.contains("brand-new"));
 }
 
+// 父模型的衰减段按 retrain --epochs 等比缩放：8 轮里最后 4 轮衰减的模型用 2 轮重训，衰减占最后 1 轮。
+TEST_F(Retrain, TheDecayOfTheParentScalesWithEpochs) {
+  auto [rc, out] = test::run_cli("train --data " + dir_->file("first.csv") + " --out " + dir_->file("wsd") +
+                                 " --model sasrec --dim 16 --ffn-dim 16 --layers 1 --max-len 8 --quiet"
+                                 " --lr-schedule linear --decay-epochs 4 --epochs 8");
+  ASSERT_EQ(rc, 0) << out;
+  RetrainOptions o = options(dir_->file("wsd"), dir_->file("wsd2"));
+  o.epochs = 2;
+  o.max_regression = 0.5;  // 这里只看训练选项（候选被拒也写出清单）
+  retrain(*store_, "store", o, nullptr);
+  const auto m = nlohmann::json::parse(read_file(dir_->file("wsd2") + "/manifest.json"));
+  EXPECT_EQ(m["training"]["epochs"], 2);
+  EXPECT_DOUBLE_EQ(m["training"]["decay_epochs"].get<double>(), 1.0);
+}
+
 TEST_F(Retrain, TheGateRefusesAWorseCandidateAndSaysWhy) {
   RetrainOptions o = options(dir_->file("strong"), dir_->file("worse"));
   o.warm_start = false;

@@ -245,7 +245,12 @@ RetrainResult retrain(const HistoryStore& store, const std::string& store_name, 
   cfg.num_users = data.num_users();
   cfg.num_items = data.num_items();
   cfg.validate();
-  if (opt.epochs > 0) topt.epochs = opt.epochs;
+  if (opt.epochs > 0 && opt.epochs != topt.epochs) {
+    // 父模型的衰减段（--decay-epochs）按新的轮数等比缩放：衰减仍占训练的同一比例，
+    // 而不会因为轮数变少而超出训练（那会被 validate 拒绝，报出用户没有输入过的选项）。
+    topt.decay_epochs *= static_cast<double>(opt.epochs) / static_cast<double>(topt.epochs);
+    topt.epochs = opt.epochs;
+  }
   if (opt.patience >= 0) topt.patience = opt.patience;
   topt.threads = opt.threads;
   topt.progress = opt.progress;

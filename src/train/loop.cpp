@@ -169,7 +169,9 @@ TrainResult run_loop(const LoopSpec& spec, const SequenceData& data, const Train
   const int64_t batches_per_epoch = (spec.units + opt.batch_size - 1) / opt.batch_size;
   const LrSchedule schedule{opt.lr_schedule, std::llround(opt.warmup_epochs * static_cast<double>(batches_per_epoch)),
                             static_cast<int64_t>(opt.epochs) * batches_per_epoch,
-                            std::llround(opt.decay_epochs * static_cast<double>(batches_per_epoch))};
+                            opt.decay_epochs > 0  // 给了衰减段时至少 1 步（0 步的意思是全程衰减）
+                                ? std::max<int64_t>(1, std::llround(opt.decay_epochs * static_cast<double>(batches_per_epoch)))
+                                : 0};
   const bool scheduled = opt.lr_schedule != "constant" || schedule.warmup_steps > 0;
   double lr_now = opt.lr;
   TrainResult res;
